@@ -1,0 +1,94 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Strongroom: a privacy-hardened secure records service.
+// Layers (lower never import higher): CSodium -> Sodium -> Keyring -> Sealing;
+// Sodium -> AuditLog; Policy; Catalog; Storage (GRDB, AuditLog);
+// Strongroom (all) -> StrongroomAPI -> StrongroomCLI -> strongroom.
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Strongroom",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "strongroom", targets: ["strongroom"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
+        .target(
+            name: "Sodium",
+            dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "Keyring", dependencies: ["Sodium"], swiftSettings: strictSettings),
+        .target(name: "Sealing", dependencies: ["Sodium", "Keyring"], swiftSettings: strictSettings),
+        .target(name: "AuditLog", dependencies: ["Sodium"], swiftSettings: strictSettings),
+        .target(name: "Policy", swiftSettings: strictSettings),
+        .target(name: "Catalog", dependencies: ["Yams"], swiftSettings: strictSettings),
+        .target(
+            name: "Storage",
+            dependencies: ["AuditLog", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Strongroom",
+            dependencies: [
+                "Sodium", "Keyring", "Sealing", "AuditLog", "Policy", "Catalog", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "StrongroomAPI",
+            dependencies: [
+                "Strongroom",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "StrongroomCLI",
+            dependencies: [
+                "Strongroom", "StrongroomAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "strongroom", dependencies: ["StrongroomCLI"], swiftSettings: strictSettings),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Sodium", "Keyring", "Storage"],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "SodiumTests", dependencies: ["Sodium"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
+        .testTarget(name: "KeyringTests", dependencies: ["Keyring", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "SealingTests", dependencies: ["Sealing", "Storage", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"], swiftSettings: strictSettings),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: strictSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "StrongroomTests", dependencies: ["Strongroom", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "StrongroomAPITests", dependencies: ["StrongroomAPI", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: strictSettings),
+        .testTarget(name: "StrongroomCLITests", dependencies: ["StrongroomCLI", "TestSupport"], swiftSettings: strictSettings),
+    ]
+)

@@ -1,0 +1,144 @@
+/// Validation rules of a field beyond its type. Only the ones that suit the type are ever set.
+public struct FieldConstraints: Sendable, Hashable {
+    /// A regular expression the whole (normalised) value must match; for text-like types.
+    public var pattern: FieldPattern?
+    /// Fewest characters; for text-like types.
+    public var minLength: Int?
+    /// Most characters; for text-like types (a default cap applies when unset).
+    public var maxLength: Int?
+    /// Smallest number allowed; for `number`.
+    public var minimumNumber: ExactDecimal?
+    /// Largest number allowed; for `number`.
+    public var maximumNumber: ExactDecimal?
+    /// Most digits after the decimal point; for `number` (0: whole numbers only).
+    public var decimalPlaces: Int?
+    /// Earliest date allowed; for `date`.
+    public var earliestDate: DateBound?
+    /// Latest date allowed; for `date`.
+    public var latestDate: DateBound?
+    /// Smallest amount in minor units; for `money` (0 when unset).
+    public var minimumMinorUnits: Int64?
+    /// Largest amount in minor units; for `money`.
+    public var maximumMinorUnits: Int64?
+    /// The currency amounts are in; for `money`.
+    public var currency: Currency?
+    /// The allowed answers; for `choice`.
+    public var options: [ChoiceOption]
+
+    /// No constraints.
+    public init() { options = [] }
+
+    /// Whether `value` is one of ``options``.
+    public func allows(choice value: String) -> Bool { options.contains { $0.value == value } }
+}
+
+/// One allowed answer of a `choice` field.
+public struct ChoiceOption: Sendable, Hashable {
+    /// Stored value (stable; what rules compare against).
+    public let value: String
+    /// Text shown to the citizen.
+    public let label: String
+
+    /// An option.
+    public init(value: String, label: String) {
+        self.value = value
+        self.label = label
+    }
+}
+
+/// A compiled regular expression with its source and a plain-language description for messages.
+public struct FieldPattern: Sendable, Hashable {
+    /// The expression as written in the catalog.
+    public let source: String
+    /// What the pattern means ("a 5-digit postcode"), used in error messages instead of the value.
+    public let description: String?
+    private let compiled: CompiledRegex
+
+    /// Compiles `source`; throws when it is not a valid regular expression.
+    public init(source: String, description: String?) throws {
+        self.source = source
+        self.description = description
+        self.compiled = CompiledRegex(try Regex(source))
+    }
+
+    /// Whether the whole of `value` matches.
+    public func matchesWhole(_ value: String) -> Bool {
+        (try? compiled.regex.wholeMatch(in: value)) != nil
+    }
+
+    /// Whether some part of `value` matches (used by rule conditions).
+    public func matchesPart(_ value: String) -> Bool {
+        (try? compiled.regex.firstMatch(in: value)) != nil
+    }
+
+    public static func == (lhs: FieldPattern, rhs: FieldPattern) -> Bool {
+        lhs.source == rhs.source && lhs.description == rhs.description
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(source)
+        hasher.combine(description)
+    }
+}
+
+/// Holds a compiled regex so patterns compile once, at load.
+///
+/// `@unchecked Sendable` because `Regex<AnyRegexOutput>` is not `Sendable` only for its `Any`-typed output:
+/// the regex is never mutated after init, and the standard library initialises its lazily lowered program
+/// with an atomic compare-and-exchange, so concurrent matching is safe.
+private final class CompiledRegex: @unchecked Sendable {
+    let regex: Regex<AnyRegexOutput>
+    init(_ regex: Regex<AnyRegexOutput>) { self.regex = regex }
+}
+
+/// A date limit, fixed or relative to the day of validation.
+public enum DateBound: Sendable, Hashable, CustomStringConvertible {
+    /// A fixed date.
+    case absolute(CalendarDate)
+    /// Today plus an offset (negative for the past): `today`, `today-18y`, `today+90d`.
+    case relative(years: Int, months: Int, days: Int)
+
+    /// The concrete date on `today`.
+    public func resolve(today: CalendarDate) -> CalendarDate {
+        switch self {
+        case let .absolute(date): date
+        case let .relative(years, months, days): today.adding(years: years, months: months, days: days)
+        }
+    }
+
+    /// Parses `2000-01-01`, `today`, `today-120y`, `today+6m`, `today+90d`, `today-2w`.
+    public init?(_ text: String) {
+        if let date = CalendarDate(text) {
+            self = .absolute(date)
+            return
+        }
+        guard text.hasPrefix("today") else { return nil }
+        let offset = text.dropFirst(5)
+        if offset.isEmpty {
+            self = .relative(years: 0, months: 0, days: 0)
+            return
+        }
+        let amount = offset.dropFirst().dropLast()
+        guard let sign = offset.first, sign == "+" || sign == "-", let last = offset.last,
+              let unit = RetentionPeriod.Unit(rawValue: String(last)),
+              (1...4).contains(amount.count), amount.allSatisfy(\.isASCIIDigit), let count = Int(amount) else { return nil }
+        let n = sign == "-" ? -count : count
+        switch unit {
+        case .days: self = .relative(years: 0, months: 0, days: n)
+        case .weeks: self = .relative(years: 0, months: 0, days: n * 7)
+        case .months: self = .relative(years: 0, months: n, days: 0)
+        case .years: self = .relative(years: n, months: 0, days: 0)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .absolute(date): return date.description
+        case let .relative(years, months, days):
+            if years != 0 { return "today\(years > 0 ? "+" : "")\(years)y" }
+            if months != 0 { return "today\(months > 0 ? "+" : "")\(months)m" }
+            if days != 0 { return "today\(days > 0 ? "+" : "")\(days)d" }
+            return "today"
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Yams
+
+/// Turns one service file's YAML tree into a ``Service``, reporting every problem it finds.
+struct ServiceParser {
+    let sink: DiagnosticSink
+    let defaultCurrency: Currency?
+
+    static let serviceKeys = ["id", "title", "description", "version", "category", "decision_on", "retention",
+                              "fee", "fields", "rules"]
+    static let feeKeys = ["amount", "currency", "due", "refund_on_rejection"]
+
+    func parse(_ root: Node) -> Service? {
+        guard let reader = MappingReader(root, what: "the service", sink: sink) else { return nil }
+        reader.rejectUnknownKeys(allowed: Self.serviceKeys)
+        let id = reader.string("id", required: true)
+        if let id, !Self.isKebabCase(id) {
+            sink.error(.invalidValue, at: reader.value("id"), "service id `\(id.prefix(64))` must be kebab-case",
+                       hint: "use lower-case letters, digits and single dashes, e.g. `change-of-address`")
+        }
+        let title = reader.string("title", required: true)
+        let description = reader.string("description") ?? ""
+        let version = reader.int("version", range: 1...1_000_000) ?? 1
+        let category = reader.string("category") ?? "general"
+        var decisionOn = Service.DecisionPoint.submission
+        if let raw = reader.string("decision_on") {
+            if let point = Service.DecisionPoint(rawValue: raw) { decisionOn = point } else {
+                sink.error(.invalidValue, at: reader.value("decision_on"), "`decision_on` must be submission or review")
+            }
+        }
+        var retention: RetentionPeriod?
+        if let raw = reader.string("retention", required: true) {
+            retention = RetentionPeriod(raw)
+            if retention == nil {
+                sink.error(.invalidValue, at: reader.value("retention"), "retention `\(raw.prefix(16))` is not a period",
+                           hint: "write a number and a unit: 90d, 12w, 6m or 7y")
+            }
+        }
+        let fee = reader.value("fee").flatMap(parseFee)
+        let fieldParser = FieldParser(sink: sink, serviceVersion: version, defaultCurrency: defaultCurrency)
+        let fieldNodes = reader.list("fields", required: true) ?? []
+        let fields = fieldParser.parseFields(fieldNodes)
+        if reader.has("fields"), fieldNodes.isEmpty {
+            sink.error(.invalidValue, at: reader.value("fields"), "a service needs at least one field")
+        }
+        checkFieldRetention(fields, service: retention)
+        var rules: [DecisionRule] = []
+        if let ruleNodes = reader.list("rules") {
+            if decisionOn == .review, !ruleNodes.isEmpty {
+                sink.error(.invalidValue, at: reader.keyNode("rules"), "rules never run when `decision_on` is review",
+                           hint: "set `decision_on: submission` or remove the rules")
+            }
+            let current = Dictionary(fields.filter { $0.isActive(at: version) }.map { ($0.id, $0) }) { first, _ in first }
+            let removed = Set(fields.map(\.id)).subtracting(current.keys)
+            rules = RuleParser(sink: sink, fields: current, removedFieldIDs: removed).parseRules(ruleNodes)
+        }
+        guard let id, let title, let retention else { return nil }
+        return Service(id: id, title: title, description: description, version: version, category: category,
+                       decisionOn: decisionOn, retention: retention, fee: fee, fields: fields, rules: rules,
+                       sourceFile: sink.file)
+    }
+
+    private func parseFee(_ node: Node) -> Fee? {
+        if case let .scalar(scalar) = node, scalar.string == "none" { return nil }
+        guard let reader = MappingReader(node, what: "the fee", sink: sink) else { return nil }
+        reader.rejectUnknownKeys(allowed: Self.feeKeys)
+        var currency = defaultCurrency
+        if let code = reader.string("currency") {
+            currency = Currency(code: code)
+            if currency == nil {
+                sink.error(.invalidCurrency, at: reader.value("currency"), "`\(code.prefix(16))` is not an ISO 4217 currency code",
+                           hint: "use a three-letter code such as EUR, GBP or USD")
+                return nil
+            }
+        } else if currency == nil {
+            sink.error(.missingKey, at: node, "the fee has no currency", hint: "add `currency: EUR`")
+            return nil
+        }
+        guard let currency, let amountText = reader.string("amount", required: true) else { return nil }
+        guard let minor = currency.minorUnits(fromDecimal: amountText), minor > 0 else {
+            sink.error(.invalidValue, at: reader.value("amount"), "the fee amount must be a positive amount in \(currency.code)",
+                       hint: "write it with \(currency.exponent) digits after the decimal point, e.g. \(currency.decimalString(minorUnits: 2500)); use `fee: none` for a free service")
+            return nil
+        }
+        var due = Fee.Due.onSubmission
+        if let raw = reader.string("due", required: true) {
+            guard let parsed = Fee.Due(rawValue: raw) else {
+                sink.error(.invalidValue, at: reader.value("due"), "`due` must be on_submission or on_approval")
+                return nil
+            }
+            due = parsed
+        }
+        let refund = reader.bool("refund_on_rejection") ?? false
+        return Fee(amount: Money(minorUnits: minor, currency: currency), due: due, refundOnRejection: refund)
+    }
+
+    private func checkFieldRetention(_ fields: [FieldDefinition], service: RetentionPeriod?) {
+        guard let service else { return }
+        for field in fields {
+            if let own = field.retention, own > service {
+                diagnostic(at: field.location, "field `\(field.id)` is kept longer (\(own)) than its service (\(service))",
+                           hint: "a field can be kept for a shorter time than the request, not longer")
+            }
+        }
+    }
+
+    private func diagnostic(at location: SourceLocation, _ message: String, hint: String) {
+        sink.report(CatalogDiagnostic(.error, .invalidValue, at: location, message, hint: hint))
+    }
+
+    static func isKebabCase(_ id: String) -> Bool {
+        guard !id.isEmpty, id.count <= 64, !id.hasPrefix("-"), !id.hasSuffix("-"), !id.contains("--"),
+              let first = id.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+}

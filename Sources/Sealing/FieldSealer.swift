@@ -1,0 +1,84 @@
+import Keyring
+import Sodium
+
+/// Seals and opens single field values, each bound to its place.
+///
+/// ```swift
+/// let sealer = FieldSealer(keyring: keyring)
+/// let sealed = try sealer.seal(Array("221B Baker Street".utf8), for: place)
+/// let value = try sealer.open(sealed, at: place)
+/// ```
+public struct FieldSealer: Sendable {
+    private let keyring: Keyring
+    private let subjectKeys: (any SubjectKeyProvider)?
+    /// The data key new seals use.
+    public let keyID: KeyID
+
+    public init(keyring: Keyring, subjectKeys: (any SubjectKeyProvider)? = nil, keyID: KeyID = .records) {
+        self.keyring = keyring
+        self.subjectKeys = subjectKeys
+        self.keyID = keyID
+    }
+
+    /// Seals `plaintext` so that it opens only at `place`.
+    ///
+    /// - Parameter subjectKeyID: when given, the value is also bound to that citizen's key (crypto-shredding):
+    ///   the field key is BLAKE2b(key: data key, "strongroom.subject-field-key.v1" || subject key).
+    /// - Returns: the envelope bytes (see ``SealedEnvelope``).
+    public func seal(_ plaintext: [UInt8], for place: FieldPlace, subjectKeyID: [UInt8]? = nil) throws -> [UInt8] {
+        try place.validate()
+        let dataKey: VersionedKey
+        do { dataKey = try keyring.currentKey(keyID) } catch { throw SealingError.keyUnavailable(error) }
+        if let subjectKeyID, subjectKeyID.count != SealedEnvelope.subjectKeyIDByteCount {
+            throw SealingError.invalidPlace("a subject key id must be \(SealedEnvelope.subjectKeyIDByteCount) bytes")
+        }
+        let key = try fieldKey(dataKey: dataKey.key, subjectKeyID: subjectKeyID)
+        let unsealed = SealedEnvelope(
+            keyID: dataKey.id.rawValue, keyVersion: dataKey.version, subjectKeyID: subjectKeyID,
+            nonce: XChaCha20Poly1305.randomNonce(), ciphertext: [])
+        let ciphertext = try XChaCha20Poly1305.seal(
+            plaintext, key: key, nonce: unsealed.nonce, associatedData: unsealed.associatedData(for: place))
+        return SealedEnvelope(
+            keyID: unsealed.keyID, keyVersion: unsealed.keyVersion, subjectKeyID: subjectKeyID,
+            nonce: unsealed.nonce, ciphertext: ciphertext
+        ).bytes
+    }
+
+    /// Opens an envelope sealed for `place`.
+    ///
+    /// - Throws: ``SealingError/authenticationFailed`` for any tampering, a wrong place or a wrong key;
+    ///   ``SealingError/malformed`` for bytes that are not an envelope; `keyUnavailable` when the named key is
+    ///   retired, unknown or shredded.
+    public func open(_ envelope: [UInt8], at place: FieldPlace) throws -> [UInt8] {
+        let parsed = try SealedEnvelope(parsing: envelope)
+        let dataKey: SecretBytes
+        do {
+            dataKey = try keyring.key(KeyID(rawValue: parsed.keyID), version: parsed.keyVersion)
+        } catch {
+            throw SealingError.keyUnavailable(error)
+        }
+        let key = try fieldKey(dataKey: dataKey, subjectKeyID: parsed.subjectKeyID)
+        do {
+            return try XChaCha20Poly1305.open(
+                parsed.ciphertext, key: key, nonce: parsed.nonce, associatedData: parsed.associatedData(for: place))
+        } catch {
+            throw SealingError.authenticationFailed
+        }
+    }
+
+    /// Which key version sealed an envelope (for rewrap and status), without opening it.
+    public static func keyVersion(of envelope: [UInt8]) throws -> (keyID: String, version: UInt32) {
+        let parsed = try SealedEnvelope(parsing: envelope)
+        return (parsed.keyID, parsed.keyVersion)
+    }
+
+    private func fieldKey(dataKey: SecretBytes, subjectKeyID: [UInt8]?) throws -> SecretBytes {
+        guard let subjectKeyID else { return dataKey }
+        guard let subjectKeys else {
+            throw SealingError.keyUnavailable(SealingError.invalidPlace("no subject key store is configured"))
+        }
+        let subjectKey: SecretBytes
+        do { subjectKey = try subjectKeys.subjectKey(id: subjectKeyID) } catch { throw SealingError.keyUnavailable(error) }
+        return try BLAKE2b.deriveKey(from: dataKey, context: Array("strongroom.subject-field-key.v1".utf8), secret: subjectKey)
+    }
+}

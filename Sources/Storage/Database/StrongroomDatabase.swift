@@ -1,0 +1,72 @@
+import GRDB
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The records database: SQLite in WAL mode with `synchronous=FULL`, so an acknowledged commit survives power loss.
+///
+/// One writer at a time (SQLite's rule, and the audit chain's); readers run concurrently from the pool.
+public final class StrongroomDatabase: Sendable {
+    /// The file name inside the data directory.
+    public static let fileName = "strongroom.sqlite"
+
+    /// The GRDB pool. Layers above use ``write(_:)`` and ``read(_:)``.
+    public let pool: DatabasePool
+    /// The database file's path.
+    public let path: String
+
+    /// Opens (creating if needed) the database in `dataDirectory` and runs pending migrations.
+    ///
+    /// - Throws: ``StorageError`` when the directory is missing or unwritable, or a migration fails.
+    public init(dataDirectory: String, migrations: StorageMigrations = .standard) throws {
+        let path = dataDirectory.hasSuffix("/") ? dataDirectory + Self.fileName : dataDirectory + "/" + Self.fileName
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.maximumReaderCount = 8
+        configuration.prepareDatabase { db in
+            // FULL: fsync the WAL on every commit, so an acknowledged write is durable.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StorageError.cannotOpen(path, cause: error)
+        }
+        self.path = path
+        do {
+            try migrations.migrator.migrate(pool)
+        } catch {
+            throw StorageError.migrationFailed(cause: error)
+        }
+    }
+
+    /// Runs `body` in one write transaction (IMMEDIATE); everything it writes commits together or not at all.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.write(body)
+    }
+
+    /// Async variant of ``write(_:)``.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.write(body)
+    }
+
+    /// Runs `body` on a read-only snapshot.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// Async variant of ``read(_:)``.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+
+    /// Forces a WAL checkpoint (tests and backups).
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+}

@@ -1,0 +1,3 @@
+import StrongroomCLI
+
+await StrongroomCommand.runAsRoot()
