@@ -51,7 +51,7 @@ public final class Keyring: Sendable {
     /// - Throws: ``KeyringError`` when keys already exist (without `force`) or a file cannot be written.
     public static func create(
         in directory: KeyDirectory, protection: RootKeyProtection, force: Bool = false,
-        now: Date = Date(), publicKeyText: ([UInt8]) -> String
+        now: Date = Date(), publicKeyText: ([UInt8]) throws -> String
     ) throws -> Keyring {
         if directory.holdsKeys && !force { throw KeyringError.alreadyInitialized(directory.path) }
         try directory.create()
@@ -68,7 +68,7 @@ public final class Keyring: Sendable {
         }
         try SecureFile.writeAtomically(try RootKeyFile.encode(root, protection: protection), to: directory.rootKeyPath)
         try SecureFile.writeAtomically(try AuditSigningKeyFile.encode(signing.secretKey, root: root), to: directory.auditSigningKeyPath)
-        try SecureFile.writeAtomically(Array((publicKeyText(signing.publicKey) + "\n").utf8), to: directory.auditPublicKeyPath, mode: 0o644)
+        try SecureFile.writeAtomically(Array((try publicKeyText(signing.publicKey) + "\n").utf8), to: directory.auditPublicKeyPath, mode: 0o644)
         try keyring.persist()
         return keyring
     }

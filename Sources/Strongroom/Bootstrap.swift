@@ -1,3 +1,4 @@
+import AuditLog
 import Keyring
 import Sodium
 import Storage
@@ -6,7 +7,7 @@ import Storage
 @preconcurrency import Glibc
 #endif
 
-/// Creating a Strongroom installation: keys, data directory, database.
+/// Creating a Strongroom installation: keys, data directory, database, and the audit log's first entry.
 public enum Bootstrap {
     /// What `init` created, for printing.
     public struct Report: Sendable {
@@ -14,8 +15,10 @@ public enum Bootstrap {
         public let dataDirectory: String
         public let databasePath: String
         public let publicKeyPath: String
+        public let publicKey: String
         public let keys: [KeyStatus]
         public let passphraseProtected: Bool
+        public let firstCheckpoint: String
 
         public func render() -> String {
             var out = "Created key directory \(keyDirectory) (mode 0700)\n"
@@ -23,27 +26,53 @@ public enum Bootstrap {
             out += "  key ring          \(keyDirectory)/keyring.json\n"
             out += "  audit signing key \(keyDirectory)/audit-signing.key\n"
             out += "  audit public key  \(publicKeyPath)  <- give this to auditors\n"
+            out += "                    \(publicKey)\n"
             for key in keys { out += "  data key          \(key.id) v\(key.version) \(key.state.rawValue)\n" }
             out += "Created database \(databasePath) (WAL, synchronous=FULL)\n"
+            out += "The audit log begins with the creation of these keys (entry 0); first signed checkpoint:\n"
+            out += firstCheckpoint.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
             out += "Back up \(keyDirectory) and \(dataDirectory) to different places: keys never go in the same backup as data.\n"
             return out
         }
     }
 
     /// Creates the key directory and the database, refusing to overwrite existing keys unless `force`.
+    /// The creation of the keys is the audit log's first entry, and a first checkpoint is signed.
     public static func initialize(
-        keys: KeyDirectory, dataDirectory: String, protection: RootKeyProtection, force: Bool
+        keys: KeyDirectory, dataDirectory: String, protection: RootKeyProtection, force: Bool,
+        keyName: String = "strongroom-audit", origin: String = "strongroom.local/audit"
     ) throws -> Report {
+        if !force, SecureFile.existsAt(dataDirectory + "/" + StrongroomDatabase.fileName) {
+            throw StrongroomError.conflict(
+                "database_exists",
+                "the data directory \(dataDirectory) already holds a database; new keys could not read it. Use another --data path, or move the old database away first")
+        }
         let keyring = try Keyring.create(in: keys, protection: protection, force: force) { publicKey in
-            "strongroom-audit+" + publicKey.hexString
+            try AuditVerifierKey(name: keyName, publicKey: publicKey).text
         }
         try createDirectory(dataDirectory)
         let database = try StrongroomDatabase(dataDirectory: dataDirectory)
+        let signer = try AuditCheckpointSigner(name: keyName, keyPair: try keyring.auditSigningKeyPair())
+        let store = SQLiteAuditStore(database: database)
+        let statuses = keyring.status()
+        let checkpoint = try database.write { db -> SignedCheckpoint in
+            _ = try store.append(
+                AuditEntryDraft(
+                    actor: AuditActor(id: "operator", role: "system"), action: "keys.create", target: AuditTarget(collection: "keys"),
+                    decision: .allow(), purpose: "security-operations", requestID: "init", flags: [.keyOperation],
+                    details: [
+                        "audit_key": signer.verifierKey.text,
+                        "data_keys": statuses.map { "\($0.id)@\($0.version)" }.joined(separator: ","),
+                    ]),
+                in: db)
+            return try store.makeCheckpoint(signer: signer, origin: origin, in: db)
+        }
         let passphraseProtected: Bool
         if case .passphrase = protection { passphraseProtected = true } else { passphraseProtected = false }
         return Report(
             keyDirectory: keys.path, dataDirectory: dataDirectory, databasePath: database.path,
-            publicKeyPath: keys.auditPublicKeyPath, keys: keyring.status(), passphraseProtected: passphraseProtected)
+            publicKeyPath: keys.auditPublicKeyPath, publicKey: signer.verifierKey.text, keys: statuses,
+            passphraseProtected: passphraseProtected, firstCheckpoint: checkpoint.text)
     }
 
     static func createDirectory(_ path: String) throws {
@@ -54,5 +83,12 @@ public enum Bootstrap {
                 throw StorageError.cannotOpen(path, cause: nil)
             }
         }
+    }
+}
+
+enum SecureFile {
+    static func existsAt(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
     }
 }

@@ -10,7 +10,10 @@ public struct StrongroomCommand: AsyncParsableCommand {
             and every access is recorded in a hash-chained, signed audit log.
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, KeysCommand.self]
+        subcommands: [
+            InitCommand.self, ServeCommand.self, KeysCommand.self, StaffCommand.self, PolicyCommand.self, CatalogCommand.self,
+            DemoCommand.self,
+        ]
     )
 
     public init() {}

@@ -65,3 +65,31 @@ struct PrimitiveTests {
         #expect([UInt8](hexString: "zz") == nil)
     }
 }
+
+@Suite("TOTP")
+struct TOTPTests {
+    /// RFC 6238 appendix B, SHA-1 rows (8-digit values; the 6-digit code is their last six digits).
+    @Test("RFC 6238 appendix B vectors", arguments: [
+        (Int64(59), "94287082"), (1_111_111_109, "07081804"), (1_111_111_111, "14050471"),
+        (1_234_567_890, "89005924"), (2_000_000_000, "69279037"), (20_000_000_000, "65353130"),
+    ])
+    func rfc6238(time: Int64, expected: String) throws {
+        var seed = Array("12345678901234567890".utf8)
+        let secret = try SecretBytes(consuming: &seed)
+        #expect(TOTP.code(secret: secret, at: time) == String(expected.suffix(6)))
+        #expect(TOTP.verify(String(expected.suffix(6)), secret: secret, at: time + 29))
+        #expect(!TOTP.verify(String(expected.suffix(6)), secret: secret, at: time + 120))
+    }
+
+    @Test func rejectsMalformedCodes() throws {
+        let secret = try SecretBytes(randomCount: 20)
+        for code in ["", "12345", "1234567", "abcdef", "12 456", "١٢٣٤٥٦"] {
+            #expect(!TOTP.verify(code, secret: secret, at: 1_000_000))
+        }
+    }
+
+    @Test func base32() throws {
+        var bytes = Array("foobar".utf8)
+        #expect(TOTP.base32(try SecretBytes(consuming: &bytes)) == "MZXW6YTBOI")
+    }
+}

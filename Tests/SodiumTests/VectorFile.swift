@@ -19,7 +19,7 @@ struct VectorFile {
                 if !current.isEmpty { cases.append(current); current = [:] }
                 continue
             }
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, let bytes = [UInt8](hexString: parts[1]) else {
                 throw VectorFileError(message: "bad line in \(name).txt: \(line)")
             }

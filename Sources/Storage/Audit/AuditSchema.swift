@@ -1,7 +1,54 @@
 import GRDB
 
-/// The audit log's tables. (Placeholder until the audit store lands.)
+/// The audit log's tables: entries, Merkle nodes and signed checkpoints, all append-only by trigger.
+///
+/// - `audit_entry`: one row per entry; `canonical` holds the exact hashed bytes (format v1, docs/audit-format.md);
+///   the other text columns are copies for indexed queries and are cross-checked when read.
+/// - `audit_node`: every completed perfect subtree of level ≥ 1 (level 0 is `audit_entry.leaf_hash`).
+/// - `audit_checkpoint`: signed notes, oldest first.
 public enum AuditSchema {
-    /// Registers the audit migrations.
-    public static func registerMigrations(_ migrator: inout DatabaseMigrator) {}
+    /// Registers the audit migrations. Shipped migrations never change; changes are new migrations.
+    public static func registerMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("audit.v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_entry (
+                    seq INTEGER PRIMARY KEY CHECK (seq >= 0),
+                    time_ms INTEGER NOT NULL,
+                    actor_id TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject_id TEXT,
+                    flags INTEGER NOT NULL,
+                    canonical BLOB NOT NULL,
+                    leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+                    chain_hash BLOB NOT NULL CHECK (length(chain_hash) = 32)
+                );
+                CREATE INDEX audit_entry_by_subject ON audit_entry(subject_id, seq) WHERE subject_id IS NOT NULL;
+                CREATE INDEX audit_entry_by_actor ON audit_entry(actor_id, seq);
+                CREATE INDEX audit_entry_by_time ON audit_entry(time_ms);
+
+                CREATE TABLE audit_node (
+                    level INTEGER NOT NULL CHECK (level >= 1),
+                    idx INTEGER NOT NULL CHECK (idx >= 0),
+                    hash BLOB NOT NULL CHECK (length(hash) = 32),
+                    PRIMARY KEY (level, idx)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE audit_checkpoint (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    tree_size INTEGER NOT NULL CHECK (tree_size >= 0),
+                    created_ms INTEGER NOT NULL,
+                    note TEXT NOT NULL
+                );
+                CREATE INDEX audit_checkpoint_by_size ON audit_checkpoint(tree_size);
+                """)
+            for table in ["audit_entry", "audit_node", "audit_checkpoint"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, '\(table) is append-only: rows cannot be updated'); END;
+                    CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, '\(table) is append-only: rows cannot be deleted'); END;
+                    """)
+            }
+        }
+    }
 }

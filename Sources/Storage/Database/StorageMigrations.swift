@@ -18,5 +18,6 @@ public struct StorageMigrations: Sendable {
     /// The registration functions, one per part of the schema, in the order they first shipped.
     static let standardRegistrations: [@Sendable (inout DatabaseMigrator) -> Void] = [
         AuditSchema.registerMigrations,
+        RecordsSchema.registerMigrations,
     ]
 }

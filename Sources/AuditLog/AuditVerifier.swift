@@ -1,0 +1,254 @@
+/// Verifies a whole log from any ``AuditEntrySource`` with public keys only.
+///
+/// Streams entries once: recomputes every leaf hash, checks every chain link, rebuilds the Merkle root with a
+/// ``CompactRange`` (O(log n) memory), follows key handovers, and checks each checkpoint's signature and root at
+/// its size. Stops at the first failure and names it.
+///
+/// ```swift
+/// let keys = try AuditVerifierKey.load(fromFile: "Keys/audit-signing.pub")
+/// let report = AuditVerifier(trustedKeys: keys).verify(store, since: saved) { done, total in bar.update(done, total) }
+/// print(report.render()); exit(report.exitStatus)
+/// ```
+public struct AuditVerifier: Sendable {
+    /// The keys trusted at the start of the log.
+    public var trustedKeys: [AuditVerifierKey]
+    /// When set, every checkpoint must name this origin.
+    public var origin: String?
+    /// How many entries between progress calls.
+    public var progressInterval: UInt64 = 1 << 16
+
+    /// - Parameters:
+    ///   - trustedKeys: the initial checkpoint keys (from `Keys/audit-signing.pub`).
+    ///   - origin: the expected checkpoint origin, or `nil` to accept any.
+    public init(trustedKeys: [AuditVerifierKey], origin: String? = nil) {
+        self.trustedKeys = trustedKeys
+        self.origin = origin
+    }
+
+    /// Verifies `source`.
+    ///
+    /// - Parameters:
+    ///   - source: the live store or a bundle.
+    ///   - since: a checkpoint saved earlier; the log must extend it (same root at its size).
+    ///   - progress: called with (entries done, entries the source claims) every ``progressInterval`` entries and at the end.
+    /// - Returns: the report; it never throws and never crashes on bad input.
+    public func verify(
+        _ source: some AuditEntrySource, since: SignedCheckpoint? = nil,
+        progress: ((_ done: UInt64, _ total: UInt64) -> Void)? = nil
+    ) -> VerificationReport {
+        var run = VerificationRun(verifier: self, since: since)
+        run.execute(source, progress: progress)
+        return run.report
+    }
+}
+
+/// The state of one verification pass.
+struct VerificationRun {
+    let verifier: AuditVerifier
+    let since: SignedCheckpoint?
+    var report = VerificationReport()
+
+    private var checkpointsBySize: [UInt64: [SignedCheckpoint]] = [:]
+    private var keysInForce: [AuditVerifierKey]
+    private var allKeysSeen: [AuditVerifierKey]
+    private var range = CompactRange()
+    private var previousChain = AuditHashing.chainSeed
+    private var lastMatchingCheckpointSize: UInt64 = 0
+    /// A failure found at an entry, waiting for the next entry to tell which kind it is.
+    private var pending: (failure: AuditFailure, storedChain: [UInt8])?
+
+    init(verifier: AuditVerifier, since: SignedCheckpoint?) {
+        self.verifier = verifier
+        self.since = since
+        keysInForce = verifier.trustedKeys
+        allKeysSeen = verifier.trustedKeys
+    }
+
+    mutating func execute(_ source: some AuditEntrySource, progress: ((UInt64, UInt64) -> Void)?) {
+        let checkpoints: [SignedCheckpoint]
+        let total: UInt64
+        do {
+            checkpoints = try source.checkpoints()
+            total = try source.entryCount()
+        } catch {
+            return fail(AuditFailure(.unreadable, detail: Self.describe(error)))
+        }
+        report.checkpointsFound = checkpoints.count
+        for checkpoint in checkpoints { checkpointsBySize[checkpoint.checkpoint.size, default: []].append(checkpoint) }
+
+        checkCheckpoints(atSize: 0)
+        if report.failure != nil { return }
+
+        var count: UInt64 = 0
+        do {
+            try source.forEachEntry { entry in
+                process(entry, position: count)
+                count += 1
+                if count % verifier.progressInterval == 0 { progress?(count, max(total, count)) }
+                // Keep going one entry past a failure so it can be classified, then stop.
+                return report.failure == nil
+            }
+        } catch {
+            resolvePending(next: nil)
+            if report.failure == nil {
+                fail(AuditFailure(.unreadable, seq: count, detail: "reading entry \(count) failed: \(Self.describe(error))"))
+            }
+            return
+        }
+        resolvePending(next: nil)
+        progress?(count, max(total, count))
+        guard report.failure == nil else { return }
+        report.entriesVerified = count
+        report.rootHash = range.root
+        finish(count: count)
+    }
+
+    private mutating func fail(_ failure: AuditFailure) {
+        if report.failure == nil { report.failure = failure }
+    }
+
+    private mutating func process(_ entry: AuditEntry, position: UInt64) {
+        if pending != nil {
+            resolvePending(next: entry)
+            return
+        }
+        guard entry.seq == position else {
+            if entry.seq > position {
+                pending = (AuditFailure(.missingEntry, seq: position,
+                    detail: "entry \(position) is missing: the next entry found is \(entry.seq)"), entry.chainHash)
+            } else if position > 0 && entry.seq == position - 1 {
+                fail(AuditFailure(.duplicateEntry, seq: entry.seq, detail: "entry \(entry.seq) appears twice"))
+            } else {
+                fail(AuditFailure(.outOfOrder, seq: entry.seq,
+                    detail: "entry \(entry.seq) appears at position \(position), after later entries"))
+            }
+            return
+        }
+        let leaf = entry.leafHash
+        let link = AuditHashing.chainHash(previous: previousChain, leafHash: leaf)
+        guard link == entry.chainHash else {
+            pending = (AuditFailure(.entryOrChainHashModified, seq: entry.seq,
+                detail: "entry \(entry.seq) does not match its chain hash"), entry.chainHash)
+            return
+        }
+        previousChain = link
+        range.append(leaf)
+        if entry.flags.contains(.checkpointKeyHandover) {
+            switch AuditKeyHandover.validate(entry, current: keysInForce) {
+            case .success(let newKey):
+                keysInForce = [newKey]
+                if !allKeysSeen.contains(newKey) { allKeysSeen.append(newKey) }
+                report.keyHandovers.append((seq: entry.seq, key: newKey))
+            case .failure(let failure):
+                return fail(failure)
+            }
+        }
+        checkCheckpoints(atSize: range.size)
+        if range.size == since?.checkpoint.size { checkSince(rootAtSize: range.root) }
+    }
+
+    /// Classifies a pending failure using the entry after it (or none at the end of the log).
+    private mutating func resolvePending(next: AuditEntry?) {
+        guard let (failure, storedChain) = pending else { return }
+        pending = nil
+        guard let seq = failure.seq else { return fail(failure) }
+        switch failure.kind {
+        case .missingEntry:
+            if let next, next.seq == seq {
+                fail(AuditFailure(.outOfOrder, seq: seq, detail: "entries \(seq) and \(seq + 1) are out of order (swapped)"))
+            } else {
+                fail(failure)
+            }
+        case .entryOrChainHashModified:
+            guard let next else {
+                return fail(AuditFailure(.entryOrChainHashModified, seq: seq,
+                    detail: "entry \(seq) (the last) does not match its chain hash: its content or its hash was modified"))
+            }
+            if next.seq == seq + 1, AuditHashing.chainHash(previous: storedChain, leafHash: next.leafHash) == next.chainHash {
+                fail(AuditFailure(.entryModified, seq: seq,
+                    detail: "entry \(seq) was modified: its content no longer matches its chain hash (the next link is intact)"))
+            } else if next.seq == seq {
+                fail(AuditFailure(.duplicateEntry, seq: seq, detail: "entry \(seq) appears twice with different content"))
+            } else {
+                fail(AuditFailure(.chainHashModified, seq: seq,
+                    detail: "entry \(seq)'s stored chain hash was modified: it breaks its own link and the next"))
+            }
+        default:
+            fail(failure)
+        }
+    }
+
+    private mutating func checkCheckpoints(atSize size: UInt64) {
+        guard let checkpoints = checkpointsBySize[size] else { return }
+        let root = range.root
+        for signed in checkpoints {
+            if let failure = checkSignature(signed, keys: keysInForce) { return fail(failure) }
+            guard signed.checkpoint.rootHash == root else {
+                let first = lastMatchingCheckpointSize
+                return fail(AuditFailure(.checkpointRootMismatch, seq: first, checkpointSize: size,
+                    detail: "the checkpoint for size \(size) does not match the entries: an entry between \(first) and \(size == 0 ? 0 : size - 1) was altered, inserted or removed after it was signed"))
+            }
+            report.checkpointsVerified += 1
+            report.latestVerifiedCheckpoint = signed
+            lastMatchingCheckpointSize = size
+        }
+    }
+
+    private func checkSignature(_ signed: SignedCheckpoint, keys: [AuditVerifierKey]) -> AuditFailure? {
+        let size = signed.checkpoint.size
+        if let origin = verifier.origin, signed.checkpoint.origin != origin {
+            return AuditFailure(.wrongOrigin, checkpointSize: size,
+                detail: "the checkpoint for size \(size) names origin \"\(signed.checkpoint.origin)\", expected \"\(origin)\"")
+        }
+        switch signed.checkSignatures(trusting: keys) {
+        case .valid: return nil
+        case .invalidSignature(let name):
+            return AuditFailure(.forgedCheckpointSignature, checkpointSize: size,
+                detail: "the checkpoint for size \(size) carries a signature for key \(name) that does not verify: it was forged or the checkpoint altered")
+        case .noTrustedSignature:
+            let names = keys.map { "\($0.name)+\($0.keyHash.hexString)" }.joined(separator: ", ")
+            return AuditFailure(.untrustedCheckpoint, checkpointSize: size,
+                detail: "the checkpoint for size \(size) is not signed by the key in force (\(names)); it was signed by another key")
+        }
+    }
+
+    private mutating func checkSince(rootAtSize root: [UInt8]) {
+        guard let since, report.failure == nil else { return }
+        let size = since.checkpoint.size
+        if let failure = checkSignature(since, keys: allKeysSeen) {
+            return fail(AuditFailure(failure.kind, checkpointSize: size, detail: "saved checkpoint: " + failure.detail))
+        }
+        guard since.checkpoint.rootHash == root else {
+            return fail(AuditFailure(.forked, checkpointSize: size,
+                detail: "the log's root at size \(size) differs from the saved checkpoint: the log was rewritten or forked since it was saved"))
+        }
+        report.extendsSavedCheckpoint = true
+    }
+
+    private mutating func finish(count: UInt64) {
+        if let since, since.checkpoint.size == 0 { checkSince(rootAtSize: AuditHashing.emptyTreeRoot) }
+        let beyond = checkpointsBySize.keys.filter { $0 > count }.sorted()
+        if let size = beyond.first, let signed = checkpointsBySize[size]?.first {
+            if let failure = checkSignature(signed, keys: allKeysSeen) { return fail(failure) }
+            return fail(AuditFailure(.truncated, seq: count, checkpointSize: size,
+                detail: "a signed checkpoint covers \(size) entries but the log ends after \(count): entries \(count) to \(size - 1) were deleted"))
+        }
+        if let since, since.checkpoint.size > count {
+            if let failure = checkSignature(since, keys: allKeysSeen) {
+                return fail(AuditFailure(failure.kind, checkpointSize: since.checkpoint.size, detail: "saved checkpoint: " + failure.detail))
+            }
+            return fail(AuditFailure(.rolledBack, seq: count, checkpointSize: since.checkpoint.size,
+                detail: "the saved checkpoint covers \(since.checkpoint.size) entries but the log now holds \(count): it was truncated or rolled back"))
+        }
+        if report.checkpointsVerified == 0 && count > 0 {
+            report.warnings.append("no signed checkpoint covers this log yet: its integrity is not anchored to the signing key")
+        } else if lastMatchingCheckpointSize < count {
+            report.warnings.append("entries \(lastMatchingCheckpointSize) to \(count - 1) are not yet covered by a signed checkpoint")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? AuditError { return error.message }
+        return String(describing: error)
+    }
+}

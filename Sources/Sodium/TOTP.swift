@@ -1,0 +1,62 @@
+import Crypto
+
+/// Time-based one-time passwords (RFC 6238 over RFC 4226 HOTP, HMAC-SHA-1, 6 digits, 30-second steps): the
+/// second factor for staff sign-in, compatible with common authenticator apps.
+public enum TOTP {
+    /// Seconds per step.
+    public static let period: Int64 = 30
+    /// Digits per code.
+    public static let digits = 6
+
+    /// The HOTP value for `counter` (RFC 4226 section 5.3, dynamic truncation).
+    public static func hotp(secret: SecretBytes, counter: UInt64) -> String {
+        let key = secret.withUnsafeBytes { SymmetricKey(data: $0) }
+        let message = (0..<8).map { UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64($0))) }
+        let mac = Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))
+        let offset = Int(mac[mac.count - 1] & 0x0f)
+        let binary = (UInt32(mac[offset] & 0x7f) << 24) | (UInt32(mac[offset + 1]) << 16)
+            | (UInt32(mac[offset + 2]) << 8) | UInt32(mac[offset + 3])
+        var modulus: UInt32 = 1
+        for _ in 0..<digits { modulus *= 10 }
+        let code = String(binary % modulus)
+        return String(repeating: "0", count: digits - code.count) + code
+    }
+
+    /// The code for a Unix time.
+    public static func code(secret: SecretBytes, at unixSeconds: Int64) -> String {
+        hotp(secret: secret, counter: UInt64(max(0, unixSeconds) / period))
+    }
+
+    /// Whether `code` is valid at `unixSeconds`, allowing one step of clock drift either way.
+    /// Compares in constant time.
+    public static func verify(_ code: String, secret: SecretBytes, at unixSeconds: Int64) -> Bool {
+        guard code.count == digits, code.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        let step = max(0, unixSeconds) / period
+        var matched = false
+        for delta in [-1, 0, 1] as [Int64] where step + delta >= 0 {
+            let expected = hotp(secret: secret, counter: UInt64(step + delta))
+            if constantTimeEquals(Array(expected.utf8), Array(code.utf8)) { matched = true }
+        }
+        return matched
+    }
+
+    /// RFC 4648 base32 (no padding) of a secret, for the `otpauth://` provisioning URI shown once at enrolment.
+    public static func base32(_ secret: SecretBytes) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var out = ""
+        secret.withUnsafeBytes { bytes in
+            var buffer: UInt32 = 0
+            var bits = 0
+            for byte in bytes {
+                buffer = (buffer << 8) | UInt32(byte)
+                bits += 8
+                while bits >= 5 {
+                    out.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 0x1f)])
+                    bits -= 5
+                }
+            }
+            if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 0x1f)]) }
+        }
+        return out
+    }
+}

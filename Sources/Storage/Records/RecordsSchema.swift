@@ -1,0 +1,84 @@
+import GRDB
+
+/// The records tables: accounts, sessions, service requests, sealed fields and blind indexes.
+///
+/// Every personal value lives in `sealed_fields` as a sealed envelope bound to (collection, record id, field);
+/// the other tables hold only pseudonymous ids, states, dates and hashes.
+public enum RecordsSchema {
+    /// Registers the records migrations. Shipped migrations are never edited; a change is a new migration.
+    public static func registerMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("2026-11-29-records-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE accounts (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('citizen', 'staff')),
+                    login_index BLOB NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    roles TEXT NOT NULL,
+                    office TEXT,
+                    subject_id TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+                    created_at INTEGER NOT NULL,
+                    failed_logins INTEGER NOT NULL DEFAULT 0,
+                    locked_until INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE sessions (
+                    token_hash BLOB PRIMARY KEY NOT NULL,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    strength TEXT NOT NULL,
+                    revoked_at INTEGER
+                );
+                CREATE INDEX sessions_by_account ON sessions(account_id);
+                CREATE TABLE requests (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    service_id TEXT NOT NULL,
+                    service_version INTEGER NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES accounts(id),
+                    subject_id TEXT NOT NULL,
+                    office TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    sealed INTEGER NOT NULL DEFAULT 0,
+                    assignee_id TEXT,
+                    outcome TEXT CHECK (outcome IN ('approved', 'rejected')),
+                    decided_by_rule TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    submitted_at INTEGER,
+                    decided_at INTEGER
+                );
+                CREATE INDEX requests_by_owner ON requests(owner_id, created_at);
+                CREATE INDEX requests_by_queue ON requests(office, status, submitted_at);
+                CREATE TABLE sealed_fields (
+                    collection TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    envelope BLOB NOT NULL,
+                    key_version INTEGER NOT NULL,
+                    subject_id TEXT,
+                    sealed_at INTEGER NOT NULL,
+                    PRIMARY KEY (collection, record_id, field)
+                ) WITHOUT ROWID;
+                CREATE INDEX sealed_fields_by_version ON sealed_fields(key_version);
+                CREATE INDEX sealed_fields_by_subject ON sealed_fields(subject_id);
+                CREATE TABLE blind_indexes (
+                    collection TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    key_version INTEGER NOT NULL,
+                    digest BLOB NOT NULL,
+                    record_id TEXT NOT NULL,
+                    PRIMARY KEY (collection, field, key_version, digest, record_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX blind_indexes_by_record ON blind_indexes(collection, record_id);
+                CREATE TABLE open_fields (
+                    collection TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (collection, record_id, field)
+                ) WITHOUT ROWID;
+                """)
+        }
+    }
+}

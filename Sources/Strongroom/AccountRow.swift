@@ -1,0 +1,73 @@
+import GRDB
+import Policy
+
+/// One row of `accounts`: ids, roles, state and hashes; no personal data in clear.
+struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "accounts"
+
+    var id: String
+    var kind: String
+    var loginIndex: [UInt8]
+    var passwordHash: String
+    var roles: String
+    var office: String?
+    var subjectID: String?
+    var status: String
+    var createdAt: Int64
+    var failedLogins: Int
+    var lockedUntil: Int64
+
+    init(row: Row) {
+        id = row["id"]
+        kind = row["kind"]
+        loginIndex = [UInt8]((row["login_index"] as Data?) ?? Data())
+        passwordHash = row["password_hash"]
+        roles = row["roles"]
+        office = row["office"]
+        subjectID = row["subject_id"]
+        status = row["status"]
+        createdAt = row["created_at"]
+        failedLogins = row["failed_logins"]
+        lockedUntil = row["locked_until"]
+    }
+
+    init(
+        id: String, kind: String, loginIndex: [UInt8], passwordHash: String, roles: [String], office: String?,
+        subjectID: String?, createdAt: Int64
+    ) {
+        self.id = id
+        self.kind = kind
+        self.loginIndex = loginIndex
+        self.passwordHash = passwordHash
+        self.roles = roles.sorted().joined(separator: ",")
+        self.office = office
+        self.subjectID = subjectID
+        self.status = "active"
+        self.createdAt = createdAt
+        self.failedLogins = 0
+        self.lockedUntil = 0
+    }
+
+    func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["kind"] = kind
+        container["login_index"] = Data(loginIndex)
+        container["password_hash"] = passwordHash
+        container["roles"] = roles
+        container["office"] = office
+        container["subject_id"] = subjectID
+        container["status"] = status
+        container["created_at"] = createdAt
+        container["failed_logins"] = failedLogins
+        container["locked_until"] = lockedUntil
+    }
+
+    var roleSet: Set<String> { Set(roles.split(separator: ",").map(String.init)) }
+    var principalKind: Principal.Kind { kind == "staff" ? .staff : .citizen }
+}
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif

@@ -1,0 +1,165 @@
+import AuditLog
+import GRDB
+import Sealing
+import Sodium
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension AccountService {
+    /// The roles a staff account may hold.
+    public static let staffRoles: Set<String> = ["caseworker", "supervisor", "auditor", "security-officer", "administrator"]
+
+    /// What an administrator hands to a new staff member, once. Neither value is stored in clear.
+    public struct StaffEnrolment: Sendable {
+        public let accountID: String
+        public let login: String
+        /// A generated initial password (shown once).
+        public let password: String
+        /// The `otpauth://` URI for the authenticator app (shown once).
+        public let oneTimeCodeURI: String
+    }
+
+    /// A staff account as listed by `staff list`.
+    public struct StaffSummary: Sendable, Equatable {
+        public let accountID: String
+        public let login: String
+        public let roles: [String]
+        public let office: String?
+        public let status: String
+        public let createdAt: Date
+    }
+
+    /// Creates a staff account with roles and an office, a generated password and a TOTP secret.
+    ///
+    /// - Throws: `invalid_role` for a role outside ``staffRoles``; `login_taken` when the login exists.
+    public func addStaff(
+        login: String, roles: Set<String>, office: String?, password: String? = nil, by operatorCaller: AuthenticatedCaller,
+        context: AccessContext
+    ) async throws -> StaffEnrolment {
+        let normalised = try Self.validateLogin(login)
+        guard !roles.isEmpty, roles.isSubset(of: Self.staffRoles) else {
+            throw StrongroomError.invalid("invalid_role", "staff roles must be among: \(Self.staffRoles.sorted().joined(separator: ", "))")
+        }
+        if roles.contains("caseworker") || roles.contains("supervisor"), office == nil {
+            throw StrongroomError.invalid("office_required", "caseworkers and supervisors need an --office")
+        }
+        let initialPassword = password ?? Self.generatePassword()
+        try Self.validatePassword(initialPassword)
+        let hash = try await hasher.hash(initialPassword)
+        let index = try loginIndex(normalised)
+        let accountID = Self.newID("stf")
+        let now = clock.now.millis
+        let totpSecret = try SecretBytes(randomCount: 20)
+        let sealedSecret = try totpSecret.withUnsafeBytes { bytes in
+            try sealer.seal(Array(bytes), for: FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret"))
+        }
+        let sealedLogin = try sealer.seal(Array(normalised.utf8), for: FieldPlace(collection: Self.collection, recordID: accountID, field: "login"))
+        let version = try FieldSealer.keyVersion(of: sealedLogin).version
+        let audit = self.audit
+        try await writer.write { db in
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE login_index = ?", arguments: [Data(index)]) != nil {
+                throw StrongroomError.conflict("login_taken", "a staff or citizen account already uses this login; choose another")
+            }
+            try AccountRow(
+                id: accountID, kind: "staff", loginIndex: index, passwordHash: hash, roles: Array(roles), office: office,
+                subjectID: nil, createdAt: now
+            ).insert(db)
+            try FieldRows.putSealed(sealedLogin, keyVersion: version, collection: Self.collection, recordID: accountID, field: "login", subjectID: nil, at: now, in: db)
+            try FieldRows.putSealed(sealedSecret, keyVersion: version, collection: Self.collection, recordID: accountID, field: "totp_secret", subjectID: nil, at: now, in: db)
+            try audit.record(
+                AuditTrail.draft(
+                    caller: operatorCaller, action: "staff.create", target: AuditTarget(collection: Self.collection, recordID: accountID),
+                    fields: ["login", "password", "totp_secret"], decision: nil, context: context,
+                    details: ["roles": roles.sorted().joined(separator: ","), "office": office ?? ""]),
+                in: db)
+        }
+        let issuer = "Strongroom"
+        let uri = "otpauth://totp/\(issuer):\(Self.percentEncode(normalised))?secret=\(TOTP.base32(totpSecret))&issuer=\(issuer)&algorithm=SHA1&digits=6&period=30"
+        return StaffEnrolment(accountID: accountID, login: normalised, password: initialPassword, oneTimeCodeURI: uri)
+    }
+
+    /// Every staff account (logins opened for the operator; the listing itself is audited).
+    public func listStaff(by operatorCaller: AuthenticatedCaller, context: AccessContext) async throws -> [StaffSummary] {
+        let rows = try await database.read { db in
+            try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE kind = 'staff' ORDER BY created_at")
+        }
+        var result: [StaffSummary] = []
+        for row in rows {
+            let envelopes = try await database.read { db in
+                try FieldRows.sealed(collection: Self.collection, recordID: row.id, fields: ["login"], in: db)
+            }
+            let login = try envelopes.first.map {
+                String(decoding: try sealer.open($0.bytes, at: FieldPlace(collection: Self.collection, recordID: row.id, field: "login")), as: UTF8.self)
+            } ?? "?"
+            result.append(StaffSummary(
+                accountID: row.id, login: login, roles: row.roleSet.sorted(), office: row.office, status: row.status,
+                createdAt: Date(millis: row.createdAt)))
+        }
+        let audit = self.audit
+        try await writer.write { db in
+            try audit.record(
+                AuditTrail.draft(
+                    caller: operatorCaller, action: "staff.list", target: AuditTarget(collection: Self.collection),
+                    fields: ["login"], decision: nil, context: context, details: ["count": String(rows.count)]),
+                in: db)
+        }
+        return result
+    }
+
+    /// Disables a staff account and revokes its sessions.
+    public func disableStaff(login: String, by operatorCaller: AuthenticatedCaller, context: AccessContext) async throws {
+        let index = try loginIndex(try Self.validateLogin(login))
+        let now = clock.now.millis
+        let audit = self.audit
+        try await writer.write { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM accounts WHERE login_index = ? AND kind = 'staff'", arguments: [Data(index)]) else {
+                throw StrongroomError.notFound("staff account")
+            }
+            try db.execute(sql: "UPDATE accounts SET status = 'disabled' WHERE id = ?", arguments: [id])
+            try db.execute(sql: "UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", arguments: [now, id])
+            try audit.record(
+                AuditTrail.draft(
+                    caller: operatorCaller, action: "staff.disable", target: AuditTarget(collection: Self.collection, recordID: id),
+                    decision: nil, context: context),
+                in: db)
+        }
+    }
+
+    /// The current one-time code of a staff account. Demo mode and tests only: a real deployment never reads
+    /// the TOTP secret back.
+    public func unsafeCurrentOneTimeCode(accountID: String) throws -> String {
+        let place = FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret")
+        let envelopes = try database.read { db in
+            try FieldRows.sealed(collection: Self.collection, recordID: accountID, fields: ["totp_secret"], in: db)
+        }
+        guard let envelope = envelopes.first else { throw StrongroomError.notFound("staff account") }
+        var bytes = try sealer.open(envelope.bytes, at: place)
+        let secret = try SecretBytes(consuming: &bytes)
+        return TOTP.code(secret: secret, at: Int64(clock.now.timeIntervalSince1970))
+    }
+
+    static func generatePassword() -> String {
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return String((0..<20).map { _ in alphabet[Int(SecureRandom.uniform(UInt32(alphabet.count)))] })
+    }
+
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if c.isASCII && (c.isLetter || c.isNumber || "-._~@".contains(c)) { out.append(c) } else {
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String { count >= length ? self : String(repeating: "0", count: length - count) + self }
+}

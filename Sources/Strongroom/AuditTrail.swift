@@ -1,0 +1,33 @@
+import AuditLog
+import GRDB
+import Policy
+import Storage
+
+/// Builds audit entries for service operations and appends them inside the caller's transaction.
+///
+/// Entries carry pseudonymous ids, field *names*, the decision and purpose — never a field value.
+public struct AuditTrail: Sendable {
+    let store: SQLiteAuditStore
+
+    /// Appends one entry in `db`'s open transaction: it commits with the write it records, or not at all.
+    @discardableResult
+    public func record(_ draft: AuditEntryDraft, in db: Database) throws -> AuditEntry {
+        try store.append(draft, in: db)
+    }
+
+    /// The draft for a gated access.
+    static func draft(
+        caller: AuthenticatedCaller, action: String, target: AuditTarget, fields: [String] = [], decision: Decision?,
+        context: AccessContext, extraFlags: AuditFlags = [], details: [String: String] = [:]
+    ) -> AuditEntryDraft {
+        var flags = extraFlags
+        if decision?.obligations.breakGlass == true { flags.insert(.breakGlass) }
+        var details = details
+        if let decision, decision.obligations.mandatoryReview { details["review"] = "required" }
+        let effect: AuditDecision = (decision?.isPermitted ?? true) ? .allow(decision?.ruleIDs ?? []) : .deny(decision?.ruleIDs ?? [])
+        return AuditEntryDraft(
+            actor: AuditActor(id: caller.accountID, role: caller.auditRole), action: action, target: target,
+            fieldsTouched: fields.sorted(), decision: effect, purpose: context.purpose, requestID: context.requestID,
+            flags: flags, details: details)
+    }
+}

@@ -1,0 +1,45 @@
+import AuditLog
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// Signs an audit checkpoint every N entries or T seconds (whichever comes first), for as long as the server runs,
+/// and once more at shutdown.
+public struct CheckpointService: Service {
+    let installation: Installation
+    let logger: Logger
+
+    public init(installation: Installation, logger: Logger) {
+        self.installation = installation
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let configuration = installation.configuration
+        let policy = AuditCheckpointPolicy(
+            everyEntries: UInt64(configuration.checkpointEveryEntries), every: .seconds(configuration.checkpointEverySeconds))
+        let tick = Duration.seconds(max(1, min(10, configuration.checkpointEverySeconds / 4)))
+        while !Task.isCancelledOrShuttingDown {
+            try? await Task.sleep(for: tick)
+            await checkpoint(policy: policy)
+        }
+        await checkpoint(policy: AuditCheckpointPolicy(everyEntries: 1, every: nil))
+    }
+
+    func checkpoint(policy: AuditCheckpointPolicy) async {
+        let store = installation.auditStore
+        let signer = installation.checkpointSigner
+        let origin = installation.configuration.auditOrigin
+        do {
+            try await installation.writer.write { db in
+                _ = try store.checkpointIfDue(policy: policy, signer: signer, origin: origin, in: db)
+            }
+        } catch {
+            logger.error("audit checkpoint failed", metadata: ["error": .string(String(describing: type(of: error)))])
+        }
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+}

@@ -1,0 +1,58 @@
+import AuditLog
+import Catalog
+import Keyring
+import Logging
+import Policy
+import Sealing
+import Storage
+
+/// A running Strongroom: keys, database, catalog, policies and the services built on them.
+public final class Installation: Sendable {
+    public let configuration: StrongroomConfiguration
+    public let keyring: Keyring
+    public let database: StrongroomDatabase
+    public let writer: GroupCommitWriter
+    public let sealer: FieldSealer
+    public let indexer: BlindIndexer
+    public let catalog: Catalog
+    public let policies: PolicyStore
+    public let audit: AuditTrail
+    public let auditStore: SQLiteAuditStore
+    /// Signs audit checkpoints with the audit signing key.
+    public let checkpointSigner: AuditCheckpointSigner
+    public let clock: any ServiceClock
+    public let accounts: AccountService
+    public let records: RecordService
+    let logger: Logger
+
+    /// Opens an installation: checks key permissions, loads and checks catalog and policies, migrates the database.
+    ///
+    /// - Throws: a key, catalog, policy or storage error whose message says what to fix. Nothing is half-opened.
+    public init(
+        configuration: StrongroomConfiguration, passphrase: [UInt8]? = nil, clock: any ServiceClock = SystemServiceClock(),
+        logger: Logger = Logger(label: "strongroom")
+    ) throws {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        let needsPassphrase = try Keyring.needsPassphrase(configuration.keys)
+        keyring = try Keyring.open(configuration.keys, passphrase: needsPassphrase ? passphrase : nil)
+        catalog = try CatalogLoader.load(directory: configuration.catalogDirectory)
+        let loader = PolicyLoader(fields: FieldCatalog(serviceFields: catalog.serviceFieldIDs))
+        policies = try PolicyStore(directory: configuration.policyDirectory, loader: loader)
+        database = try StrongroomDatabase(dataDirectory: configuration.dataDirectory)
+        writer = GroupCommitWriter(database: database)
+        sealer = FieldSealer(keyring: keyring)
+        indexer = BlindIndexer(keyring: keyring)
+        auditStore = SQLiteAuditStore(database: database)
+        checkpointSigner = try AuditCheckpointSigner(name: configuration.auditKeyName, keyPair: try keyring.auditSigningKeyPair())
+        audit = AuditTrail(store: auditStore)
+        let hasher = PasswordHasher(limits: configuration.passwordLimits)
+        accounts = AccountService(
+            configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
+            audit: audit, hasher: hasher, clock: clock)
+        records = RecordService(
+            configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
+            audit: audit, catalog: catalog, policies: policies, clock: clock)
+    }
+}

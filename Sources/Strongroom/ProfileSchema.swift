@@ -1,0 +1,30 @@
+import Catalog
+
+/// The citizen profile's fields, defined like a catalog service so that the same validation applies.
+public enum ProfileSchema {
+    /// The collection profile fields are sealed under.
+    public static let collection = "profiles"
+
+    /// The profile "service": name, email, phone, postal address, national id, date of birth.
+    public static let service = Service(
+        id: "profile", title: "Profile", description: "The citizen's own details", version: 1, category: "profile",
+        decisionOn: .review, retention: RetentionPeriod(count: 10, unit: .years), fee: nil,
+        fields: [
+            FieldDefinition(id: "name", label: "Full name", type: .text, sensitivity: .personal,
+                            constraints: lengthLimits(1, 200)),
+            FieldDefinition(id: "email", label: "Email", type: .email, sensitivity: .personal, searchable: true),
+            FieldDefinition(id: "phone", label: "Phone", type: .phone, sensitivity: .personal, searchable: true),
+            FieldDefinition(id: "postal_address", label: "Postal address", type: .postalAddress, sensitivity: .personal),
+            FieldDefinition(id: "national_id", label: "National identity number", type: .nationalID, sensitivity: .sensitive,
+                            searchable: true),
+            FieldDefinition(id: "date_of_birth", label: "Date of birth", type: .date, sensitivity: .personal),
+        ],
+        rules: [], sourceFile: "(built in)")
+
+    private static func lengthLimits(_ minimum: Int, _ maximum: Int) -> FieldConstraints {
+        var constraints = FieldConstraints()
+        constraints.minLength = minimum
+        constraints.maxLength = maximum
+        return constraints
+    }
+}

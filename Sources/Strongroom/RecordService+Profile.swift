@@ -1,0 +1,72 @@
+import AuditLog
+import Catalog
+import GRDB
+import Policy
+import Storage
+
+extension RecordService {
+    /// The profile of account `ownerID` as the caller may see it. The read is audited before data is returned.
+    public func profile(of ownerID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RecordView {
+        let collection = ProfileSchema.collection
+        let subjectID = try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT subject_id FROM accounts WHERE id = ? AND kind = 'citizen'", arguments: [ownerID])
+        }
+        let target = AuditTarget(collection: collection, recordID: ownerID, subjectID: subjectID)
+        let decision = decide(caller, .read, Resource.profile(owner: ownerID), access)
+        guard decision.isPermitted, subjectID != nil else {
+            throw await denied(decision, caller: caller, action: "profile.read", target: target, access: access, hide: true)
+        }
+        let (present, sealed, open) = try await database.read { db in
+            let present = try FieldRows.presentFields(collection: collection, recordID: ownerID, in: db)
+            let allowed = Self.allowedFields(decision.fieldPlan, among: present)
+            return (
+                present, try FieldRows.sealed(collection: collection, recordID: ownerID, fields: allowed, in: db),
+                try FieldRows.open(collection: collection, recordID: ownerID, fields: allowed, in: db)
+            )
+        }
+        let view = try view(collection: collection, recordID: ownerID, plan: decision.fieldPlan, present: present, sealed: sealed, open: open, definitions: ProfileSchema.service.fields)
+        let draft = AuditTrail.draft(
+            caller: caller, action: "profile.read", target: target, fields: Array(view.fields.keys), decision: decision, context: access)
+        let audit = self.audit
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return view
+    }
+
+    /// Creates or updates fields of the caller's own profile. Fields not named are left as they are; a field
+    /// given as `null` is removed.
+    public func updateProfile(_ values: [String: FieldInput], caller: AuthenticatedCaller, access: AccessContext) async throws -> RecordView {
+        let collection = ProfileSchema.collection
+        let ownerID = caller.accountID
+        let target = AuditTarget(collection: collection, recordID: ownerID, subjectID: caller.subjectID)
+        let decision = decide(caller, .update, Resource.profile(owner: ownerID), access)
+        guard decision.isPermitted, caller.kind == .citizen else {
+            throw await denied(decision, caller: caller, action: "profile.update", target: target, access: access, hide: false)
+        }
+        let removals = Set(values.filter { $0.value == .null }.map(\.key))
+        let validated: [String: FieldValue]
+        do {
+            validated = try ProfileSchema.service.validate(values.filter { $0.value != .null }, partial: true, today: clock.today)
+        } catch {
+            throw Self.fieldProblems(error)
+        }
+        let unknown = removals.subtracting(ProfileSchema.service.fields.map(\.id))
+        guard unknown.isEmpty else {
+            throw StrongroomError.invalid("unknown_field", "the profile has no such field", fields: unknown.sorted().map {
+                .init(field: $0, code: "unknown_field", message: "the profile has no field with this name")
+            })
+        }
+        let prepared = try prepare(validated, definitions: ProfileSchema.service.fields, collection: collection, recordID: ownerID)
+        let now = clock.now.millis
+        let draft = AuditTrail.draft(
+            caller: caller, action: "profile.update", target: target, fields: Array(validated.keys) + Array(removals),
+            decision: decision, context: access)
+        let audit = self.audit
+        let subjectID = caller.subjectID
+        try await writer.write { db in
+            try Self.store(prepared, collection: collection, recordID: ownerID, subjectID: subjectID, at: now, in: db)
+            for field in removals { try FieldRows.remove(collection: collection, recordID: ownerID, field: field, in: db) }
+            try audit.record(draft, in: db)
+        }
+        return try await profile(of: ownerID, caller: caller, access: access)
+    }
+}

@@ -1,0 +1,281 @@
+import AuditLog
+import Catalog
+import GRDB
+import Policy
+import Sealing
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension RecordService {
+    static let requestCollection = "requests"
+
+    /// Creates a request for a catalog service, as a draft or submitted at once.
+    ///
+    /// A draft is validated leniently (required fields may be missing); a submission strictly. Automatic decision
+    /// rules run at submission; their outcome is audited like any decision.
+    public func createRequest(
+        serviceID: String, values: [String: FieldInput], submit: Bool, caller: AuthenticatedCaller, access: AccessContext
+    ) async throws -> RequestView {
+        guard let service = catalog.service(serviceID) else {
+            throw StrongroomError(.notFound, code: "unknown_service", message: "there is no e-service with this id; list them with GET /v1/services")
+        }
+        let requestID = Self.newID("req")
+        let now = clock.now.millis
+        var row = RequestRow(
+            id: requestID, serviceID: service.id, serviceVersion: service.version, ownerID: caller.accountID,
+            subjectID: caller.subjectID ?? caller.accountID, office: configuration.defaultOffice, now: now)
+        let sensitivity = Self.sensitivity(of: service)
+        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
+        let decision = decide(caller, .create, row.resource(sensitivity: sensitivity), access)
+        guard decision.isPermitted, caller.kind == .citizen else {
+            throw await denied(decision, caller: caller, action: "request.create", target: target, access: access, hide: false)
+        }
+        let validated: [String: FieldValue]
+        do {
+            validated = try service.validate(values, partial: !submit, today: clock.today)
+        } catch {
+            throw Self.fieldProblems(error)
+        }
+        let prepared = try prepare(validated, definitions: service.fields, collection: Self.requestCollection, recordID: requestID)
+        var drafts = [AuditTrail.draft(
+            caller: caller, action: "request.create", target: target, fields: Array(validated.keys), decision: decision, context: access,
+            details: ["service": service.id])]
+        if submit {
+            drafts += try await submission(of: &row, service: service, values: validated, caller: caller, access: access, target: target)
+        }
+        let audit = self.audit
+        let finalRow = row
+        let allDrafts = drafts
+        try await writer.write { db in
+            try finalRow.insert(db)
+            try Self.store(prepared, collection: Self.requestCollection, recordID: requestID, subjectID: finalRow.subjectID, at: now, in: db)
+            for draft in allDrafts { try audit.record(draft, in: db) }
+        }
+        return try await request(requestID, caller: caller, access: access)
+    }
+
+    /// Replaces fields of a draft (or of a request that needs more information). `null` removes a field.
+    public func updateRequest(
+        _ requestID: String, values: [String: FieldInput], caller: AuthenticatedCaller, access: AccessContext
+    ) async throws -> RequestView {
+        let (row, service) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
+        let decision = decide(caller, .update, row.resource(sensitivity: Self.sensitivity(of: service)), access)
+        guard decision.isPermitted else {
+            let hide = row.ownerID != caller.accountID
+            if !hide, ![RequestStatus.draft.rawValue, RequestStatus.infoRequested.rawValue].contains(row.status) {
+                _ = await denied(decision, caller: caller, action: "request.update", target: target, access: access, hide: false)
+                throw StrongroomError.conflict("invalid_transition", "a request can be changed only while it is a draft or more information was asked for; this one is \(row.status)")
+            }
+            throw await denied(decision, caller: caller, action: "request.update", target: target, access: access, hide: hide)
+        }
+        let removals = Set(values.filter { $0.value == .null }.map(\.key))
+        let validated: [String: FieldValue]
+        do {
+            validated = try service.validate(values.filter { $0.value != .null }, partial: true, today: clock.today)
+        } catch {
+            throw Self.fieldProblems(error)
+        }
+        let prepared = try prepare(validated, definitions: service.fields(at: row.serviceVersion), collection: Self.requestCollection, recordID: requestID)
+        let now = clock.now.millis
+        let draft = AuditTrail.draft(
+            caller: caller, action: "request.update", target: target, fields: Array(validated.keys) + Array(removals),
+            decision: decision, context: access)
+        let audit = self.audit
+        let expectedStatus = row.status
+        try await writer.write { db in
+            let changed = try Self.touch(requestID, expecting: expectedStatus, at: now, in: db)
+            guard changed else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }
+            try Self.store(prepared, collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID, at: now, in: db)
+            for field in removals { try FieldRows.remove(collection: Self.requestCollection, recordID: requestID, field: field, in: db) }
+            try audit.record(draft, in: db)
+        }
+        return try await request(requestID, caller: caller, access: access)
+    }
+
+    /// Submits a draft: strict validation of the stored fields, then the service's automatic rules.
+    public func submitRequest(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
+        var (row, service) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
+        let decision = decide(caller, .submit, row.resource(sensitivity: Self.sensitivity(of: service)), access)
+        guard decision.isPermitted else {
+            let hide = row.ownerID != caller.accountID
+            if !hide {
+                _ = await denied(decision, caller: caller, action: "request.submit", target: target, access: access, hide: false)
+                throw StrongroomError.conflict("invalid_transition", "only a draft or a request that needs more information can be submitted; this one is \(row.status)")
+            }
+            throw await denied(decision, caller: caller, action: "request.submit", target: target, access: access, hide: true)
+        }
+        // Submission re-validates everything stored, which means opening the request's own fields for its owner.
+        let values = try await storedValues(row: row, service: service)
+        var inputs: [String: FieldInput] = [:]
+        for (field, canonical) in values {
+            guard let definition = service.field(field, at: row.serviceVersion),
+                let value = try? FieldValue(canonical: canonical, type: definition.type)
+            else { continue }
+            inputs[field] = value.asInput
+        }
+        let validated: [String: FieldValue]
+        do {
+            validated = try service.validate(inputs, partial: false, today: clock.today)
+        } catch {
+            throw Self.fieldProblems(error)
+        }
+        let previousStatus = row.status
+        let drafts = try await submission(of: &row, service: service, values: validated, caller: caller, access: access, target: target)
+        let audit = self.audit
+        let finalRow = row
+        try await writer.write { db in
+            let current = try String.fetchOne(db, sql: "SELECT status FROM requests WHERE id = ?", arguments: [requestID])
+            guard current == previousStatus else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }
+            try finalRow.update(db)
+            try audit.record(
+                AuditTrail.draft(caller: caller, action: "request.submit", target: target, fields: [], decision: decision, context: access),
+                in: db)
+            for draft in drafts { try audit.record(draft, in: db) }
+        }
+        return try await request(requestID, caller: caller, access: access)
+    }
+
+    /// Withdraws a request before it is decided.
+    public func withdrawRequest(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
+        let (row, service) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
+        let decision = decide(caller, .withdraw, row.resource(sensitivity: Self.sensitivity(of: service)), access)
+        guard decision.isPermitted else {
+            let hide = row.ownerID != caller.accountID
+            _ = await denied(decision, caller: caller, action: "request.withdraw", target: target, access: access, hide: hide)
+            if hide { throw StrongroomError.notFound("record") }
+            throw StrongroomError.conflict("invalid_transition", "a request can be withdrawn only before it is decided; this one is \(row.status)")
+        }
+        let now = clock.now.millis
+        let audit = self.audit
+        let expected = row.status
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE requests SET status = 'withdrawn', updated_at = ? WHERE id = ? AND status = ?",
+                arguments: [now, requestID, expected])
+            guard db.changesCount == 1 else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }
+            try audit.record(AuditTrail.draft(caller: caller, action: "request.withdraw", target: target, decision: decision, context: access), in: db)
+        }
+        return try await request(requestID, caller: caller, access: access)
+    }
+
+    /// One request as the caller may see it; the read is audited before anything is returned.
+    public func request(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
+        let (row, service) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
+        let decision = decide(caller, .read, row.resource(sensitivity: Self.sensitivity(of: service)), access)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "request.read", target: target, access: access, hide: true)
+        }
+        let (present, sealed, open) = try await database.read { db in
+            let present = try FieldRows.presentFields(collection: Self.requestCollection, recordID: requestID, in: db)
+            let allowed = Self.allowedFields(decision.fieldPlan, among: present)
+            return (
+                present, try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: allowed, in: db),
+                try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: allowed, in: db)
+            )
+        }
+        let record = try view(
+            collection: Self.requestCollection, recordID: requestID, plan: decision.fieldPlan, present: present, sealed: sealed, open: open,
+            definitions: service.allFieldDefinitions.filter { $0.isActive(at: row.serviceVersion) })
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "request.read", target: target, fields: Array(record.fields.keys), decision: decision, context: access)
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return RequestView(
+            id: row.id, serviceID: row.serviceID, serviceVersion: row.serviceVersion, status: row.status, outcome: row.outcome,
+            office: row.office, createdAt: Date(millis: row.createdAt), updatedAt: Date(millis: row.updatedAt),
+            submittedAt: row.submittedAt.map(Date.init(millis:)), decidedAt: row.decidedAt.map(Date.init(millis:)),
+            decidedByRule: row.decidedByRule, record: record)
+    }
+
+    /// The caller's own requests, newest first, without field values.
+    public func ownRequests(caller: AuthenticatedCaller, access: AccessContext) async throws -> [RequestSummary] {
+        let ownerID = caller.accountID
+        let rows = try await database.read { db in
+            try RequestRow.fetchAll(db, sql: "SELECT * FROM requests WHERE owner_id = ? ORDER BY created_at DESC, id LIMIT 500", arguments: [ownerID])
+        }
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "request.list", target: AuditTarget(collection: Self.requestCollection, subjectID: caller.subjectID),
+            decision: nil, context: access, details: ["count": String(rows.count)])
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return rows.map(\.summary)
+    }
+
+    // MARK: - Internals
+
+    func loadRequest(_ requestID: String) async throws -> (RequestRow, Service) {
+        let row = try await database.read { db in
+            try RequestRow.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [requestID])
+        }
+        guard let row, let service = catalog.service(row.serviceID) else { throw StrongroomError.notFound("record") }
+        return (row, service)
+    }
+
+    /// Moves a request to submitted and runs the automatic rules; returns the audit drafts to record.
+    func submission(
+        of row: inout RequestRow, service: Service, values: [String: FieldValue], caller: AuthenticatedCaller,
+        access: AccessContext, target: AuditTarget
+    ) async throws -> [AuditEntryDraft] {
+        let now = clock.now.millis
+        row.status = RequestStatus.submitted.rawValue
+        row.submittedAt = now
+        row.updatedAt = now
+        let hasAddress = try await database.read { [ownerID = row.ownerID] db in
+            try FieldRows.presentFields(collection: ProfileSchema.collection, recordID: ownerID, in: db).contains("postal_address")
+        }
+        let facts = DecisionFacts(applicantIsSubject: row.ownerID == caller.accountID, hasProfileAddress: hasAddress)
+        let automatic = service.decide(values, facts: facts, today: clock.today)
+        var details = ["service": service.id]
+        switch automatic.outcome {
+        case .approve:
+            row.status = RequestStatus.decided.rawValue
+            row.outcome = "approved"
+            row.decidedAt = now
+            details["outcome"] = "approved"
+        case .reject(let reason):
+            row.status = RequestStatus.decided.rawValue
+            row.outcome = "rejected"
+            row.decidedAt = now
+            details["outcome"] = "rejected"
+            details["reason"] = String(reason.prefix(200))
+        case .review:
+            details["outcome"] = "review"
+        }
+        row.decidedByRule = automatic.ruleID
+        if let rule = automatic.ruleID { details["rule"] = rule }
+        return [AuditEntryDraft(
+            actor: AuditActor(id: "system", role: "automatic-rules"), action: "request.auto-decide", target: target,
+            fieldsTouched: values.keys.sorted(), decision: .allow(automatic.ruleID.map { [$0] } ?? []),
+            purpose: "automatic-decision", requestID: access.requestID, details: details)]
+    }
+
+    /// The canonical values stored for a request, opened for re-validation at submission.
+    func storedValues(row: RequestRow, service: Service) async throws -> [String: String] {
+        let (sealed, open) = try await database.read { [id = row.id] db in
+            (
+                try FieldRows.sealed(collection: Self.requestCollection, recordID: id, fields: nil, in: db),
+                try FieldRows.open(collection: Self.requestCollection, recordID: id, fields: nil, in: db)
+            )
+        }
+        var values = open
+        for envelope in sealed {
+            let bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: Self.requestCollection, recordID: row.id, field: envelope.field))
+            values[envelope.field] = String(decoding: bytes, as: UTF8.self)
+        }
+        return values
+    }
+
+    static func touch(_ requestID: String, expecting status: String, at millis: Int64, in db: Database) throws -> Bool {
+        try db.execute(sql: "UPDATE requests SET updated_at = ? WHERE id = ? AND status = ?", arguments: [millis, requestID, status])
+        return db.changesCount == 1
+    }
+}

@@ -1,0 +1,213 @@
+import AuditLog
+import Catalog
+import GRDB
+import Logging
+import Policy
+import Sealing
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The one path to citizen data: gate → seal or open exactly the decision's field plan → store with its audit
+/// entry in the same transaction.
+///
+/// Plaintext of a personal field exists only inside this type's methods, and only for the fields a decision
+/// allows: a read decrypts revealed and masked fields only; omitted fields are never opened.
+public final class RecordService: Sendable {
+    let configuration: StrongroomConfiguration
+    let writer: GroupCommitWriter
+    let database: StrongroomDatabase
+    let sealer: FieldSealer
+    let indexer: BlindIndexer
+    let audit: AuditTrail
+    let catalog: Catalog
+    let policies: PolicyStore
+    let clock: any ServiceClock
+
+    init(
+        configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
+        indexer: BlindIndexer, audit: AuditTrail, catalog: Catalog, policies: PolicyStore, clock: any ServiceClock
+    ) {
+        self.configuration = configuration
+        self.writer = writer
+        self.database = database
+        self.sealer = sealer
+        self.indexer = indexer
+        self.audit = audit
+        self.catalog = catalog
+        self.policies = policies
+        self.clock = clock
+    }
+
+    // MARK: - Gate
+
+    func decide(_ caller: AuthenticatedCaller, _ action: Action, _ resource: Resource, _ access: AccessContext) -> Decision {
+        let now = clock.now
+        let components = Calendar.utc.dateComponents([.hour, .weekday], from: now)
+        let weekdays = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+        let context = Context(
+            purpose: access.purpose, hour: components.hour, weekday: components.weekday.map { weekdays[($0 - 1) % 7] },
+            justification: access.justification, authStrength: caller.authStrength)
+        return policies.decide(caller.principal, action, resource, context)
+    }
+
+    /// Records a denied access in the audit log (committed) and returns the error to throw.
+    ///
+    /// - Parameter hide: answer 404 instead of 403, so that the denial does not reveal that the record exists.
+    func denied(
+        _ decision: Decision, caller: AuthenticatedCaller, action: String, target: AuditTarget, access: AccessContext, hide: Bool
+    ) async -> StrongroomError {
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: action, target: target, decision: decision, context: access,
+            details: ["reason": decision.reasons.first.map { String("\($0)".prefix(200)) } ?? "default-deny"])
+        do {
+            try await writer.write { db in try audit.record(draft, in: db) }
+        } catch {
+            return StrongroomError.internalFailure(error)
+        }
+        let purposeUnmet = decision.reasons.contains { if case .purposeUnmet = $0 { return true } else { return false } }
+        if purposeUnmet {
+            return StrongroomError(.forbidden, code: "purpose_required", message: "declare a permitted purpose of use for this access (header Strongroom-Purpose)")
+        }
+        if hide { return StrongroomError.notFound("record") }
+        return StrongroomError.forbidden("the access policy does not allow this")
+    }
+
+    // MARK: - Sealing and opening
+
+    /// A field value ready to store: sealed (with blind indexes) or public.
+    struct PreparedField: Sendable {
+        enum Content: Sendable {
+            case sealed(envelope: [UInt8], keyVersion: UInt32)
+            case open(String)
+        }
+        let field: String
+        let content: Content
+        let indexes: [(version: UInt32, digest: [UInt8])]
+    }
+
+    /// Seals each value under its place. Runs before the write transaction so the writer does no crypto.
+    func prepare(
+        _ values: [String: FieldValue], definitions: [FieldDefinition], collection: String, recordID: String
+    ) throws -> [PreparedField] {
+        var prepared: [PreparedField] = []
+        for definition in definitions {
+            guard let value = values[definition.id] else { continue }
+            let canonical = value.canonical
+            guard definition.isSealed else {
+                prepared.append(PreparedField(field: definition.id, content: .open(canonical), indexes: []))
+                continue
+            }
+            let place = FieldPlace(collection: collection, recordID: recordID, field: definition.id)
+            let envelope = try sealer.seal(Array(canonical.utf8), for: place)
+            let version = try FieldSealer.keyVersion(of: envelope).version
+            var indexes: [(version: UInt32, digest: [UInt8])] = []
+            if definition.hasBlindIndex, let normalization = definition.blindIndexNormalization {
+                let index = try indexer.index(
+                    value.blindIndexInput(normalization), normalization: .exact, collection: collection, field: definition.id)
+                indexes.append((index.keyVersion, index.bytes))
+            }
+            prepared.append(PreparedField(field: definition.id, content: .sealed(envelope: envelope, keyVersion: version), indexes: indexes))
+        }
+        return prepared
+    }
+
+    /// Writes prepared fields inside the caller's transaction.
+    static func store(_ prepared: [PreparedField], collection: String, recordID: String, subjectID: String?, at millis: Int64, in db: Database) throws {
+        for field in prepared {
+            switch field.content {
+            case let .sealed(envelope, keyVersion):
+                try FieldRows.putSealed(
+                    envelope, keyVersion: keyVersion, collection: collection, recordID: recordID, field: field.field,
+                    subjectID: subjectID, at: millis, in: db)
+            case let .open(value):
+                try FieldRows.putOpen(value, collection: collection, recordID: recordID, field: field.field, in: db)
+            }
+            try FieldRows.putIndexes(field.indexes, collection: collection, recordID: recordID, field: field.field, in: db)
+        }
+    }
+
+    /// Opens exactly the fields the plan reveals or masks; everything else stays sealed and is listed as omitted.
+    func view(
+        collection: String, recordID: String, plan: FieldPlan, present: Set<String>,
+        sealed: [FieldRows.Envelope], open: [String: String], definitions: [FieldDefinition]
+    ) throws -> RecordView {
+        let types = Dictionary(definitions.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first })
+        var fields: [String: FieldView] = [:]
+        var omitted: [String] = []
+        for name in present.sorted() {
+            let disposition = plan.disposition(of: name)
+            if case .omit = disposition {
+                omitted.append(name)
+                continue
+            }
+            let clear: String
+            if let value = open[name] {
+                clear = value
+            } else if let envelope = sealed.first(where: { $0.field == name }) {
+                let bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: collection, recordID: recordID, field: name))
+                clear = String(decoding: bytes, as: UTF8.self)
+            } else {
+                continue
+            }
+            let shown = Self.display(clear, type: types[name])
+            switch disposition {
+            case .reveal: fields[name] = .revealed(shown)
+            case let .mask(style): fields[name] = .masked(style.apply(to: shown), style: style.rawValue)
+            case .omit: break
+            }
+        }
+        return RecordView(fields: fields, omitted: omitted)
+    }
+
+    /// How a stored canonical value is shown: money with its decimal point; everything else as stored.
+    static func display(_ canonical: String, type: FieldType?) -> String {
+        guard type == .money, let value = try? FieldValue(canonical: canonical, type: .money), case let .money(money) = value else {
+            return canonical
+        }
+        return money.description
+    }
+
+    /// The field names a plan lets the caller see among `present`.
+    static func allowedFields(_ plan: FieldPlan, among present: Set<String>) -> Set<String> {
+        present.filter { if case .omit = plan.disposition(of: $0) { return false } else { return true } }
+    }
+
+    static func fieldProblems(_ error: CatalogError) -> StrongroomError {
+        StrongroomError.invalid(
+            "invalid_fields", "some fields are not valid; see `fields` for what to fix",
+            fields: error.fieldIssues.map { .init(field: $0.field, code: $0.code.rawValue, message: $0.message) })
+    }
+
+    static func sensitivity(of service: Service) -> String {
+        switch service.fields.map(\.sensitivity).max() ?? .public {
+        case .public: "low"
+        case .personal: "normal"
+        case .sensitive: "high"
+        case .specialCategory: "special"
+        }
+    }
+
+    static func newID(_ prefix: String) -> String { AccountService.newID(prefix) }
+}
+
+extension Calendar {
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}
+
+extension ServiceClock {
+    /// Today's date in UTC, for catalog validation.
+    var today: CalendarDate {
+        let parts = Calendar.utc.dateComponents([.year, .month, .day], from: now)
+        return CalendarDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? .today()
+    }
+}

@@ -1,0 +1,51 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One field as a caller may see it: revealed, masked, or (by absence) omitted.
+public struct FieldView: Sendable, Equatable, Codable {
+    /// The value in clear, when the decision reveals it.
+    public let value: String?
+    /// The masked value, when the decision masks it.
+    public let masked: String?
+    /// The mask style applied.
+    public let mask: String?
+
+    public static func revealed(_ value: String) -> FieldView { FieldView(value: value, masked: nil, mask: nil) }
+    public static func masked(_ value: String, style: String) -> FieldView { FieldView(value: nil, masked: value, mask: style) }
+}
+
+/// A profile or request as returned to a caller: only the fields the decision allowed.
+public struct RecordView: Sendable, Equatable {
+    public let fields: [String: FieldView]
+    /// Fields the record has that the decision withheld (names only).
+    public let omitted: [String]
+}
+
+/// A service request as returned to a caller.
+public struct RequestView: Sendable, Equatable {
+    public let id: String
+    public let serviceID: String
+    public let serviceVersion: Int
+    public let status: String
+    public let outcome: String?
+    public let office: String
+    public let createdAt: Date
+    public let updatedAt: Date
+    public let submittedAt: Date?
+    public let decidedAt: Date?
+    public let decidedByRule: String?
+    public let record: RecordView
+}
+
+/// A line in a citizen's list of requests: no field values.
+public struct RequestSummary: Sendable, Equatable {
+    public let id: String
+    public let serviceID: String
+    public let status: String
+    public let outcome: String?
+    public let createdAt: Date
+    public let updatedAt: Date
+}

@@ -1,0 +1,99 @@
+import GRDB
+import Policy
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The life-cycle states of a service request.
+public enum RequestStatus: String, Sendable, CaseIterable {
+    case draft, submitted
+    case inReview = "in-review"
+    case infoRequested = "info-requested"
+    case decided, withdrawn, closed
+}
+
+/// One row of `requests`: metadata only, never a field value.
+struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "requests"
+
+    var id: String
+    var serviceID: String
+    var serviceVersion: Int
+    var ownerID: String
+    var subjectID: String
+    var office: String
+    var status: String
+    var sealed: Bool
+    var assigneeID: String?
+    var outcome: String?
+    var decidedByRule: String?
+    var createdAt: Int64
+    var updatedAt: Int64
+    var submittedAt: Int64?
+    var decidedAt: Int64?
+
+    init(row: Row) {
+        id = row["id"]
+        serviceID = row["service_id"]
+        serviceVersion = row["service_version"]
+        ownerID = row["owner_id"]
+        subjectID = row["subject_id"]
+        office = row["office"]
+        status = row["status"]
+        sealed = row["sealed"]
+        assigneeID = row["assignee_id"]
+        outcome = row["outcome"]
+        decidedByRule = row["decided_by_rule"]
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+        submittedAt = row["submitted_at"]
+        decidedAt = row["decided_at"]
+    }
+
+    init(id: String, serviceID: String, serviceVersion: Int, ownerID: String, subjectID: String, office: String, now: Int64) {
+        self.id = id
+        self.serviceID = serviceID
+        self.serviceVersion = serviceVersion
+        self.ownerID = ownerID
+        self.subjectID = subjectID
+        self.office = office
+        self.status = RequestStatus.draft.rawValue
+        self.sealed = false
+        self.createdAt = now
+        self.updatedAt = now
+    }
+
+    func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["service_id"] = serviceID
+        container["service_version"] = serviceVersion
+        container["owner_id"] = ownerID
+        container["subject_id"] = subjectID
+        container["office"] = office
+        container["status"] = status
+        container["sealed"] = sealed
+        container["assignee_id"] = assigneeID
+        container["outcome"] = outcome
+        container["decided_by_rule"] = decidedByRule
+        container["created_at"] = createdAt
+        container["updated_at"] = updatedAt
+        container["submitted_at"] = submittedAt
+        container["decided_at"] = decidedAt
+    }
+
+    /// The gate's view of this request.
+    func resource(sensitivity: String) -> Resource {
+        Resource.request(
+            owner: ownerID, service: serviceID, office: office, status: status, sensitivity: sensitivity, sealed: sealed,
+            assignee: assigneeID, subject: subjectID)
+    }
+
+    var summary: RequestSummary {
+        RequestSummary(
+            id: id, serviceID: serviceID, status: status, outcome: outcome, createdAt: Date(millis: createdAt),
+            updatedAt: Date(millis: updatedAt))
+    }
+}

@@ -1,0 +1,42 @@
+import Keyring
+import Sodium
+
+/// Everything an installation needs to know at start.
+public struct StrongroomConfiguration: Sendable {
+    /// The key directory.
+    public var keys: KeyDirectory
+    /// The data directory (SQLite database).
+    public var dataDirectory: String
+    /// The agency's catalog of e-services.
+    public var catalogDirectory: String
+    /// Access rules.
+    public var policyDirectory: String
+    /// How long a session lasts from sign-in, in seconds.
+    public var sessionLifetime: Double = 8 * 3600
+    /// Argon2id cost for account passwords.
+    public var passwordLimits: Argon2id.Limits = .interactive
+    /// Failed sign-ins in a row before an account is locked for ``lockoutSeconds``.
+    public var loginFailureLimit = 5
+    /// How long a locked account stays locked.
+    public var lockoutSeconds: Double = 15 * 60
+    /// Failed sign-ins from one address per ``addressWindowSeconds`` before that address is refused.
+    public var addressFailureLimit = 20
+    public var addressWindowSeconds: Double = 15 * 60
+    /// The office new requests are routed to.
+    public var defaultOffice = "central"
+    /// The audit log's origin line in checkpoints.
+    public var auditOrigin = "strongroom.local/audit"
+    /// The audit signing key's name in signed notes and in `audit-signing.pub`.
+    public var auditKeyName = "strongroom-audit"
+    /// Make a signed checkpoint after this many entries…
+    public var checkpointEveryEntries = 1000
+    /// …or after this many seconds, whichever comes first.
+    public var checkpointEverySeconds: Double = 300
+
+    public init(keys: KeyDirectory, dataDirectory: String, catalogDirectory: String, policyDirectory: String) {
+        self.keys = keys
+        self.dataDirectory = dataDirectory
+        self.catalogDirectory = catalogDirectory
+        self.policyDirectory = policyDirectory
+    }
+}

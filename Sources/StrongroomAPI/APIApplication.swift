@@ -1,0 +1,26 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Strongroom
+
+/// Builds the HTTP router for an installation. Tests drive it in process with `app.test(.router)`.
+public func buildRouter(installation: Installation) -> Router<StrongroomRequestContext> {
+    let router = Router(context: StrongroomRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    Routes(installation: installation).register(on: router)
+    return router
+}
+
+/// Builds the HTTP application: router, bind address, and the long-lived services that run beside it.
+public func buildApplication(
+    installation: Installation, host: String, port: Int, services: [any Service] = [], logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(installation: installation),
+        configuration: .init(address: .hostname(host, port: port), serverName: "Strongroom"),
+        services: services,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger)
+}

@@ -1,0 +1,157 @@
+import Catalog
+import Strongroom
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Response bodies. Snake-case keys, ISO 8601 dates.
+struct SessionBody: Encodable {
+    let token: String
+    let expires_at: Date
+    let account_id: String
+    let kind: String
+    let roles: [String]
+    let office: String?
+}
+
+struct RecordBody: Encodable {
+    let fields: [String: FieldView]
+    let omitted: [String]
+    init(_ view: RecordView) {
+        fields = view.fields
+        omitted = view.omitted
+    }
+}
+
+struct RequestBody: Encodable {
+    let id: String
+    let service: String
+    let service_version: Int
+    let status: String
+    let outcome: String?
+    let office: String
+    let created_at: Date
+    let updated_at: Date
+    let submitted_at: Date?
+    let decided_at: Date?
+    let decided_by_rule: String?
+    let fields: [String: FieldView]
+    let omitted: [String]
+
+    init(_ view: RequestView) {
+        id = view.id
+        service = view.serviceID
+        service_version = view.serviceVersion
+        status = view.status
+        outcome = view.outcome
+        office = view.office
+        created_at = view.createdAt
+        updated_at = view.updatedAt
+        submitted_at = view.submittedAt
+        decided_at = view.decidedAt
+        decided_by_rule = view.decidedByRule
+        fields = view.record.fields
+        omitted = view.record.omitted
+    }
+}
+
+struct RequestSummaryBody: Encodable {
+    let id: String
+    let service: String
+    let status: String
+    let outcome: String?
+    let created_at: Date
+    let updated_at: Date
+    init(_ summary: RequestSummary) {
+        id = summary.id
+        service = summary.serviceID
+        status = summary.status
+        outcome = summary.outcome
+        created_at = summary.createdAt
+        updated_at = summary.updatedAt
+    }
+}
+
+struct ListBody<Item: Encodable>: Encodable {
+    let items: [Item]
+}
+
+struct ServiceSummaryBody: Encodable {
+    let id: String
+    let title: String
+    let description: String
+    let category: String
+    let version: Int
+    let fee: FeeBody?
+}
+
+struct FeeBody: Encodable {
+    let amount_minor: Int64
+    let currency: String
+    let due: String
+    let refund_on_rejection: Bool
+}
+
+struct FieldDefinitionBody: Encodable {
+    let id: String
+    let label: String
+    let help: String?
+    let type: String
+    let required: Bool
+    let sensitivity: String
+    let options: [String]?
+}
+
+struct ServiceBody: Encodable {
+    let id: String
+    let title: String
+    let description: String
+    let category: String
+    let version: Int
+    let decision_on: String
+    let retention: String
+    let fee: FeeBody?
+    let fields: [FieldDefinitionBody]
+}
+
+extension ServiceSummaryBody {
+    init(_ service: Service) {
+        id = service.id
+        title = service.title
+        description = service.description
+        category = service.category
+        version = service.version
+        fee = service.fee.map(FeeBody.init)
+    }
+}
+
+extension FeeBody {
+    init(_ fee: Fee) {
+        amount_minor = fee.amount.minorUnits
+        currency = fee.amount.currency.code
+        due = "\(fee.due)"
+        refund_on_rejection = fee.refundOnRejection
+    }
+}
+
+extension ServiceBody {
+    init(_ service: Service) {
+        id = service.id
+        title = service.title
+        description = service.description
+        category = service.category
+        version = service.version
+        decision_on = service.decisionOn.rawValue
+        retention = service.retention.description
+        fee = service.fee.map(FeeBody.init)
+        fields = service.fields.map { field in
+            FieldDefinitionBody(
+                id: field.id, label: field.label, help: field.help, type: field.type.rawValue, required: field.required,
+                sensitivity: field.sensitivity.rawValue,
+                options: field.constraints.options.isEmpty ? nil : field.constraints.options.map(\.value))
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Keyring
+import Logging
+import Strongroom
+
+/// Locations of everything an installation needs, plus the passphrase source.
+struct InstallationOptions: ParsableArguments {
+    @OptionGroup var location: LocationOptions
+
+    @Option(name: .long, help: "The catalog directory (e-services and branding).")
+    var catalog: String = "./Catalog"
+
+    @Option(name: .long, help: "The policy directory (access rules and their tests).")
+    var policies: String = "./Policies"
+
+    @OptionGroup var passphraseOptions: PassphraseOptions
+
+    var configuration: StrongroomConfiguration {
+        StrongroomConfiguration(
+            keys: location.keyDirectory, dataDirectory: location.data, catalogDirectory: catalog, policyDirectory: policies)
+    }
+
+    func open(logger: Logger = Logger(label: "strongroom")) throws -> Installation {
+        try Installation(configuration: configuration, passphrase: try passphraseOptions.passphrase(), logger: logger)
+    }
+}
+
+/// The caller recorded in the audit log for operations run from the command line by an operator.
+func operatorCaller(_ role: String) -> AuthenticatedCaller {
+    let user = getenvString("SUDO_USER") ?? getenvString("USER") ?? "operator"
+    return AuthenticatedCaller(accountID: "cli:\(user)", kind: .staff, roles: [role], office: nil, subjectID: nil, authStrength: "local")
+}
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif

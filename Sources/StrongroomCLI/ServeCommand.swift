@@ -1,0 +1,110 @@
+import ArgumentParser
+import Hummingbird
+import Keyring
+import Logging
+import ServiceLifecycle
+import Strongroom
+import StrongroomAPI
+
+/// `strongroom serve`: the HTTP API.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP API.",
+        discussion: """
+            With --demo, creates keys and a database on first run (in the given --keys and --data directories), \
+            seeds demo accounts and prints them. Demo mode is for trying Strongroom out, never for real data.
+            """
+    )
+
+    @OptionGroup var options: InstallationOptions
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).")
+    var port: Int = 8080
+
+    @Flag(name: .long, help: "Demo mode: create keys and demo accounts when missing, and print them. Never for real data.")
+    var demo = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "strongroom")
+        logger.logLevel = .info
+        let installation: Installation
+        var accounts: [DemoData.Account] = []
+        do {
+            if demo && !options.location.keyDirectory.holdsKeys {
+                _ = try Bootstrap.initialize(
+                    keys: options.location.keyDirectory, dataDirectory: options.location.data, protection: .plain, force: false)
+            }
+            installation = try options.open(logger: logger)
+            if demo { accounts = try await DemoData.seed(installation) }
+        } catch {
+            throw fail("\(error)")
+        }
+        for warning in KeyAgeCheck.overdue(installation.keyring.status(), maximumDays: 365) {
+            logger.warning("\(warning)")
+        }
+        let printed = accounts
+        let host = self.host
+        let isDemo = demo
+        let app = buildApplication(
+            installation: installation, host: host, port: port,
+            services: [CheckpointService(installation: installation, logger: logger)], logger: logger,
+            onServerRunning: { port in
+                FileDescriptorOutput.standardOutput.write(ServeBanner(host: host, port: port, demo: isDemo, accounts: printed).render())
+            })
+        try await app.runService()
+    }
+}
+
+/// What `serve` prints when it is ready.
+struct ServeBanner {
+    let host: String
+    let port: Int
+    let demo: Bool
+    let accounts: [DemoData.Account]
+
+    func render() -> String {
+        var out = ""
+        if demo {
+            out += String(repeating: "!", count: 78) + "\n"
+            out += "!! DEMO MODE: demo accounts with published passwords. Never put real data here.\n"
+            out += String(repeating: "!", count: 78) + "\n"
+        }
+        out += "Strongroom is listening on http://\(host):\(port)\n"
+        out += "  health:   curl http://\(host):\(port)/healthz\n"
+        out += "  API:      http://\(host):\(port)/openapi.yaml\n"
+        if !accounts.isEmpty {
+            out += "Demo accounts (sign in with POST /v1/sessions {\"login\", \"password\"[, \"code\"]}):\n"
+            var rows = [["LOGIN", "PASSWORD", "ROLE", "OFFICE"]]
+            for account in accounts { rows.append([account.login, account.password, account.role, account.office ?? "-"]) }
+            out += TextTable(rows: rows).render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+            out += "Staff also need a one-time code: `strongroom demo code LOGIN` prints the current one (demo only).\n"
+            out += "Try:\n"
+            out += "  curl -s -X POST http://\(host):\(port)/v1/sessions -H 'content-type: application/json' \\\n"
+            out += "       -d '{\"login\":\"alice@example.org\",\"password\":\"demo-citizen-passphrase\"}'\n"
+        }
+        return out
+    }
+}
+
+/// Keys older than the configured maximum age.
+enum KeyAgeCheck {
+    static func overdue(_ statuses: [KeyStatus], maximumDays: Int, now: Date = Date()) -> [String] {
+        statuses.filter { $0.state == .active && now.timeIntervalSince($0.createdAt) > Double(maximumDays) * 86_400 }.map {
+            "key \($0.id) v\($0.version) is older than \(maximumDays) days; rotate it with `strongroom keys rotate --data \($0.id)`"
+        }
+    }
+}
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif

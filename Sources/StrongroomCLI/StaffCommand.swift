@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Strongroom
+
+/// `strongroom staff add|list|disable`: staff accounts, for administrators.
+struct StaffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "staff", abstract: "Manage staff accounts (roles, office, sign-in).", subcommands: [Add.self, List.self, Disable.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a staff account; prints its initial password and authenticator enrolment once.")
+
+        @OptionGroup var options: InstallationOptions
+        @Option(name: .long, help: "The login (an email address or user name).") var login: String
+        @Option(name: .long, parsing: .upToNextOption, help: "Roles: caseworker, supervisor, auditor, security-officer, administrator.")
+        var role: [String]
+        @Option(name: .long, help: "The office (required for caseworkers and supervisors).") var office: String?
+
+        func validate() throws {
+            let unknown = Set(role).subtracting(AccountService.staffRoles)
+            if !unknown.isEmpty {
+                throw ValidationError("unknown role \(unknown.sorted().joined(separator: ", ")); use: \(AccountService.staffRoles.sorted().joined(separator: ", "))")
+            }
+            if role.isEmpty { throw ValidationError("give at least one --role") }
+        }
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                let enrolment = try await installation.accounts.addStaff(
+                    login: login, roles: Set(role), office: office, by: operatorCaller("administrator"),
+                    context: AccessContext(purpose: "administration", requestID: "cli-staff-add"))
+                FileDescriptorOutput.standardOutput.write("""
+                    Created staff account \(enrolment.login) (\(enrolment.accountID))
+                      initial password: \(enrolment.password)
+                      authenticator:    \(enrolment.oneTimeCodeURI)
+                    Hand both over in person; neither is shown again.\n
+                    """)
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List staff accounts.")
+        @OptionGroup var options: InstallationOptions
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                let staff = try await installation.accounts.listStaff(
+                    by: operatorCaller("administrator"), context: AccessContext(purpose: "administration", requestID: "cli-staff-list"))
+                var rows = [["LOGIN", "ROLES", "OFFICE", "STATUS", "ID"]]
+                for member in staff {
+                    rows.append([member.login, member.roles.joined(separator: ","), member.office ?? "-", member.status, member.accountID])
+                }
+                FileDescriptorOutput.standardOutput.write(TextTable(rows: rows).render())
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a staff account and end its sessions.")
+        @OptionGroup var options: InstallationOptions
+        @Option(name: .long, help: "The login to disable.") var login: String
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                try await installation.accounts.disableStaff(
+                    login: login, by: operatorCaller("administrator"), context: AccessContext(purpose: "administration", requestID: "cli-staff-disable"))
+                FileDescriptorOutput.standardOutput.write("Disabled \(login); its sessions are revoked.\n")
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import AuditLog
+import Catalog
+import Strongroom
+import Testing
+
+/// Who may read a request, what they see, and that every refusal is audited with the refused caller.
+@Suite struct AccessControlTests {
+    /// Citizen A with a submitted benefit application (office "central").
+    struct World {
+        let fixture: InstallationFixture
+        let owner: AuthenticatedCaller
+        let request: RequestView
+    }
+
+    static func world() async throws -> World {
+        let fixture = try InstallationFixture()
+        let owner = try await fixture.citizen("owner@example.org").caller
+        let request = try await fixture.records.createRequest(
+            serviceID: "benefit-application", values: ServiceSample.benefit, submit: true, caller: owner, access: fixture.access())
+        #expect(request.office == "central")
+        return World(fixture: fixture, owner: owner, request: request)
+    }
+
+    /// The audit entries since `mark` for `action` by `actor`.
+    static func entries(_ fixture: InstallationFixture, after mark: Int, actor: String, action: String) throws -> [AuditEntry] {
+        try fixture.auditEntries(after: mark).filter { $0.actor.id == actor && $0.action == action }
+    }
+
+    @Test func anotherCitizenGetsNotFoundAndTheDenialIsAudited() async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let other = try await fixture.citizen("other@example.org").caller
+        let mark = try fixture.auditEntries().count
+        let before = try fixture.recordCounts()
+
+        let read = await strongroomError { try await fixture.records.request(world.request.id, caller: other, access: fixture.access()) }
+        #expect(read?.kind == .notFound)
+        // Indistinguishable from a request that does not exist.
+        let missing = await strongroomError { try await fixture.records.request("req_000000000000000000000000", caller: other, access: fixture.access()) }
+        #expect(read == missing)
+        #expect(read?.message == missing?.message)
+
+        let denials = try Self.entries(fixture, after: mark, actor: other.accountID, action: "request.read")
+        #expect(denials.count == 1)
+        let denial = try #require(denials.first)
+        #expect(denial.decision.effect == .deny)
+        #expect(denial.target.recordID == world.request.id)
+        #expect(denial.target.subjectID == world.owner.subjectID)
+        #expect(denial.fieldsTouched.isEmpty)
+        #expect(denial.actor.role == "citizen")
+
+        // Changing someone else's request is hidden the same way, and changes nothing.
+        let update = await strongroomError {
+            try await fixture.records.updateRequest(world.request.id, values: ["full_name": .string("Mallory")], caller: other, access: fixture.access())
+        }
+        #expect(update?.kind == .notFound)
+        let withdraw = await strongroomError { try await fixture.records.withdrawRequest(world.request.id, caller: other, access: fixture.access()) }
+        #expect(withdraw?.kind == .notFound)
+        let submit = await strongroomError { try await fixture.records.submitRequest(world.request.id, caller: other, access: fixture.access()) }
+        #expect(submit?.kind == .notFound)
+        let profile = await strongroomError { try await fixture.records.profile(of: world.owner.accountID, caller: other, access: fixture.access()) }
+        #expect(profile?.kind == .notFound)
+        #expect(try fixture.recordCounts() == before)
+        let ownerView = try await fixture.records.request(world.request.id, caller: world.owner, access: fixture.access())
+        #expect(ownerView.status == "submitted")
+        #expect(ownerView.record == world.request.record)
+        let otherDenials = try fixture.auditEntries(after: mark).filter { $0.actor.id == other.accountID && $0.decision.effect == .deny }
+        #expect(Set(otherDenials.map(\.action)) == ["request.read", "request.update", "request.withdraw", "request.submit", "profile.read"])
+        #expect(try await fixture.records.ownRequests(caller: other, access: fixture.access()).isEmpty)
+    }
+
+    @Test func caseworkerOfTheOfficeWithPurposeSeesMaskedIdentifiers() async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let caseworker = try await fixture.staff("cw.central@agency.example", roles: ["caseworker"], office: "central")
+        #expect(caseworker.authStrength == "mfa" && caseworker.kind == .staff && caseworker.office == "central")
+        let mark = try fixture.auditEntries().count
+
+        let view = try await fixture.records.request(world.request.id, caller: caseworker, access: fixture.access(purpose: "case-handling"))
+        #expect(view.record.fields["national_id"] == .masked("•••• 67AB", style: "last4"))
+        #expect(view.record.fields["bank_account"] == .masked("•••• 5678", style: "last4"))
+        #expect(view.record.fields["full_name"] == .revealed("Aoife Byrne"))
+        #expect(view.record.fields["monthly_income"]?.value != nil)
+        #expect(view.record.fields.values.allSatisfy { $0.value != "1234567AB" && $0.value != "IE29AIBK93115212345678" })
+
+        let reads = try Self.entries(fixture, after: mark, actor: caseworker.accountID, action: "request.read")
+        let read = try #require(reads.first)
+        #expect(reads.count == 1)
+        #expect(read.decision.effect == .allow)
+        #expect(read.decision.policyIDs == ["caseworker-handle-office-requests"])
+        #expect(read.purpose == "case-handling")
+        #expect(read.actor.role == "caseworker")
+        #expect(read.target.subjectID == world.owner.subjectID)
+        #expect(Set(read.fieldsTouched) == Set(ServiceSample.benefit.keys))
+    }
+
+    @Test func caseworkerWithoutPurposeIsToldToDeclareOneAndIsAudited() async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let caseworker = try await fixture.staff("cw.central@agency.example", roles: ["caseworker"], office: "central")
+        for purpose in [nil, "supervision", "curiosity"] as [String?] {
+            let mark = try fixture.auditEntries().count
+            let error = await strongroomError {
+                try await fixture.records.request(world.request.id, caller: caseworker, access: fixture.access(purpose: purpose))
+            }
+            #expect(error?.kind == .forbidden)
+            #expect(error?.code == "purpose_required")
+            let denials = try Self.entries(fixture, after: mark, actor: caseworker.accountID, action: "request.read")
+            #expect(denials.count == 1)
+            #expect(denials.first?.decision.effect == .deny)
+            #expect(denials.first?.purpose == purpose)
+            #expect(denials.first?.fieldsTouched == [])
+        }
+    }
+
+    @Test(arguments: [nil, "case-handling"] as [String?])
+    func caseworkerOfAnotherOfficeGetsNotFound(purpose: String?) async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let caseworker = try await fixture.staff("cw.north@agency.example", roles: ["caseworker"], office: "north")
+        let mark = try fixture.auditEntries().count
+        let error = await strongroomError {
+            try await fixture.records.request(world.request.id, caller: caseworker, access: fixture.access(purpose: purpose))
+        }
+        #expect(error?.kind == .notFound)
+        let denials = try Self.entries(fixture, after: mark, actor: caseworker.accountID, action: "request.read")
+        #expect(denials.count == 1 && denials.first?.decision.effect == .deny)
+    }
+
+    @Test func caseworkerWithoutStrongSignInIsRefused() async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let strong = try await fixture.staff("cw.central@agency.example", roles: ["caseworker"], office: "central")
+        // The same caseworker as a password-only session would present it.
+        let weak = AuthenticatedCaller(
+            accountID: strong.accountID, kind: .staff, roles: strong.roles, office: strong.office, subjectID: nil, authStrength: "password")
+        let mark = try fixture.auditEntries().count
+        let error = await strongroomError {
+            try await fixture.records.request(world.request.id, caller: weak, access: fixture.access(purpose: "case-handling"))
+        }
+        #expect(error?.kind == .notFound)
+        let denial = try #require(try Self.entries(fixture, after: mark, actor: strong.accountID, action: "request.read").first)
+        #expect(denial.decision == .deny(["staff-need-strong-auth"]))
+    }
+
+    @Test(arguments: ["auditor", "security-officer", "administrator"])
+    func oversightRolesNeverReadRecords(role: String) async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let staff = try await fixture.staff("\(role)@agency.example", roles: [role], office: "central")
+        #expect(staff.authStrength == "mfa")
+        for purpose in [nil, "case-handling", "audit", "security-operations", "administration"] as [String?] {
+            let mark = try fixture.auditEntries().count
+            let error = await strongroomError {
+                try await fixture.records.request(world.request.id, caller: staff, access: fixture.access(purpose: purpose))
+            }
+            #expect(error?.kind == .notFound || error?.kind == .forbidden)
+            #expect(error?.code != "purpose_required")
+            let denial = try #require(try Self.entries(fixture, after: mark, actor: staff.accountID, action: "request.read").first)
+            #expect(denial.decision == .deny(["oversight-never-reads-records"]))
+            let profile = await strongroomError {
+                try await fixture.records.profile(of: world.owner.accountID, caller: staff, access: fixture.access(purpose: purpose))
+            }
+            #expect(profile?.kind == .notFound || profile?.kind == .forbidden)
+        }
+        // Nor create requests on anyone's behalf.
+        let create = await strongroomError {
+            try await fixture.records.createRequest(
+                serviceID: "fee-payment", values: ServiceSample.feePayment, submit: true, caller: staff, access: fixture.access())
+        }
+        #expect(create?.kind == .forbidden)
+    }
+
+    @Test func staffSignInNeedsTheOneTimeCode() async throws {
+        let fixture = try InstallationFixture()
+        let enrolment = try await fixture.accounts.addStaff(
+            login: "cw@agency.example", roles: ["caseworker"], office: "central", by: .system("op"), context: fixture.access())
+        #expect(enrolment.oneTimeCodeURI.hasPrefix("otpauth://totp/"))
+        let sessionsBefore = try fixture.count("sessions")
+        for code in [nil, ""] as [String?] {
+            let error = await strongroomError {
+                try await fixture.accounts.logIn(
+                    login: "cw@agency.example", password: enrolment.password, oneTimeCode: code, address: "198.51.100.9",
+                    context: fixture.access())
+            }
+            #expect(error?.code == "mfa_required")
+            #expect(error?.kind == .unauthenticated)
+        }
+        let current = try fixture.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID)
+        let wrong = String(format: "%06d", (Int(current)! + 500_000) % 1_000_000)
+        let wrongCode = await strongroomError {
+            try await fixture.accounts.logIn(
+                login: "cw@agency.example", password: enrolment.password, oneTimeCode: wrong, address: "198.51.100.9", context: fixture.access())
+        }
+        #expect(wrongCode == .badCredentials)
+        // Without the right password, no hint that a code would be asked for.
+        let wrongPassword = await strongroomError {
+            try await fixture.accounts.logIn(
+                login: "cw@agency.example", password: "not the password at all", address: "198.51.100.9", context: fixture.access())
+        }
+        #expect(wrongPassword == .badCredentials)
+        #expect(try fixture.count("sessions") == sessionsBefore)
+
+        let session = try await fixture.accounts.logIn(
+            login: "cw@agency.example", password: enrolment.password, oneTimeCode: current, address: "198.51.100.9", context: fixture.access())
+        #expect(session.caller.authStrength == "mfa")
+        #expect(try await fixture.accounts.authenticate(token: session.token).authStrength == "mfa")
+    }
+
+    @Test func disablingStaffRevokesTheirSessions() async throws {
+        let fixture = try InstallationFixture()
+        let enrolment = try await fixture.accounts.addStaff(
+            login: "leaver@agency.example", roles: ["caseworker"], office: "central", by: .system("op"), context: fixture.access())
+        let code = try fixture.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID)
+        let session = try await fixture.accounts.logIn(
+            login: "leaver@agency.example", password: enrolment.password, oneTimeCode: code, address: "198.51.100.9", context: fixture.access())
+        _ = try await fixture.accounts.authenticate(token: session.token)
+        try await fixture.accounts.disableStaff(login: "leaver@agency.example", by: .system("op"), context: fixture.access())
+        let error = await strongroomError { try await fixture.accounts.authenticate(token: session.token) }
+        #expect(error == .unauthenticated)
+        let again = await strongroomError {
+            try await fixture.accounts.logIn(
+                login: "leaver@agency.example", password: enrolment.password,
+                oneTimeCode: try fixture.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID), address: "198.51.100.9",
+                context: fixture.access())
+        }
+        #expect(again == .badCredentials)
+    }
+}

@@ -1,0 +1,247 @@
+import AuditLog
+import Catalog
+import Foundation
+import Sodium
+import Strongroom
+import Testing
+
+/// Invariant 1: no plaintext of a personal field reaches the database file, its WAL, a log line, an error
+/// message or the audit log.
+@Suite struct CanaryTests {
+    /// Unique, high-entropy values that fit each field's validation, plus the exact strings to look for.
+    struct Canaries {
+        private(set) var needles: [String] = []
+        private var generator = SecureRandomNumbers()
+
+        /// Lower-case hex token, unique per call.
+        mutating func token(_ length: Int = 16) -> String {
+            String((0..<length).map { _ in Array("0123456789abcdef")[Int(generator.next() % 16)] })
+        }
+
+        mutating func digits(_ count: Int) -> String {
+            String((0..<count).map { _ in Array("0123456789")[Int(generator.next() % 10)] })
+        }
+
+        mutating func letters(_ count: Int) -> String {
+            String((0..<count).map { _ in Array("ABCDEFGHJKLMNPQRSTUVWXYZ")[Int(generator.next() % 24)] })
+        }
+
+        /// Registers a needle (what must never appear) and returns the input to submit.
+        mutating func remember(_ needle: String, input: String? = nil) -> FieldInput {
+            needles.append(needle)
+            return .string(input ?? needle)
+        }
+
+        mutating func text(_ label: String) -> FieldInput { remember("Canary\(label)-\(token())") }
+        mutating func email() -> FieldInput { remember("canary.\(token())@canary-\(token(8)).example") }
+        mutating func phone() -> FieldInput {
+            let number = "+3531" + digits(9)
+            return remember(number)
+        }
+
+        mutating func address() -> FieldInput {
+            let line1 = "CanaryStreet-\(token())", line2 = "CanaryFlat-\(token())", city = "CanaryCity-\(token())"
+            needles += [line1, line2, city]
+            return .object(["line1": .string(line1), "line2": .string(line2), "city": .string(city), "postcode": .string("40177"), "country": .string("IE")])
+        }
+
+        /// Values for every field of `service` the citizen fills, personal fields with canaries.
+        mutating func values(for service: String) -> [String: FieldInput] {
+            switch service {
+            case "benefit-application":
+                return [
+                    "full_name": text("Name"), "national_id": remember("\(digits(7))QZ"),
+                    "monthly_income": .string("4817.63"), "household_size": .integer(3),
+                    "bank_account": remember("IE29CNRY\(letters(4))\(digits(10))"), "reason": text("Reason"),
+                ]
+            case "change-of-address":
+                return [
+                    "new_address": address(), "postcode": .string("40177"), "move_date": .string("2027-01-10"),
+                    "contact_email": email(),
+                ]
+            case "fee-payment":
+                return ["payment_reference": remember("RT-\(digits(8))"), "amount": .decimal("125.40"), "payer_email": email()]
+            case "class-registration":
+                return [
+                    "class_choice": .string("coding-teen"), "participant_name": text("Participant"),
+                    "date_of_birth": .string("2013-03-02"), "medical_notes": text("Medical"),
+                ]
+            case "return-or-dispute":
+                return [
+                    "request_kind": .string("dispute"), "order_reference": remember("CHG-\(digits(10))"),
+                    "amount": .decimal("731.19"), "reason": text("Dispute"),
+                ]
+            case "health-plan-enrolment":
+                return [
+                    "employee_id": remember("E\(digits(6))"), "plan": .string("premium"), "dependants_count": .integer(4),
+                    "health_declaration": text("Health"), "has_conditions": .bool(true),
+                ]
+            case "report-submission":
+                return [
+                    "report_type": .string("annual-accounts"), "period_start": .string("2026-01-01"), "period_end": .string("2026-12-31"),
+                    "summary": text("Summary"), "report_file": remember("upload:canary-\(token())"), "contact_phone": phone(),
+                ]
+            default:
+                Issue.record("no canary values for service \(service)")
+                return [:]
+            }
+        }
+    }
+
+    /// Random numbers from libsodium, so two runs never share canaries.
+    struct SecureRandomNumbers: RandomNumberGenerator {
+        mutating func next() -> UInt64 {
+            SecureRandom.bytes(count: 8).reduce(0) { $0 << 8 | UInt64($1) }
+        }
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
+        let bytes = Array(needle.utf8)
+        guard !bytes.isEmpty, haystack.count >= bytes.count else { return false }
+        let first = bytes[0]
+        var index = 0
+        let last = haystack.count - bytes.count
+        while index <= last {
+            if haystack[index] == first, Array(haystack[index..<(index + bytes.count)]) == bytes { return true }
+            index += 1
+        }
+        return false
+    }
+
+    static func fileBytes(_ path: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+    }
+
+    @Test func noPersonalValueReachesDiskLogsAuditOrErrors() async throws {
+        let fixture = try InstallationFixture()
+        var canaries = Canaries()
+        let login = "canary.login.\(canaries.token())@canary.example"
+        let password = "CanaryPassword-\(canaries.token())"
+        canaries.needles += [login, password]
+        try await fixture.accounts.signUp(login: login, password: password, context: fixture.access())
+        let session = try await fixture.accounts.logIn(login: login, password: password, address: "198.51.100.7", context: fixture.access())
+        let caller = session.caller
+
+        // Every profile field.
+        let profileValues: [String: FieldInput] = [
+            "name": canaries.text("ProfileName"), "email": canaries.email(), "phone": canaries.phone(),
+            "postal_address": canaries.address(), "national_id": canaries.remember("\(canaries.digits(7))XW"),
+            "date_of_birth": .string("1961-02-27"),
+        ]
+        _ = try await fixture.records.updateProfile(profileValues, caller: caller, access: fixture.access())
+        _ = try await fixture.records.profile(of: caller.accountID, caller: caller, access: fixture.access())
+
+        // Every field of every sample service, submitted; plus a draft updated before submission.
+        var requestIDs: [String] = []
+        for service in fixture.installation.catalog.serviceIDs {
+            let values = canaries.values(for: service)
+            let covered = Set(try #require(fixture.installation.catalog.service(service)).fields.map(\.id))
+            #expect(Set(values.keys) == covered, "canary values must fill every field of \(service)")
+            let view = try await fixture.records.createRequest(
+                serviceID: service, values: values, submit: true, caller: caller, access: fixture.access())
+            requestIDs.append(view.id)
+        }
+        let draft = try await fixture.records.createRequest(
+            serviceID: "benefit-application", values: ["full_name": canaries.text("DraftName")], submit: false, caller: caller,
+            access: fixture.access())
+        var rest = canaries.values(for: "benefit-application")
+        rest["full_name"] = canaries.text("DraftRename")
+        _ = try await fixture.records.updateRequest(draft.id, values: rest, caller: caller, access: fixture.access())
+        _ = try await fixture.records.submitRequest(draft.id, caller: caller, access: fixture.access())
+        requestIDs.append(draft.id)
+
+        // Reads by the owner and by a caseworker (with masks), and denied reads.
+        let caseworker = try await fixture.staff("cw.canary@agency.example", roles: ["caseworker"], office: "central")
+        for id in requestIDs {
+            _ = try await fixture.records.request(id, caller: caller, access: fixture.access())
+            _ = try await fixture.records.request(id, caller: caseworker, access: fixture.access(purpose: "case-handling"))
+        }
+        _ = try await fixture.records.ownRequests(caller: caller, access: fixture.access())
+
+        // Errors: invalid values that carry canaries must not be echoed back.
+        var errors: [StrongroomError] = []
+        let badValues: [(String, [String: FieldInput])] = [
+            ("benefit-application", ["national_id": canaries.text("BadNationalID"), "household_size": canaries.text("BadSize")]),
+            ("change-of-address", ["postcode": canaries.text("BadPostcode"), "move_date": canaries.text("BadDate"),
+                                   "contact_email": canaries.text("BadEmail")]),
+            ("fee-payment", ["payment_reference": canaries.text("BadReference"), "amount": canaries.text("BadAmount")]),
+            ("class-registration", ["class_choice": canaries.text("BadChoice")]),
+            ("report-submission", ["contact_phone": canaries.text("BadPhone"), canaries.token(): canaries.text("UnknownField")]),
+        ]
+        for (service, values) in badValues {
+            for submit in [true, false] {
+                if let error = await strongroomError({
+                    try await fixture.records.createRequest(
+                        serviceID: service, values: values, submit: submit, caller: caller, access: fixture.access())
+                }) { errors.append(error) }
+            }
+        }
+        if let error = await strongroomError({
+            try await fixture.records.updateProfile(
+                ["email": canaries.text("BadProfileEmail"), "national_id": canaries.text("BadProfileID")], caller: caller,
+                access: fixture.access())
+        }) { errors.append(error) }
+        if let error = await strongroomError({
+            try await fixture.accounts.logIn(login: login, password: "Wrong-\(password)", address: "198.51.100.7", context: fixture.access())
+        }) { errors.append(error) }
+        #expect(errors.count == 12)
+        #expect(errors.allSatisfy { !$0.fields.isEmpty || $0.code == "bad_credentials" })
+
+        // 1. Database file and WAL as they are now, before any checkpoint.
+        let database = fixture.installation.database
+        let walBefore = try #require(Self.fileBytes(database.path + "-wal"), "the WAL should exist before a checkpoint")
+        #expect(walBefore.count > 0)
+        let mainBefore = Self.fileBytes(database.path) ?? []
+        let shmBefore = Self.fileBytes(database.path + "-shm") ?? []
+        // 2. After the WAL is checkpointed into the main file.
+        try database.checkpoint()
+        let mainAfter = try #require(Self.fileBytes(database.path))
+        #expect(mainAfter.count > mainBefore.count || mainBefore.count > 0)
+        let walAfter = Self.fileBytes(database.path + "-wal") ?? []
+
+        let audit = try fixture.auditEntries()
+        #expect(audit.count > 40)
+        let auditText = audit.map { "\($0.jsonLine)\n\(String(reflecting: $0))\n" + String(decoding: $0.canonicalBytes, as: UTF8.self) }
+            .joined(separator: "\n")
+        let errorText = errors.map { error in
+            ([error.message, error.description, String(reflecting: error)] + error.fields.flatMap { [$0.field, $0.code, $0.message] })
+                .joined(separator: "\n")
+        }.joined(separator: "\n")
+        let logText = fixture.logs.all.joined(separator: "\n")
+
+        // The needles must be real: they are present in what the owner reads back.
+        let ownView = try await fixture.records.request(requestIDs[0], caller: caller, access: fixture.access())
+        #expect(!ownView.record.fields.isEmpty)
+
+        #expect(canaries.needles.count > 30)
+        var leaks: [String] = []
+        for needle in canaries.needles {
+            if Self.contains(walBefore, needle) { leaks.append("WAL before checkpoint: \(needle)") }
+            if Self.contains(mainBefore, needle) { leaks.append("database before checkpoint: \(needle)") }
+            if Self.contains(shmBefore, needle) { leaks.append("shm: \(needle)") }
+            if Self.contains(mainAfter, needle) { leaks.append("database after checkpoint: \(needle)") }
+            if Self.contains(walAfter, needle) { leaks.append("WAL after checkpoint: \(needle)") }
+            if auditText.contains(needle) { leaks.append("audit log: \(needle)") }
+            if errorText.contains(needle) { leaks.append("error message: \(needle)") }
+            if logText.contains(needle) { leaks.append("log: \(needle)") }
+        }
+        #expect(leaks.isEmpty, "\(leaks.joined(separator: "\n"))")
+    }
+
+    /// The search above would be worthless if it could not find a value that is there: an open (public) field is
+    /// stored in clear, so it must be found.
+    @Test func theSearchFindsWhatIsStoredInClear() async throws {
+        let fixture = try InstallationFixture()
+        let caller = try await fixture.citizen("clear@example.org").caller
+        _ = try await fixture.records.createRequest(
+            serviceID: "class-registration", values: ServiceSample.classRegistration, submit: true, caller: caller,
+            access: fixture.access())
+        let wal = try #require(Self.fileBytes(fixture.installation.database.path + "-wal"))
+        #expect(Self.contains(wal, "coding-teen"))
+        #expect(!Self.contains(wal, "Liam Byrne"))
+        try fixture.installation.database.checkpoint()
+        let main = try #require(Self.fileBytes(fixture.installation.database.path))
+        #expect(Self.contains(main, "coding-teen"))
+        #expect(!Self.contains(main, "Liam Byrne"))
+    }
+}
