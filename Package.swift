@@ -71,8 +71,9 @@ let package = Package(
         .target(
             name: "StrongroomCLI",
             dependencies: [
-                "Strongroom", "StrongroomAPI",
+                "Strongroom", "StrongroomAPI", "AuditLog", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -82,7 +83,7 @@ let package = Package(
         .executableTarget(name: "strongroom", dependencies: ["StrongroomCLI"], swiftSettings: strictSettings),
         .target(
             name: "TestSupport",
-            dependencies: ["Sodium", "Keyring", "Storage"],
+            dependencies: ["Sodium", "Keyring", "AuditLog", "Storage"],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
@@ -94,7 +95,14 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: strictSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "StrongroomTests", dependencies: ["Strongroom", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "StrongroomAPITests", dependencies: ["StrongroomAPI", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: strictSettings),
+        .testTarget(
+            name: "StrongroomAPITests",
+            dependencies: [
+                "StrongroomAPI", "TestSupport", "Yams",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings),
         .testTarget(name: "StrongroomCLITests", dependencies: ["StrongroomCLI", "TestSupport"], swiftSettings: strictSettings),
     ]
 )

@@ -1,14 +1,11 @@
 #!/usr/bin/env bash
-# Builds Strongroom and runs it with demo data in ./demo (created on first run): keys, database, sample
-# catalog and default policies. Installs system libraries when missing.
+# Builds Strongroom and runs the HTTP API in demo mode on an embedded SQLite database in ./demo
+# (keys and demo accounts are created on first run and printed). Installs system libraries when missing.
+# Extra arguments go to `strongroom serve`, for example: scripts/demo.sh --port 9090
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-deps.sh
 swift build --product strongroom
 BIN="$(swift build --show-bin-path)/strongroom"
 mkdir -p demo
-cd demo
-if [ ! -e Keys/root.key ]; then
-  "$BIN" init --keys Keys --data data
-fi
-"$BIN" keys status --keys Keys
+exec "$BIN" serve --demo --keys demo/Keys --data demo/data --catalog Catalog --policies Policies "$@"

@@ -30,12 +30,18 @@ public enum TOTP {
     /// Whether `code` is valid at `unixSeconds`, allowing one step of clock drift either way.
     /// Compares in constant time.
     public static func verify(_ code: String, secret: SecretBytes, at unixSeconds: Int64) -> Bool {
-        guard code.count == digits, code.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        matchingStep(code, secret: secret, at: unixSeconds) != nil
+    }
+
+    /// The time step `code` belongs to (within one step of drift), or `nil`. Callers record the step and refuse
+    /// it next time, so a code cannot be replayed within its window.
+    public static func matchingStep(_ code: String, secret: SecretBytes, at unixSeconds: Int64) -> Int64? {
+        guard code.count == digits, code.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         let step = max(0, unixSeconds) / period
-        var matched = false
+        var matched: Int64?
         for delta in [-1, 0, 1] as [Int64] where step + delta >= 0 {
             let expected = hotp(secret: secret, counter: UInt64(step + delta))
-            if constantTimeEquals(Array(expected.utf8), Array(code.utf8)) { matched = true }
+            if constantTimeEquals(Array(expected.utf8), Array(code.utf8)) { matched = step + delta }
         }
         return matched
     }

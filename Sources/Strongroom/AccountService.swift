@@ -27,6 +27,8 @@ public final class AccountService: Sendable {
     let hasher: PasswordHasher
     let clock: any ServiceClock
     private let addressThrottle: AddressThrottle
+    /// Failed sign-ins for logins that have no account, so that lockout looks the same for them as for real ones.
+    private let unknownLoginThrottle: AddressThrottle
     /// A real Argon2id hash of a random password, verified against when the account does not exist, so that
     /// unknown accounts cost the same time as known ones.
     private let decoyHash: String
@@ -44,6 +46,7 @@ public final class AccountService: Sendable {
         self.hasher = hasher
         self.clock = clock
         self.addressThrottle = AddressThrottle(limit: configuration.addressFailureLimit, window: configuration.addressWindowSeconds)
+        self.unknownLoginThrottle = AddressThrottle(limit: configuration.loginFailureLimit, window: configuration.lockoutSeconds)
         self.decoyHash = (try? Argon2id.hashPassword(SecureRandom.bytes(count: 16), limits: configuration.passwordLimits)) ?? ""
     }
 
@@ -116,6 +119,12 @@ public final class AccountService: Sendable {
             try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE login_index = ?", arguments: [Data(index)])
         }
         guard let row else {
+            let key = index.hexString
+            if unknownLoginThrottle.isBlocked(key, now: now) {
+                try await recordSignInFailure(accountID: nil, reason: "account-locked", context: context)
+                throw StrongroomError.throttled
+            }
+            unknownLoginThrottle.recordFailure(key, now: now)
             addressThrottle.recordFailure(address, now: now)
             _ = await hasher.verify(password, against: decoyHash)
             try await recordSignInFailure(accountID: nil, reason: "bad-credentials", context: context)
@@ -136,7 +145,7 @@ public final class AccountService: Sendable {
             guard let oneTimeCode, !oneTimeCode.isEmpty else {
                 throw StrongroomError(.unauthenticated, code: "mfa_required", message: "staff sign-in needs the 6-digit code from the authenticator app")
             }
-            guard try verifyOneTimeCode(oneTimeCode, accountID: row.id, now: now) else {
+            guard try await verifyOneTimeCode(oneTimeCode, accountID: row.id, now: now) else {
                 addressThrottle.recordFailure(address, now: now)
                 try await recordFailedPassword(row, now: now, context: context)
                 throw StrongroomError.badCredentials
@@ -209,21 +218,26 @@ public final class AccountService: Sendable {
 
     private func recordFailedPassword(_ row: AccountRow, now: Date, context: AccessContext) async throws {
         let limit = configuration.loginFailureLimit
+        let nowMillis = now.millis
         let lockUntil = now.addingTimeInterval(configuration.lockoutSeconds).millis
         let audit = self.audit
         try await writer.write { db in
+            // A lockout that has run out starts the count again, as for logins without an account.
             try db.execute(
                 sql: """
-                    UPDATE accounts SET failed_logins = failed_logins + 1,
-                      locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END
-                    WHERE id = ?
+                    UPDATE accounts SET
+                      failed_logins = (CASE WHEN locked_until > 0 AND locked_until <= :now THEN 0 ELSE failed_logins END) + 1,
+                      locked_until = CASE
+                        WHEN (CASE WHEN locked_until > 0 AND locked_until <= :now THEN 0 ELSE failed_logins END) + 1 >= :limit THEN :lockUntil
+                        WHEN locked_until <= :now THEN 0 ELSE locked_until END
+                    WHERE id = :id
                     """,
-                arguments: [limit, lockUntil, row.id])
+                arguments: ["now": nowMillis, "limit": limit, "lockUntil": lockUntil, "id": row.id])
             try audit.record(
                 AuditEntryDraft(
                     actor: AuditActor(id: row.id, role: "anonymous"), action: "session.create",
                     target: AuditTarget(collection: Self.collection, recordID: row.id, subjectID: row.subjectID),
-                    decision: .deny(), requestID: context.requestID, details: ["reason": "bad-credentials"]),
+                    decision: .deny(), requestID: bounded(context.requestID, 128), details: ["reason": "bad-credentials"]),
                 in: db)
         }
     }
@@ -240,15 +254,23 @@ public final class AccountService: Sendable {
         }
     }
 
-    func verifyOneTimeCode(_ code: String, accountID: String, now: Date) throws -> Bool {
+    /// Checks a staff member's one-time code and consumes its time step, so the same code cannot open a second
+    /// session (RFC 6238 section 5.2).
+    func verifyOneTimeCode(_ code: String, accountID: String, now: Date) async throws -> Bool {
         let place = FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret")
-        let envelopes = try database.read { db in
+        let envelopes = try await database.read { db in
             try FieldRows.sealed(collection: Self.collection, recordID: accountID, fields: ["totp_secret"], in: db)
         }
         guard let envelope = envelopes.first else { return false }
         var bytes = try sealer.open(envelope.bytes, at: place)
         let secret = try SecretBytes(consuming: &bytes)
-        return TOTP.verify(code, secret: secret, at: Int64(now.timeIntervalSince1970))
+        guard let step = TOTP.matchingStep(code, secret: secret, at: Int64(now.timeIntervalSince1970)) else { return false }
+        return try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+                arguments: [step, accountID, step])
+            return db.changesCount == 1
+        }
     }
 
     func loginIndex(_ normalised: String) throws -> [UInt8] {

@@ -27,7 +27,13 @@ public struct AuditTrail: Sendable {
         let effect: AuditDecision = (decision?.isPermitted ?? true) ? .allow(decision?.ruleIDs ?? []) : .deny(decision?.ruleIDs ?? [])
         return AuditEntryDraft(
             actor: AuditActor(id: caller.accountID, role: caller.auditRole), action: action, target: target,
-            fieldsTouched: fields.sorted(), decision: effect, purpose: context.purpose, requestID: context.requestID,
-            flags: flags, details: details)
+            fieldsTouched: fields.sorted(), decision: effect, purpose: context.purpose.map { bounded($0, 64) },
+            requestID: bounded(context.requestID, 128), flags: flags, details: details.mapValues { bounded($0, 512) })
     }
+}
+
+/// Caller-chosen strings (purpose, request id) are bounded before they enter the log, so an oversized one cannot
+/// turn an audited decision into a failed append.
+func bounded(_ text: String, _ limit: Int) -> String {
+    text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
 }

@@ -44,16 +44,22 @@ extension RecordService {
         }
         let removals = Set(values.filter { $0.value == .null }.map(\.key))
         let validated: [String: FieldValue]
+        let known = Set(ProfileSchema.service.fields.map(\.id))
         do {
-            validated = try ProfileSchema.service.validate(values.filter { $0.value != .null }, partial: true, today: clock.today)
-        } catch {
-            throw Self.fieldProblems(error)
-        }
-        let unknown = removals.subtracting(ProfileSchema.service.fields.map(\.id))
-        guard unknown.isEmpty else {
-            throw StrongroomError.invalid("unknown_field", "the profile has no such field", fields: unknown.sorted().map {
-                .init(field: $0, code: "unknown_field", message: "the profile has no field with this name")
-            })
+            let unknown = removals.subtracting(known)
+            guard unknown.isEmpty else {
+                throw StrongroomError.invalid("invalid_fields", "some fields are not valid; see `fields` for what to fix", fields: unknown.sorted().map {
+                    .init(field: RecordService.nameableKey($0), code: "unknown_field", message: "the profile has no field with this name")
+                })
+            }
+            do {
+                validated = try ProfileSchema.service.validate(values.filter { $0.value != .null }, partial: true, today: clock.today)
+            } catch {
+                throw Self.fieldProblems(error)
+            }
+        } catch let error as StrongroomError {
+            throw await refusedInput(
+                error, caller: caller, action: "profile.update", target: target, decision: decision, access: access, knownFields: known)
         }
         let prepared = try prepare(validated, definitions: ProfileSchema.service.fields, collection: collection, recordID: ownerID)
         let now = clock.now.millis

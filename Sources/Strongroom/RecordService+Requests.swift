@@ -39,7 +39,9 @@ extension RecordService {
         do {
             validated = try service.validate(values, partial: !submit, today: clock.today)
         } catch {
-            throw Self.fieldProblems(error)
+            throw await refusedInput(
+                Self.fieldProblems(error), caller: caller, action: "request.create", target: target, decision: decision, access: access,
+                knownFields: service.allFieldIDs)
         }
         let prepared = try prepare(validated, definitions: service.fields, collection: Self.requestCollection, recordID: requestID)
         var drafts = [AuditTrail.draft(
@@ -77,9 +79,21 @@ extension RecordService {
         let removals = Set(values.filter { $0.value == .null }.map(\.key))
         let validated: [String: FieldValue]
         do {
-            validated = try service.validate(values.filter { $0.value != .null }, partial: true, today: clock.today)
-        } catch {
-            throw Self.fieldProblems(error)
+            let unknown = removals.subtracting(service.fields(at: row.serviceVersion).map(\.id))
+            guard unknown.isEmpty else {
+                throw StrongroomError.invalid("invalid_fields", "some fields are not valid; see `fields` for what to fix", fields: unknown.sorted().map {
+                    .init(field: RecordService.nameableKey($0), code: "unknown_field", message: "this service has no field with this name")
+                })
+            }
+            do {
+                validated = try service.validate(values.filter { $0.value != .null }, partial: true, today: clock.today)
+            } catch {
+                throw Self.fieldProblems(error)
+            }
+        } catch let error as StrongroomError {
+            throw await refusedInput(
+                error, caller: caller, action: "request.update", target: target, decision: decision, access: access,
+                knownFields: service.allFieldIDs)
         }
         let prepared = try prepare(validated, definitions: service.fields(at: row.serviceVersion), collection: Self.requestCollection, recordID: requestID)
         let now = clock.now.millis
@@ -124,7 +138,9 @@ extension RecordService {
         do {
             validated = try service.validate(inputs, partial: false, today: clock.today)
         } catch {
-            throw Self.fieldProblems(error)
+            throw await refusedInput(
+                Self.fieldProblems(error), caller: caller, action: "request.submit", target: target, decision: decision, access: access,
+                knownFields: service.allFieldIDs)
         }
         let previousStatus = row.status
         let drafts = try await submission(of: &row, service: service, values: validated, caller: caller, access: access, target: target)

@@ -178,6 +178,35 @@ public final class RecordService: Sendable {
         present.filter { if case .omit = plan.disposition(of: $0) { return false } else { return true } }
     }
 
+    /// Records a refused write whose values failed validation after the gate had permitted it (a deny, with the
+    /// names of the fields at fault and never their values), and returns the error to throw.
+    func refusedInput(
+        _ error: StrongroomError, caller: AuthenticatedCaller, action: String, target: AuditTarget, decision: Decision,
+        access: AccessContext, knownFields: Set<String>
+    ) async -> StrongroomError {
+        let named = Set(error.fields.map(\.field)).intersection(knownFields)
+        var draft = AuditTrail.draft(
+            caller: caller, action: action, target: target, fields: Array(named), decision: decision, context: access,
+            details: ["reason": "invalid-input", "code": error.code])
+        draft.decision = .deny(decision.ruleIDs)
+        let audit = self.audit
+        let entry = draft
+        do {
+            try await writer.write { db in try audit.record(entry, in: db) }
+        } catch {
+            return StrongroomError.internalFailure(error)
+        }
+        return error
+    }
+
+    /// A submitted key is named back only when it is shaped like a field id; anything else may be personal data
+    /// pasted into a key, and is never echoed or logged.
+    static func nameableKey(_ key: String) -> String {
+        let idShaped = !key.isEmpty && key.count <= 64
+            && key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        return idShaped ? key : "(unnamed field)"
+    }
+
     static func fieldProblems(_ error: CatalogError) -> StrongroomError {
         StrongroomError.invalid(
             "invalid_fields", "some fields are not valid; see `fields` for what to fix",

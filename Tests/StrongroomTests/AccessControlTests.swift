@@ -226,4 +226,67 @@ import Testing
         }
         #expect(again == .badCredentials)
     }
+
+    @Test func caseworkerSeesSpecialCategoryFieldsRedacted() async throws {
+        let fixture = try InstallationFixture()
+        let owner = try await fixture.citizen("special@example.org").caller
+        var health = ServiceSample.healthPlan
+        health["health_declaration"] = .string("Type 1 diabetes since 2004")
+        var classes = ServiceSample.classRegistration
+        classes["medical_notes"] = .string("Severe peanut allergy, carries an EpiPen")
+        let enrolment = try await fixture.records.createRequest(
+            serviceID: "health-plan-enrolment", values: health, submit: true, caller: owner, access: fixture.access())
+        let registration = try await fixture.records.createRequest(
+            serviceID: "class-registration", values: classes, submit: false, caller: owner, access: fixture.access())
+        let caseworker = try await fixture.staff("cw@agency.example", roles: ["caseworker"], office: "central")
+        let healthView = try await fixture.records.request(enrolment.id, caller: caseworker, access: fixture.access(purpose: "case-handling"))
+        let classView = try await fixture.records.request(registration.id, caller: caseworker, access: fixture.access(purpose: "case-handling"))
+        #expect(healthView.record.fields["health_declaration"]?.mask == "redacted")
+        #expect(healthView.record.fields["health_declaration"]?.value == nil)
+        #expect(healthView.record.fields["health_declaration"]?.masked?.contains("diabetes") == false)
+        #expect(classView.record.fields["medical_notes"]?.mask == "redacted")
+        #expect(classView.record.fields["medical_notes"]?.value == nil)
+        #expect(classView.record.fields["medical_notes"]?.masked?.contains("peanut") == false)
+        // The owner sees their own values.
+        let own = try await fixture.records.request(enrolment.id, caller: owner, access: fixture.access())
+        #expect(own.record.fields["health_declaration"] == .revealed("Type 1 diabetes since 2004"))
+    }
+
+    @Test func supervisorBreakGlassNeedsAJustificationAndIsFlagged() async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let supervisor = try await fixture.staff("sup.north@agency.example", roles: ["supervisor"], office: "north")
+        // Another office's request without a justification: hidden, and the denial audited.
+        let mark = try fixture.auditEntries().count
+        let refused = await strongroomError {
+            try await fixture.records.request(world.request.id, caller: supervisor, access: fixture.access(purpose: "supervision"))
+        }
+        #expect(refused?.kind == .notFound)
+        #expect(try Self.entries(fixture, after: mark, actor: supervisor.accountID, action: "request.read").map(\.decision.effect) == [.deny])
+
+        let view = try await fixture.records.request(
+            world.request.id, caller: supervisor,
+            access: fixture.access(purpose: "supervision", justification: "Citizen called the north desk about an urgent payment"))
+        #expect(view.record.fields["national_id"] == .masked("•••• 67AB", style: "last4"))
+        let entry = try #require(try Self.entries(fixture, after: mark, actor: supervisor.accountID, action: "request.read").last)
+        #expect(entry.decision == .allow(["supervisor-break-glass"]))
+        #expect(entry.flags.contains(.breakGlass))
+        #expect(entry.details["review"] == "required")
+    }
+
+    /// A caller-chosen purpose goes into the audit entry; an oversized one must not turn a denial into an
+    /// unaudited internal error.
+    @Test func oversizedPurposeStillAuditsTheDenial() async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let caseworker = try await fixture.staff("cw.central@agency.example", roles: ["caseworker"], office: "central")
+        let mark = try fixture.auditEntries().count
+        let purpose = String(repeating: "x", count: 70_000)
+        let error = await strongroomError {
+            try await fixture.records.request(world.request.id, caller: caseworker, access: fixture.access(purpose: purpose))
+        }
+        #expect(error?.kind != .internalFailure, "\(String(describing: error?.code))")
+        let denials = try Self.entries(fixture, after: mark, actor: caseworker.accountID, action: "request.read")
+        #expect(denials.map(\.decision.effect) == [.deny])
+    }
 }

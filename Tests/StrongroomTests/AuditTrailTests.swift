@@ -14,7 +14,7 @@ import Testing
         var expected: [String] = []
 
         func step(_ action: String, _ body: () async throws -> Void) async throws {
-            let mark = try fixture.auditEntries().count
+            let mark = Int(try fixture.installation.auditStore.entryCount())
             try await body()
             let added = try fixture.auditEntries(after: mark)
             #expect(added.contains { $0.action == action }, "\(action) left no audit entry; got \(added.map(\.action))")

@@ -10,7 +10,7 @@ import Testing
 @Suite struct CanaryTests {
     /// Unique, high-entropy values that fit each field's validation, plus the exact strings to look for.
     struct Canaries {
-        private(set) var needles: [String] = []
+        var needles: [String] = []
         private var generator = SecureRandomNumbers()
 
         /// Lower-case hex token, unique per call.
@@ -226,6 +226,11 @@ import Testing
             if logText.contains(needle) { leaks.append("log: \(needle)") }
         }
         #expect(leaks.isEmpty, "\(leaks.joined(separator: "\n"))")
+
+        // And the whole log still verifies after all of it.
+        let report = AuditVerifier(trustedKeys: [fixture.installation.checkpointSigner.verifierKey]).verify(fixture.installation.auditStore)
+        #expect(report.isValid, "\(report.render())")
+        #expect(report.entriesVerified == UInt64(audit.count) + 1)  // + the read of requestIDs[0] above
     }
 
     /// The search above would be worthless if it could not find a value that is there: an open (public) field is
@@ -243,5 +248,42 @@ import Testing
         let main = try #require(Self.fileBytes(fixture.installation.database.path))
         #expect(Self.contains(main, "coding-teen"))
         #expect(!Self.contains(main, "Liam Byrne"))
+    }
+
+    /// A key that is not a field id may be personal data pasted into the wrong place: it must not be echoed in an
+    /// error, nor written to the audit log, whichever path (value or `null` removal) it comes through.
+    @Test func unknownKeysAreNeverEchoedOrAudited() async throws {
+        let fixture = try InstallationFixture()
+        let caller = try await fixture.citizen("keys@example.org").caller
+        let draft = try await fixture.records.createRequest(
+            serviceID: "fee-payment", values: ["payment_reference": .string("RT-00123456")], submit: false, caller: caller,
+            access: fixture.access())
+        var canaries = Canaries()
+        let asValue = "Pasted Name \(canaries.token())"
+        let asRemoval = "Pasted Address \(canaries.token())"
+        let asProfileRemoval = "Pasted Phone \(canaries.token())"
+        var errorText = ""
+        for (values, submit) in [([asValue: FieldInput.string("x")], true), ([asValue: .string("x")], false)] {
+            if let error = await strongroomError({
+                try await fixture.records.createRequest(serviceID: "fee-payment", values: values, submit: submit, caller: caller, access: fixture.access())
+            }) { errorText += String(reflecting: error) + error.fields.map { "\($0)" }.joined() }
+        }
+        for values in [[asValue: FieldInput.string("x")], [asRemoval: .null]] {
+            do {
+                _ = try await fixture.records.updateRequest(draft.id, values: values, caller: caller, access: fixture.access())
+            } catch {
+                errorText += String(reflecting: error) + ((error as? StrongroomError)?.fields.map { "\($0)" }.joined() ?? "")
+            }
+        }
+        if let error = await strongroomError({
+            try await fixture.records.updateProfile([asProfileRemoval: .null], caller: caller, access: fixture.access())
+        }) { errorText += String(reflecting: error) + error.fields.map { "\($0)" }.joined() }
+
+        let auditText = try fixture.auditEntries().map(\.jsonLine).joined(separator: "\n")
+        for needle in [asValue, asRemoval, asProfileRemoval] {
+            let inError = errorText.contains(needle), inAudit = auditText.contains(needle)
+            #expect(!inError, "an error echoes the key `\(needle)`")
+            #expect(!inAudit, "the audit log holds the key `\(needle)`")
+        }
     }
 }

@@ -140,7 +140,7 @@ extension AccessContext {
 
 /// Runs `body` and returns the `StrongroomError` it throws (recording an issue when it throws nothing or another error).
 func strongroomError(
-    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> some Any
+    sourceLocation: Testing.SourceLocation = #_sourceLocation, _ body: () async throws -> some Any
 ) async -> StrongroomError? {
     do {
         _ = try await body()

@@ -203,6 +203,7 @@ import Testing
             serviceID: "fee-payment", values: ["payment_reference": .string("RT-00123456")], submit: false, caller: caller,
             access: fixture.access())
         let before = try await Self.snapshot(fixture, draft.id, caller)
+        fixture.clock.advance(by: 5)  // so that a touched `updated_at` shows in the snapshot
         for values in [["nope": .string("x")], ["nope": .null]] as [[String: FieldInput]] {
             let error = await strongroomError {
                 try await fixture.records.updateRequest(draft.id, values: values, caller: caller, access: fixture.access())
@@ -224,5 +225,39 @@ import Testing
         }
         #expect(try fixture.recordCounts() == before)
         #expect(try await fixture.records.profile(of: caller.accountID, caller: caller, access: fixture.access()).fields == ["name": .revealed("Aoife")])
+    }
+
+    /// Two submissions of one draft racing: exactly one wins, the request is decided once, one auto-decision entry.
+    @Test func concurrentSubmissionsOfOneDraftDecideOnce() async throws {
+        let fixture = try InstallationFixture()
+        let caller = try await fixture.citizen("racer@example.org").caller
+        let records = fixture.records
+        for round in 0..<5 {
+            let draft = try await records.createRequest(
+                serviceID: "fee-payment", values: ServiceSample.feePayment, submit: false, caller: caller, access: fixture.access())
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for n in 0..<4 {
+                    group.addTask {
+                        do {
+                            _ = try await records.submitRequest(draft.id, caller: caller, access: AccessContext(requestID: "race-\(round)-\(n)"))
+                            return "ok"
+                        } catch let error as StrongroomError {
+                            return error.code
+                        } catch {
+                            return "unexpected: \(error)"
+                        }
+                    }
+                }
+                var outcomes: [String] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            #expect(outcomes.filter { $0 == "ok" }.count == 1, "\(outcomes)")
+            #expect(outcomes.allSatisfy { ["ok", "invalid_transition", "concurrent_change"].contains($0) }, "\(outcomes)")
+            let decisions = try fixture.auditEntries().filter { $0.action == "request.auto-decide" && $0.target.recordID == draft.id }
+            #expect(decisions.count == 1)
+            let view = try await records.request(draft.id, caller: caller, access: fixture.access())
+            #expect(view.status == "decided" && view.outcome == "approved")
+        }
     }
 }

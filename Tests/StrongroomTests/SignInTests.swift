@@ -1,4 +1,5 @@
 import AuditLog
+import Foundation
 import Strongroom
 import Testing
 
@@ -93,6 +94,12 @@ import Testing
         let known = await answers(for: "exists@example.org")
         let unknown = await answers(for: "does-not-exist@example.org")
         #expect(known == unknown, "known account: \(known), unknown account: \(unknown)")
+        #expect(known.last == "too_many_attempts")
+        // And still the same once the lockout has run out and the guessing resumes.
+        fixture.clock.advance(by: fixture.configuration.lockoutSeconds + 1)
+        let knownLater = await answers(for: "exists@example.org")
+        let unknownLater = await answers(for: "does-not-exist@example.org")
+        #expect(knownLater == unknownLater, "after the lockout, known account: \(knownLater), unknown account: \(unknownLater)")
     }
 
     @Test func addressIsThrottledAfterTooManyFailures() async throws {
@@ -154,7 +161,7 @@ import Testing
     @Test func tokensAreStoredOnlyAsHashes() async throws {
         let fixture = try InstallationFixture()
         let session = try await fixture.citizen("hashed@example.org")
-        let stored = try fixture.installation.database.read { db in try [UInt8].fetchAll(db, sql: "SELECT token_hash FROM sessions") }
+        let stored = try await fixture.installation.database.read { db in try Data.fetchAll(db, sql: "SELECT token_hash FROM sessions").map { [UInt8]($0) } }
         #expect(stored.count == 1)
         #expect(stored.first?.count == 32)
         let tokenBytes = Array(session.token.utf8)

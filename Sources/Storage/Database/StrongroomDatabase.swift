@@ -70,3 +70,21 @@ public final class StrongroomDatabase: Sendable {
         try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 }
+
+extension StrongroomDatabase {
+    /// Opens the database in `dataDirectory` read-only, without migrating: for auditors and verification, who
+    /// must not be able to change what they check.
+    ///
+    /// - Throws: ``StorageError`` when there is no database there.
+    public static func openReadOnly(dataDirectory: String) throws -> any DatabaseReader {
+        let path = dataDirectory.hasSuffix("/") ? dataDirectory + fileName : dataDirectory + "/" + fileName
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        do {
+            return try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StorageError.cannotOpen(path, cause: error)
+        }
+    }
+}

@@ -20,7 +20,8 @@ public enum RecordsSchema {
                     status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
                     created_at INTEGER NOT NULL,
                     failed_logins INTEGER NOT NULL DEFAULT 0,
-                    locked_until INTEGER NOT NULL DEFAULT 0
+                    locked_until INTEGER NOT NULL DEFAULT 0,
+                    totp_last_step INTEGER NOT NULL DEFAULT 0
                 );
                 CREATE TABLE sessions (
                     token_hash BLOB PRIMARY KEY NOT NULL,

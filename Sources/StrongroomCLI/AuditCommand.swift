@@ -1,0 +1,215 @@
+import ArgumentParser
+import AuditLog
+import Foundation
+import GRDB
+import Storage
+import Strongroom
+
+/// `strongroom audit …`: for auditors. Verification needs only the public key.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Verify, prove, export and read the tamper-evident audit log.",
+        subcommands: [Verify.self, Checkpoint.self, Prove.self, Export.self, Show.self])
+
+    struct Source: ParsableArguments {
+        @Option(name: .long, help: "The data directory of a live installation (opened read-only).") var data: String = "./data"
+        @Option(name: .long, help: "Verify an exported bundle instead of the live database.") var bundle: String?
+
+        func reader() throws -> any DatabaseReader { try StrongroomDatabase.openReadOnly(dataDirectory: data) }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the chain and Merkle root, check every checkpoint signature; exit 0 when intact, 1 when not.",
+            discussion: "Needs only the audit public key. With --since, also proves the log extends a checkpoint you saved earlier (detects rollback and forks).")
+
+        @OptionGroup var source: Source
+        @Option(name: .long, help: "The trusted audit public key file (signed-note verifier key).") var publicKey: String = "./Keys/audit-signing.pub"
+        @Option(name: .long, help: "A checkpoint saved earlier (audit checkpoint --save); the log must extend it.") var since: String?
+
+        func run() async throws {
+            let keys: [AuditVerifierKey]
+            let saved: SignedCheckpoint?
+            do {
+                keys = try AuditVerifierKey.load(fromFile: publicKey)
+                saved = try since.map { try SignedCheckpoint.load(fromFile: $0) }
+            } catch {
+                throw fail("\(error)")
+            }
+            let progress = ProgressBar(output: .standardError)
+            let report: VerificationReport
+            do {
+                if let bundle = source.bundle {
+                    report = AuditVerifier(trustedKeys: keys).verify(try AuditBundle.read(bundle), since: saved, progress: progress.update)
+                } else {
+                    report = AuditVerifier(trustedKeys: keys).verify(
+                        SQLiteAuditStore(reader: try source.reader()), since: saved, progress: progress.update)
+                }
+            } catch {
+                throw fail("\(error)")
+            }
+            progress.finish()
+            FileDescriptorOutput.standardOutput.write(report.render())
+            if !report.isValid { throw ExitCode(report.exitStatus) }
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the latest signed checkpoint, save it for a later --since, or sign a new one (--new, needs the keys).")
+
+        @Option(name: .long, help: "The data directory.") var data: String = "./data"
+        @Option(name: .long, help: "Write the checkpoint to this file.") var save: String?
+        @Flag(name: .long, help: "Sign a new checkpoint of the current log first (needs --keys and the passphrase, if any).") var new = false
+        @Option(name: .long, help: "The key directory (for --new).") var keys: String = "./Keys"
+        @OptionGroup var passphraseOptions: PassphraseOptions
+
+        func run() async throws {
+            do {
+                let text: String
+                if new {
+                    let keyring = try passphraseOptions.openKeyring(.init(path: keys))
+                    let database = try StrongroomDatabase(dataDirectory: data)
+                    let signer = try AuditCheckpointSigner(name: "strongroom-audit", keyPair: try keyring.auditSigningKeyPair())
+                    let store = SQLiteAuditStore(database: database)
+                    text = try await database.write { db in try store.makeCheckpoint(signer: signer, origin: "strongroom.local/audit", in: db) }.text
+                } else {
+                    let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
+                    guard let latest = try await store.reader.read({ try store.latestCheckpoint(in: $0) }) else {
+                        throw fail("the log has no checkpoint yet; sign one with --new")
+                    }
+                    text = latest.text
+                }
+                if let save {
+                    try text.write(toFile: save, atomically: true, encoding: .utf8)
+                    FileDescriptorOutput.standardError.write("saved to \(save)\n")
+                }
+                FileDescriptorOutput.standardOutput.write(text)
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+
+    struct Prove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an inclusion proof for an entry, or a consistency proof between two tree sizes (RFC 9162).")
+
+        @Option(name: .long, help: "The data directory.") var data: String = "./data"
+        @Option(name: .long, help: "Prove that entry N is in the log.") var entry: UInt64?
+        @Option(name: .long, help: "Prove that the tree of this size extends an older one (with --size as the newer size).") var from: UInt64?
+        @Option(name: .long, help: "The tree size to prove against (default: the current size).") var size: UInt64?
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func validate() throws {
+            if (entry == nil) == (from == nil) { throw ValidationError("give either --entry N or --from M") }
+        }
+
+        func run() async throws {
+            do {
+                let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
+                let text: String = try await store.reader.read { db in
+                    if let entry {
+                        let proof = try store.inclusionProof(seq: entry, size: size, in: db)
+                        let root = try store.root(size: proof.treeSize, in: db)
+                        return (json ? proof.json : proof.text) + (json ? "\n" : "root \(root.hexString)\nverifies: \(proof.verify(root: root))\n")
+                    }
+                    let proof = try store.consistencyProof(from: from!, to: size, in: db)
+                    return json ? proof.json + "\n" : proof.text
+                }
+                FileDescriptorOutput.standardOutput.write(text.hasSuffix("\n") ? text : text + "\n")
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a portable bundle (entries, checkpoints, public key) that an auditor verifies anywhere with `audit verify --bundle`.")
+
+        @Option(name: .long, help: "The data directory.") var data: String = "./data"
+        @Option(name: .long, help: "The audit public key file to include.") var publicKey: String = "./Keys/audit-signing.pub"
+        @Option(name: .long, help: "The bundle file to write.") var out: String
+
+        func run() async throws {
+            do {
+                let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
+                try AuditBundle.write(from: store, origin: "strongroom.local/audit", publicKeys: try AuditVerifierKey.load(fromFile: publicKey), to: out)
+                FileDescriptorOutput.standardOutput.write("wrote \(out) (\(try store.entryCount()) entries)\n")
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List entries with filters: a table for people, JSON lines for tools.")
+
+        @Option(name: .long, help: "The data directory.") var data: String = "./data"
+        @Option(name: .long, help: "Only entries by this actor id.") var actor: String?
+        @Option(name: .long, help: "Only entries about this data subject id.") var subject: String?
+        @Option(name: .long, help: "Only this action, e.g. request.read.") var action: String?
+        @Option(name: .long, help: "From this time (ISO 8601, e.g. 2026-11-29T00:00:00Z).") var from: String?
+        @Option(name: .long, help: "Until this time (ISO 8601).") var until: String?
+        @Option(name: .long, help: "Only entries with this flag: breakGlass, keyOperation, erasureReceipt, checkpointKeyHandover.") var flag: [String] = []
+        @Option(name: .long, help: "Entries after this sequence number.") var after: UInt64?
+        @Option(name: .long, help: "At most this many entries.") var limit: Int = 100
+        @Flag(name: .long, help: "JSON lines instead of a table.") var json = false
+
+        func run() async throws {
+            var flags: AuditFlags = []
+            for name in flag {
+                guard let parsed = AuditFlags(name: name) else { throw ValidationError("unknown flag \(name)") }
+                flags.insert(parsed)
+            }
+            let query = AuditQuery(
+                actorID: actor, subjectID: subject, action: action, from: try from.map(Self.time), until: try until.map(Self.time),
+                flags: flags, afterSeq: after, limit: max(1, min(limit, 100_000)))
+            do {
+                let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
+                let entries = try await store.reader.read { try store.entries(matching: query, in: $0) }
+                FileDescriptorOutput.standardOutput.write(json ? AuditEntryTable.jsonLines(entries) : AuditEntryTable.render(entries))
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+
+        static func time(_ text: String) throws -> AuditTime {
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw ValidationError("\(text) is not an ISO 8601 time like 2026-11-29T00:00:00Z")
+            }
+            return AuditTime(millisecondsSince1970: Int64(date.timeIntervalSince1970 * 1000))
+        }
+    }
+}
+
+/// A one-line progress bar with entries/s and time left, drawn only when the output is a terminal.
+final class ProgressBar: @unchecked Sendable {
+    // @unchecked Sendable: used from the single thread that runs the verification.
+    let output: FileDescriptorOutput
+    let start = Date()
+    var drawn = false
+
+    init(output: FileDescriptorOutput) { self.output = output }
+
+    func update(_ done: UInt64, _ total: UInt64) {
+        guard output.isTerminal, total > 0 else { return }
+        let elapsed = max(Date().timeIntervalSince(start), 0.001)
+        let rate = Double(done) / elapsed
+        let left = rate > 0 ? Double(total - min(done, total)) / rate : 0
+        let fraction = min(1, Double(done) / Double(total))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        output.write(String(format: "\r[%@] %3.0f%%  %llu/%llu entries  %.0f entries/s  %.0fs left ", bar, fraction * 100, done, total, rate, left))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { output.write("\n") }
+    }
+}
