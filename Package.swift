@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "strongroom", targets: ["strongroom"]),
+        .executable(name: "strongroom-bench", targets: ["StrongroomBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -81,6 +82,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "strongroom", dependencies: ["StrongroomCLI"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "StrongroomBench",
+            dependencies: [
+                "CSodium", "Sodium", "Keyring", "Sealing", "AuditLog", "Policy", "Catalog", "Storage", "Strongroom",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // The raw SQLite C API, for the floors: the same system libsqlite3 GRDB links.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/StrongroomBench",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Sodium", "Keyring", "AuditLog", "Storage"],

@@ -50,6 +50,17 @@ extension RecordService {
         if submit {
             drafts += try await submission(of: &row, service: service, values: validated, caller: caller, access: access, target: target)
         }
+        // The answer shows the caller what it just stored, as its read permission allows; that read is audited in
+        // the same transaction, so no second round trip opens the fields again.
+        let readDecision = decide(caller, .read, row.resource(sensitivity: sensitivity), access)
+        let record = readDecision.isPermitted
+            ? Self.view(of: validated.mapValues(\.canonical), plan: readDecision.fieldPlan, definitions: service.fields)
+            : RecordView(fields: [:], omitted: validated.keys.sorted())
+        if readDecision.isPermitted {
+            drafts.append(AuditTrail.draft(
+                caller: caller, action: "request.read", target: target, fields: Array(record.fields.keys), decision: readDecision,
+                context: access))
+        }
         let audit = self.audit
         let finalRow = row
         let allDrafts = drafts
@@ -58,7 +69,7 @@ extension RecordService {
             try Self.store(prepared, collection: Self.requestCollection, recordID: requestID, subjectID: finalRow.subjectID, at: now, in: db)
             for draft in allDrafts { try audit.record(draft, in: db) }
         }
-        return try await request(requestID, caller: caller, access: access)
+        return Self.requestView(finalRow, record: record)
     }
 
     /// Replaces fields of a draft (or of a request that needs more information). `null` removes a field.
@@ -205,7 +216,11 @@ extension RecordService {
         let draft = AuditTrail.draft(
             caller: caller, action: "request.read", target: target, fields: Array(record.fields.keys), decision: decision, context: access)
         try await writer.write { db in try audit.record(draft, in: db) }
-        return RequestView(
+        return Self.requestView(row, record: record)
+    }
+
+    static func requestView(_ row: RequestRow, record: RecordView) -> RequestView {
+        RequestView(
             id: row.id, serviceID: row.serviceID, serviceVersion: row.serviceVersion, status: row.status, outcome: row.outcome,
             office: row.office, createdAt: Date(millis: row.createdAt), updatedAt: Date(millis: row.updatedAt),
             submittedAt: row.submittedAt.map(Date.init(millis:)), decidedAt: row.decidedAt.map(Date.init(millis:)),

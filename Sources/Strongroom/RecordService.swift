@@ -165,6 +165,22 @@ public final class RecordService: Sendable {
         return RecordView(fields: fields, omitted: omitted)
     }
 
+    /// The view of values the caller has in hand (just validated), under a plan: no decryption needed.
+    static func view(of canonical: [String: String], plan: FieldPlan, definitions: [FieldDefinition]) -> RecordView {
+        let types = Dictionary(definitions.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first })
+        var fields: [String: FieldView] = [:]
+        var omitted: [String] = []
+        for (name, value) in canonical.sorted(by: { $0.key < $1.key }) {
+            let shown = display(value, type: types[name])
+            switch plan.disposition(of: name) {
+            case .reveal: fields[name] = .revealed(shown)
+            case let .mask(style): fields[name] = .masked(style.apply(to: shown), style: style.rawValue)
+            case .omit: omitted.append(name)
+            }
+        }
+        return RecordView(fields: fields, omitted: omitted)
+    }
+
     /// How a stored canonical value is shown: money with its decimal point; everything else as stored.
     static func display(_ canonical: String, type: FieldType?) -> String {
         guard type == .money, let value = try? FieldValue(canonical: canonical, type: .money), case let .money(money) = value else {

@@ -35,7 +35,8 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let report = PolicyCheck.run(directory: locations.policies, fields: try locations.fieldCatalog())
-            FileDescriptorOutput.standardOutput.write(report.render())
+            let text = report.render()
+            FileDescriptorOutput.standardOutput.write(text.hasSuffix("\n") ? text : text + "\n")
             if !report.passed { throw ExitCode(1) }
         }
     }
@@ -60,7 +61,8 @@ struct PolicyCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            FileDescriptorOutput.standardOutput.write(PolicyExplainer(set).explain(description).render())
+            let text = PolicyExplainer(set).explain(description).render()
+            FileDescriptorOutput.standardOutput.write(text.hasSuffix("\n") ? text : text + "\n")
         }
     }
 
@@ -70,7 +72,8 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let report = PolicyTestRunner(try locations.load()).run(directory: locations.policies + "/tests")
-            FileDescriptorOutput.standardOutput.write(report.render())
+            let text = report.render()
+            FileDescriptorOutput.standardOutput.write(text.hasSuffix("\n") ? text : text + "\n")
             if !report.passed { throw ExitCode(1) }
         }
     }

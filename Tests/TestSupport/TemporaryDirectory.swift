@@ -11,7 +11,8 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
     /// Creates a new empty directory with mode 0700.
     public init(prefix: String = "strongroom-test") {
-        var template = Array("\(NSTemporaryDirectory())/\(prefix)-XXXXXX".utf8CString)
+        let base = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+        var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
         let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(result != nil, "mkdtemp failed")
         path = String(cString: result!)

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct StrongroomBench: AsyncParsableCommand {
+    func run() async throws {}
+}

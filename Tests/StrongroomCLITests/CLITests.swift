@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Storage
+import Testing
+import TestSupport
+
+@testable import StrongroomCLI
+
+/// Runs a command line in process and returns the exit code it ends with (0 when it returns normally).
+func run(_ arguments: [String]) async -> Int32 {
+    do {
+        var command = try StrongroomCommand.parseAsRoot(arguments)
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
+        return 0
+    } catch {
+        return StrongroomCommand.exitCode(for: error).rawValue
+    }
+}
+
+let repositoryRoot: String = {
+    var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+@Suite("strongroom CLI")
+struct CLITests {
+    @Test("init creates keys, database and the first audit entry; a second init is refused")
+    func initOnce() async throws {
+        let temp = TemporaryDirectory()
+        let keys = temp.appending("Keys"), data = temp.appending("data")
+        #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
+        for file in ["root.key", "keyring.json", "audit-signing.key", "audit-signing.pub"] {
+            #expect(FileManager.default.fileExists(atPath: keys + "/" + file))
+        }
+        let count = try await StrongroomDatabase.openReadOnly(dataDirectory: data).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_entry")
+        }
+        #expect(count == 1)
+        #expect(await run(["init", "--keys", keys, "--data", data]) == 1)
+        #expect(await run(["keys", "status", "--keys", keys]) == 0)
+        #expect(await run(["keys", "status", "--keys", keys, "--json"]) == 0)
+    }
+
+    @Test("a key file with loose permissions stops every command with exit 1")
+    func loosePermissions() async throws {
+        let temp = TemporaryDirectory()
+        let keys = temp.appending("Keys")
+        #expect(await run(["init", "--keys", keys, "--data", temp.appending("data")]) == 0)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keys + "/root.key")
+        #expect(await run(["keys", "status", "--keys", keys]) == 1)
+        #expect(await run(["keys", "status", "--keys", temp.appending("missing")]) == 1)
+    }
+
+    @Test("audit verify passes on a fresh log and fails once an entry is altered")
+    func auditVerifyDetectsTampering() async throws {
+        let temp = TemporaryDirectory()
+        let keys = temp.appending("Keys"), data = temp.appending("data")
+        #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
+        let pub = keys + "/audit-signing.pub"
+        #expect(await run(["audit", "verify", "--data", data, "--public-key", pub]) == 0)
+        let saved = temp.appending("checkpoint.txt")
+        #expect(await run(["audit", "checkpoint", "--data", data, "--save", saved]) == 0)
+        #expect(await run(["audit", "verify", "--data", data, "--public-key", pub, "--since", saved]) == 0)
+        let bundle = temp.appending("bundle.jsonl")
+        #expect(await run(["audit", "export", "--data", data, "--public-key", pub, "--out", bundle]) == 0)
+        #expect(await run(["audit", "verify", "--bundle", bundle, "--public-key", pub]) == 0)
+        #expect(await run(["audit", "prove", "--data", data, "--entry", "0"]) == 0)
+        #expect(await run(["audit", "show", "--data", data, "--json"]) == 0)
+
+        // An insider with SQL access drops the trigger and rewrites the first entry's action.
+        let database = try StrongroomDatabase(dataDirectory: data)
+        try await database.write { db in
+            let triggers = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entry'")
+            for trigger in triggers { try db.execute(sql: "DROP TRIGGER \(trigger)") }
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(audit_entry)").map { $0["name"] as String }
+            if columns.contains("action") {
+                try db.execute(sql: "UPDATE audit_entry SET action = 'keys.nothing-happened' WHERE seq = 0")
+            }
+            if columns.contains("canonical") {
+                try db.execute(sql: "UPDATE audit_entry SET canonical = substr(canonical, 1, length(canonical) - 1) || x'00' WHERE seq = 0")
+            }
+        }
+        #expect(await run(["audit", "verify", "--data", data, "--public-key", pub]) == 1)
+        let otherKeys = temp.appending("OtherKeys")
+        #expect(await run(["init", "--keys", otherKeys, "--data", temp.appending("otherdata")]) == 0)
+        #expect(await run(["audit", "verify", "--bundle", bundle, "--public-key", otherKeys + "/audit-signing.pub"]) == 1)
+    }
+
+    @Test func policyAndCatalogChecksPass() async throws {
+        let policies = repositoryRoot + "/Policies", catalog = repositoryRoot + "/Catalog"
+        #expect(await run(["catalog", "check", "--catalog", catalog]) == 0)
+        #expect(await run(["policy", "check", "--policies", policies, "--catalog", catalog]) == 0)
+        #expect(await run(["policy", "test", "--policies", policies, "--catalog", catalog]) == 0)
+        #expect(await run([
+            "policy", "explain", "--policies", policies, "--catalog", catalog, "principal.roles=caseworker", "principal.kind=staff",
+            "principal.office=central", "action=read", "resource.type=request", "resource.office=central",
+            "resource.service=benefit-application", "context.purpose=case-handling", "context.auth_strength=mfa",
+        ]) == 0)
+    }
+
+    @Test("a broken catalog fails the check with exit 1")
+    func brokenCatalog() async throws {
+        let temp = TemporaryDirectory()
+        try "id: Broken Service\ntitle: x\n".write(toFile: temp.appending("broken.yaml"), atomically: true, encoding: .utf8)
+        #expect(await run(["catalog", "check", "--catalog", temp.path]) == 1)
+    }
+
+    @Test("bad arguments are validation errors, not crashes", arguments: [
+        ["serve", "--port", "70000"], ["audit", "prove"], ["staff", "add", "--login", "x@y.z", "--role", "wizard"], ["no-such-command"],
+    ])
+    func badArguments(arguments: [String]) async {
+        #expect(await run(arguments) != 0)
+    }
+
+    @Test("staff accounts are created, listed and disabled through the CLI")
+    func staffCommands() async throws {
+        let temp = TemporaryDirectory()
+        let keys = temp.appending("Keys"), data = temp.appending("data")
+        #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
+        let common = ["--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog", "--policies", repositoryRoot + "/Policies"]
+        #expect(await run(["staff", "add", "--login", "carol@agency.example", "--role", "caseworker", "--office", "central"] + common) == 0)
+        #expect(await run(["staff", "add", "--login", "carol@agency.example", "--role", "caseworker", "--office", "central"] + common) == 1)
+        #expect(await run(["staff", "add", "--login", "x@agency.example", "--role", "caseworker"] + common) == 1)
+        #expect(await run(["staff", "list"] + common) == 0)
+        #expect(await run(["staff", "disable", "--login", "carol@agency.example"] + common) == 0)
+        #expect(await run(["demo", "code", "carol@agency.example"] + common) == 1)
+    }
+}
