@@ -54,6 +54,7 @@ let package = Package(
                 "Sodium", "Keyring", "Sealing", "AuditLog", "Policy", "Catalog", "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -11,4 +11,27 @@ public protocol AuditEntrySource {
     ///
     /// - Throws: an error naming the unreadable entry or line; the verifier reports it as the failure.
     func forEachEntry(_ body: (AuditEntry) throws -> Bool) throws
+
+    /// Calls `body` with each entry's canonical bytes (format v1) and stored chain hash, in storage order, without
+    /// decoding them. The buffers are borrowed: valid only during the call. The verifier uses this to hash the
+    /// stored bytes directly; it validates them itself, so a source need not.
+    ///
+    /// The default implementation encodes each entry of ``forEachEntry(_:)``. A store that keeps the canonical
+    /// bytes implements it to skip the decode and re-encode; it must report anything else it stores beside the
+    /// bytes (query columns) that disagrees with them as an error, as ``forEachEntry(_:)`` would.
+    func forEachCanonicalEntry(
+        _ body: (_ canonicalBytes: UnsafeRawBufferPointer, _ chainHash: UnsafeRawBufferPointer) throws -> Bool
+    ) throws
+}
+
+extension AuditEntrySource {
+    public func forEachCanonicalEntry(
+        _ body: (_ canonicalBytes: UnsafeRawBufferPointer, _ chainHash: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try forEachEntry { entry in
+            try entry.canonicalBytes.withUnsafeBytes { canonical in
+                try entry.chainHash.withUnsafeBytes { chain in try body(canonical, chain) }
+            }
+        }
+    }
 }

@@ -18,18 +18,22 @@ public enum AuditHashing {
     /// RFC 9162 leaf hash of `data`.
     @inline(__always)
     public static func leafHash(_ data: [UInt8]) -> [UInt8] {
-        data.withUnsafeBytes { SHA256Digest.hash(prefix: 0x00, $0) }
+        data.withUnsafeBytes { leafDigest($0) }.bytes
     }
 
     /// RFC 9162 interior node hash.
     @inline(__always)
     public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
-        SHA256Digest.hash(prefix: 0x01, left, right)
+        if let left = AuditDigest(left), let right = AuditDigest(right) { return nodeDigest(left, right).bytes }
+        return SHA256Digest.hash(prefix: 0x01, left, right)
     }
 
     /// The next chain value: SHA-256(previous || leafHash).
     @inline(__always)
     public static func chainHash(previous: [UInt8], leafHash: [UInt8]) -> [UInt8] {
+        if let previous = AuditDigest(previous), let leaf = AuditDigest(leafHash) {
+            return chainDigest(previous: previous, leaf: leaf).bytes
+        }
         var joined = previous
         joined.append(contentsOf: leafHash)
         return SHA256Digest.hash(joined)

@@ -52,10 +52,22 @@ struct VerificationRun {
     private var keysInForce: [AuditVerifierKey]
     private var allKeysSeen: [AuditVerifierKey]
     private var range = CompactRange()
-    private var previousChain = AuditHashing.chainSeed
+    private var previousChain = AuditDigest.zero
     private var lastMatchingCheckpointSize: UInt64 = 0
+    /// The distinct checkpoint sizes, ascending, and the smallest one still ahead, so the per-entry check is one
+    /// comparison.
+    private var checkpointSizes: [UInt64] = []
+    private var nextCheckpointSize: UInt64 = .max
     /// A failure found at an entry, waiting for the next entry to tell which kind it is.
-    private var pending: (failure: AuditFailure, storedChain: [UInt8])?
+    private var pending: (failure: AuditFailure, storedChain: AuditDigest?)?
+
+    /// What the verifier needs of one entry: its seq, the leaf hash of its stored canonical bytes, its stored chain
+    /// hash (`nil` when it is not 32 bytes, so it matches nothing).
+    struct Item {
+        var seq: UInt64
+        var leaf: AuditDigest
+        var chain: AuditDigest?
+    }
 
     init(verifier: AuditVerifier, since: SignedCheckpoint?) {
         self.verifier = verifier
@@ -75,16 +87,21 @@ struct VerificationRun {
         }
         report.checkpointsFound = checkpoints.count
         for checkpoint in checkpoints { checkpointsBySize[checkpoint.checkpoint.size, default: []].append(checkpoint) }
+        checkpointSizes = checkpointsBySize.keys.sorted()
+        nextCheckpointSize = checkpointSizes.first { $0 > 0 } ?? .max
 
         checkCheckpoints(atSize: 0)
         if report.failure != nil { return }
 
         var count: UInt64 = 0
+        let interval = max(1, verifier.progressInterval)
         do {
-            try source.forEachEntry { entry in
-                process(entry, position: count)
+            // The stored canonical bytes are what the leaf hash covers: hash them as they are and decode only
+            // what the per-entry checks need (seq, flags; the whole entry for a key handover).
+            try source.forEachCanonicalEntry { canonical, chain in
+                process(canonical: canonical, chain: chain, position: count)
                 count += 1
-                if count % verifier.progressInterval == 0 { progress?(count, max(total, count)) }
+                if count % interval == 0 { progress?(count, max(total, count)) }
                 // Keep going one entry past a failure so it can be classified, then stop.
                 return report.failure == nil
             }
@@ -107,48 +124,69 @@ struct VerificationRun {
         if report.failure == nil { report.failure = failure }
     }
 
-    private mutating func process(_ entry: AuditEntry, position: UInt64) {
+    private mutating func process(canonical: UnsafeRawBufferPointer, chain: UnsafeRawBufferPointer, position: UInt64) {
+        let fields: AuditCanonicalFields
+        do {
+            fields = try AuditCanonicalFields(scanning: canonical)
+        } catch {
+            // As a source that decodes would have thrown here: an earlier pending failure stands on its own.
+            resolvePending(next: nil)
+            return fail(AuditFailure(.unreadable, seq: position,
+                detail: "reading entry \(position) failed: entry \(position) cannot be decoded: \(Self.describe(error))"))
+        }
+        let item = Item(seq: fields.seq, leaf: AuditHashing.leafDigest(canonical), chain: AuditDigest(chain))
         if pending != nil {
-            resolvePending(next: entry)
+            resolvePending(next: item)
             return
         }
-        guard entry.seq == position else {
-            if entry.seq > position {
+        guard item.seq == position else {
+            if item.seq > position {
                 pending = (AuditFailure(.missingEntry, seq: position,
-                    detail: "entry \(position) is missing: the next entry found is \(entry.seq)"), entry.chainHash)
-            } else if position > 0 && entry.seq == position - 1 {
-                fail(AuditFailure(.duplicateEntry, seq: entry.seq, detail: "entry \(entry.seq) appears twice"))
+                    detail: "entry \(position) is missing: the next entry found is \(item.seq)"), item.chain)
+            } else if position > 0 && item.seq == position - 1 {
+                fail(AuditFailure(.duplicateEntry, seq: item.seq, detail: "entry \(item.seq) appears twice"))
             } else {
-                fail(AuditFailure(.outOfOrder, seq: entry.seq,
-                    detail: "entry \(entry.seq) appears at position \(position), after later entries"))
+                fail(AuditFailure(.outOfOrder, seq: item.seq,
+                    detail: "entry \(item.seq) appears at position \(position), after later entries"))
             }
             return
         }
-        let leaf = entry.leafHash
-        let link = AuditHashing.chainHash(previous: previousChain, leafHash: leaf)
-        guard link == entry.chainHash else {
-            pending = (AuditFailure(.entryOrChainHashModified, seq: entry.seq,
-                detail: "entry \(entry.seq) does not match its chain hash"), entry.chainHash)
+        let link = AuditHashing.chainDigest(previous: previousChain, leaf: item.leaf)
+        guard link == item.chain else {
+            pending = (AuditFailure(.entryOrChainHashModified, seq: item.seq,
+                detail: "entry \(item.seq) does not match its chain hash"), item.chain)
             return
         }
         previousChain = link
-        range.append(leaf)
-        if entry.flags.contains(.checkpointKeyHandover) {
-            switch AuditKeyHandover.validate(entry, current: keysInForce) {
-            case .success(let newKey):
-                keysInForce = [newKey]
-                if !allKeysSeen.contains(newKey) { allKeysSeen.append(newKey) }
-                report.keyHandovers.append((seq: entry.seq, key: newKey))
-            case .failure(let failure):
-                return fail(failure)
-            }
+        range.append(item.leaf)
+        if fields.flags.contains(.checkpointKeyHandover) {
+            handover(canonical: canonical, chain: chain, seq: item.seq)
+            if report.failure != nil { return }
         }
-        checkCheckpoints(atSize: range.size)
+        if range.size == nextCheckpointSize { checkCheckpoints(atSize: range.size) }
         if range.size == since?.checkpoint.size { checkSince(rootAtSize: range.root) }
     }
 
+    /// A key handover is rare: decode the whole entry and follow it.
+    private mutating func handover(canonical: UnsafeRawBufferPointer, chain: UnsafeRawBufferPointer, seq: UInt64) {
+        let entry: AuditEntry
+        do {
+            entry = try AuditEntry(canonicalBytes: Array(canonical), chainHash: Array(chain))
+        } catch {
+            return fail(AuditFailure(.unreadable, seq: seq, detail: "entry \(seq) cannot be decoded: \(Self.describe(error))"))
+        }
+        switch AuditKeyHandover.validate(entry, current: keysInForce) {
+        case .success(let newKey):
+            keysInForce = [newKey]
+            if !allKeysSeen.contains(newKey) { allKeysSeen.append(newKey) }
+            report.keyHandovers.append((seq: entry.seq, key: newKey))
+        case .failure(let failure):
+            fail(failure)
+        }
+    }
+
     /// Classifies a pending failure using the entry after it (or none at the end of the log).
-    private mutating func resolvePending(next: AuditEntry?) {
+    private mutating func resolvePending(next: Item?) {
         guard let (failure, storedChain) = pending else { return }
         pending = nil
         guard let seq = failure.seq else { return fail(failure) }
@@ -164,7 +202,9 @@ struct VerificationRun {
                 return fail(AuditFailure(.entryOrChainHashModified, seq: seq,
                     detail: "entry \(seq) (the last) does not match its chain hash: its content or its hash was modified"))
             }
-            if next.seq == seq + 1, AuditHashing.chainHash(previous: storedChain, leafHash: next.leafHash) == next.chainHash {
+            if next.seq == seq + 1, let storedChain, let nextChain = next.chain,
+                AuditHashing.chainDigest(previous: storedChain, leaf: next.leaf) == nextChain
+            {
                 fail(AuditFailure(.entryModified, seq: seq,
                     detail: "entry \(seq) was modified: its content no longer matches its chain hash (the next link is intact)"))
             } else if next.seq == seq {
@@ -179,6 +219,16 @@ struct VerificationRun {
     }
 
     private mutating func checkCheckpoints(atSize size: UInt64) {
+        if size > 0 {
+            // Sizes are visited in ascending order: binary search the first one above `size`.
+            var low = 0
+            var high = checkpointSizes.count
+            while low < high {
+                let middle = (low + high) / 2
+                if checkpointSizes[middle] <= size { low = middle + 1 } else { high = middle }
+            }
+            nextCheckpointSize = low < checkpointSizes.count ? checkpointSizes[low] : .max
+        }
         guard let checkpoints = checkpointsBySize[size] else { return }
         let root = range.root
         for signed in checkpoints {

@@ -5,7 +5,7 @@ public struct KeyringError: Error, CustomStringConvertible, Equatable, Sendable 
     enum Code: Equatable, Sendable {
         case directoryMissing, directoryPermissions, filePermissions, fileMissing, corruptFile
         case passphraseRequired, wrongPassphrase, alreadyInitialized, unknownKey, retiredKey
-        case rootKeyMismatch, tampered, ioFailure, invalidArgument
+        case rootKeyMismatch, tampered, ioFailure, invalidArgument, rolledBack, rotationPending
     }
 
     let code: Code
@@ -58,6 +58,12 @@ public struct KeyringError: Error, CustomStringConvertible, Equatable, Sendable 
         KeyringError(.ioFailure, "\(what) failed (errno \(errno)); check disk space and permissions")
     }
     static func invalidArgument(_ what: String) -> KeyringError { KeyringError(.invalidArgument, what) }
+    static func rolledBack(_ path: String, _ detail: String) -> KeyringError {
+        KeyringError(.rolledBack, "the key ring file \(path) was replaced by an older one (\(detail)); the key ring in memory stays in force. Restore the newest key ring from the key backup")
+    }
+    static func rotationPending(_ detail: String) -> KeyringError {
+        KeyringError(.rotationPending, "a root key rotation was interrupted after it committed and cannot be finished yet: \(detail)")
+    }
 
     public static let directoryMissingCode = KeyringError(.directoryMissing, "")
     public static let directoryPermissionsCode = KeyringError(.directoryPermissions, "")
@@ -71,6 +77,9 @@ public struct KeyringError: Error, CustomStringConvertible, Equatable, Sendable 
     public static let retiredKeyCode = KeyringError(.retiredKey, "")
     public static let rootKeyMismatchCode = rootKeyMismatch
     public static let tamperedCode = KeyringError(.tampered, "")
+    public static let rolledBackCode = KeyringError(.rolledBack, "")
+    public static let rotationPendingCode = KeyringError(.rotationPending, "")
+    public static let invalidArgumentCode = KeyringError(.invalidArgument, "")
 }
 
 private func octal(_ mode: UInt32) -> String { "0" + String(mode & 0o7777, radix: 8) }

@@ -55,7 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
         let isDemo = demo
         let app = buildApplication(
             installation: installation, host: host, port: port,
-            services: [CheckpointService(installation: installation, logger: logger)], logger: logger,
+            services: [
+                CheckpointService(installation: installation, logger: logger),
+                PolicyReloadService(installation: installation, logger: logger),
+            ], logger: logger,
             onServerRunning: { port in
                 FileDescriptorOutput.standardOutput.write(ServeBanner(host: host, port: port, demo: isDemo, accounts: printed).render())
             })

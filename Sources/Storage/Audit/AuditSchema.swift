@@ -2,8 +2,10 @@ import GRDB
 
 /// The audit log's tables: entries, Merkle nodes and signed checkpoints, all append-only by trigger.
 ///
-/// - `audit_entry`: one row per entry; `canonical` holds the exact hashed bytes (format v1, docs/audit-format.md);
-///   the other text columns are copies for indexed queries and are cross-checked when read.
+/// - `audit_entry`: one row per entry; `canonical` holds the exact hashed bytes (format v1, docs/audit-format.md)
+///   and is the source of truth; the other columns are copies for queries, cross-checked against it whenever a row
+///   is read (queries and verification). Only the subject is indexed (the citizen's access report); actor, action
+///   and time filters scan in seq order, so an append maintains one secondary index, not three.
 /// - `audit_node`: every completed perfect subtree of level ≥ 1 (level 0 is `audit_entry.leaf_hash`).
 /// - `audit_checkpoint`: signed notes, oldest first.
 public enum AuditSchema {
@@ -23,8 +25,6 @@ public enum AuditSchema {
                     chain_hash BLOB NOT NULL CHECK (length(chain_hash) = 32)
                 );
                 CREATE INDEX audit_entry_by_subject ON audit_entry(subject_id, seq) WHERE subject_id IS NOT NULL;
-                CREATE INDEX audit_entry_by_actor ON audit_entry(actor_id, seq);
-                CREATE INDEX audit_entry_by_time ON audit_entry(time_ms);
 
                 CREATE TABLE audit_node (
                     level INTEGER NOT NULL CHECK (level >= 1),

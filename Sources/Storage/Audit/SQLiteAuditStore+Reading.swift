@@ -1,6 +1,7 @@
 import AuditLog
 import Foundation
 import GRDB
+internal import GRDBSQLite
 
 extension SQLiteAuditStore: AuditEntrySource {
     public func entryCount() throws -> UInt64 { try reader.read { try self.size(in: $0) } }
@@ -17,7 +18,58 @@ extension SQLiteAuditStore: AuditEntrySource {
         }
     }
 
+    /// Streams every entry's stored canonical bytes and chain hash from one read snapshot, straight from SQLite's
+    /// row buffers (no decoding, no copies). Each row's query columns are checked against its canonical bytes first,
+    /// so an altered column is reported here exactly as ``forEachEntry(_:)`` reports it.
+    ///
+    /// - Throws: ``StorageError`` (`corrupt`) naming the first row whose bytes do not scan or whose columns differ.
+    public func forEachCanonicalEntry(
+        _ body: (_ canonicalBytes: UnsafeRawBufferPointer, _ chainHash: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try reader.read { db in
+            let statement = try db.makeStatement(sql: "SELECT \(Self.columns) FROM audit_entry ORDER BY seq")
+            let cursor = try Row.fetchCursor(statement)
+            let raw = statement.sqliteStatement
+            while try cursor.next() != nil {
+                let canonical = Self.blob(raw, 6)
+                try Self.checkColumns(raw, against: canonical)
+                guard try body(canonical, Self.blob(raw, 7)) else { return }
+            }
+        }
+    }
+
     static let columns = "seq, time_ms, actor_id, action, subject_id, flags, canonical, chain_hash"
+
+    /// Checks the current row of a ``columns`` query: the canonical bytes scan, and seq, time, actor, action,
+    /// subject and flags equal the values inside them. Compares bytes in place; nothing is decoded into Strings.
+    static func checkColumns(_ raw: SQLiteStatement, against canonical: UnsafeRawBufferPointer) throws {
+        let seq = sqlite3_column_int64(raw, 0)
+        let fields: AuditCanonicalFields
+        do {
+            fields = try AuditCanonicalFields(scanning: canonical)
+        } catch let error as AuditError {
+            throw StorageError.corrupt("audit entry \(seq) cannot be decoded: \(error.message)")
+        }
+        func text(_ index: Int32, equals range: Range<Int>) -> Bool {
+            guard sqlite3_column_type(raw, index) == SQLITE_TEXT else { return false }
+            let column = UnsafeRawBufferPointer(
+                start: sqlite3_column_text(raw, index), count: Int(sqlite3_column_bytes(raw, index)))
+            return column.elementsEqual(UnsafeRawBufferPointer(rebasing: canonical[range]))
+        }
+        let subjectMatches: Bool
+        if let subject = fields.subjectID {
+            subjectMatches = text(4, equals: subject)
+        } else {
+            subjectMatches = sqlite3_column_type(raw, 4) == SQLITE_NULL
+        }
+        guard fields.seq == UInt64(clamping: seq), sqlite3_column_type(raw, 0) == SQLITE_INTEGER,
+            sqlite3_column_type(raw, 1) == SQLITE_INTEGER, sqlite3_column_int64(raw, 1) == fields.timeMilliseconds,
+            text(2, equals: fields.actorID), text(3, equals: fields.action), subjectMatches,
+            sqlite3_column_type(raw, 5) == SQLITE_INTEGER, sqlite3_column_int64(raw, 5) == Int64(fields.flags.rawValue)
+        else {
+            throw StorageError.corrupt("audit entry \(seq): its indexed columns differ from its hashed content (the row was altered)")
+        }
+    }
 
     /// Decodes a row and checks that the query columns agree with the hashed canonical bytes, so a query never
     /// shows a row whose indexed copy was altered.

@@ -1,6 +1,7 @@
 import AuditLog
 import Foundation
 import GRDB
+internal import GRDBSQLite
 import Synchronization
 
 /// The audit log in SQLite: appends inside the caller's write transaction, proofs from stored subtree hashes,
@@ -24,7 +25,7 @@ public final class SQLiteAuditStore: Sendable {
 
     struct Head: Sendable {
         var range: CompactRange
-        var chain: [UInt8]
+        var chain: AuditDigest
     }
 
     /// Largest canonical entry accepted (entries are small by design; details carry no documents).
@@ -59,47 +60,95 @@ public final class SQLiteAuditStore: Sendable {
         guard canonical.count <= Self.maximumEntryBytes else {
             throw AuditError.invalidArgument("an audit entry may have at most \(Self.maximumEntryBytes) canonical bytes; this one has \(canonical.count): shorten its details")
         }
-        let leaf = AuditHashing.leafHash(canonical)
-        entry.chainHash = AuditHashing.chainHash(previous: previousChain, leafHash: leaf)
-        do {
-            try db.cachedStatement(sql: """
-                INSERT INTO audit_entry (seq, time_ms, actor_id, action, subject_id, flags, canonical, leaf_hash, chain_hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    Int64(size), entry.time.millisecondsSince1970, entry.actor.id, entry.action, entry.target.subjectID,
-                    Int64(entry.flags.rawValue), Data(canonical), Data(leaf), Data(entry.chainHash),
-                ])
-            let insertNode = try db.cachedStatement(sql: "INSERT INTO audit_node (level, idx, hash) VALUES (?, ?, ?)")
-            var nodeError: (any Error)?
-            range.append(leaf) { level, index, hash in
-                guard nodeError == nil else { return }
-                do { try insertNode.execute(arguments: [level, Int64(index), Data(hash)]) } catch { nodeError = error }
+        let (leaf, chain) = try canonical.withUnsafeBytes { bytes in
+            let leaf = AuditHashing.leafDigest(bytes)
+            let chain = AuditHashing.chainDigest(previous: previousChain, leaf: leaf)
+            do {
+                try insertEntry(canonical: bytes, seq: size, leaf: leaf, chain: chain, in: db)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StorageError.conflict("audit entry \(size) was appended concurrently; retry the transaction")
             }
-            if let nodeError { throw nodeError }
+            return (leaf, chain)
+        }
+        entry.chainHash = chain.bytes
+        do {
+            let insertNode = try db.cachedStatement(sql: "INSERT INTO audit_node (level, idx, hash) VALUES (?, ?, ?)")
+            try range.append(leaf) { level, index, hash in
+                insertNode.setUncheckedArguments(StatementArguments())
+                let raw = insertNode.sqliteStatement
+                sqlite3_bind_int64(raw, 1, Int64(level))
+                sqlite3_bind_int64(raw, 2, Int64(index))
+                try hash.withUnsafeBytes { hash in
+                    sqlite3_bind_blob(raw, 3, hash.baseAddress, 32, nil)
+                    try insertNode.execute()
+                }
+            }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StorageError.conflict("audit entry \(size) was appended concurrently; retry the transaction")
         }
-        let newHead = Head(range: range, chain: entry.chainHash)
+        let newHead = Head(range: range, chain: chain)
         head.withLock { $0 = newHead }
         return entry
+    }
+
+    /// Inserts the row, binding straight to SQLite: the query columns are bound as slices of the canonical bytes
+    /// (so they agree with the hashed content by construction) and nothing is boxed or copied on the way.
+    private func insertEntry(
+        canonical: UnsafeRawBufferPointer, seq: UInt64, leaf: AuditDigest, chain: AuditDigest, in db: Database
+    ) throws {
+        let fields = try AuditCanonicalFields(scanning: canonical)
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO audit_entry (seq, time_ms, actor_id, action, subject_id, flags, canonical, leaf_hash, chain_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        // Marks the arguments as set (none yet) so `execute()` keeps the raw bindings below.
+        statement.setUncheckedArguments(StatementArguments())
+        let raw = statement.sqliteStatement
+        let base = canonical.baseAddress!
+        func bindText(_ index: Int32, _ range: Range<Int>) {
+            sqlite3_bind_text(raw, index, (base + range.lowerBound).assumingMemoryBound(to: CChar.self), Int32(range.count), nil)
+        }
+        sqlite3_bind_int64(raw, 1, Int64(seq))
+        sqlite3_bind_int64(raw, 2, fields.timeMilliseconds)
+        bindText(3, fields.actorID)
+        bindText(4, fields.action)
+        if let subject = fields.subjectID { bindText(5, subject) } else { sqlite3_bind_null(raw, 5) }
+        sqlite3_bind_int64(raw, 6, Int64(fields.flags.rawValue))
+        sqlite3_bind_blob(raw, 7, base, Int32(canonical.count), nil)
+        try leaf.withUnsafeBytes { leaf in
+            try chain.withUnsafeBytes { chain in
+                sqlite3_bind_blob(raw, 8, leaf.baseAddress, 32, nil)
+                sqlite3_bind_blob(raw, 9, chain.baseAddress, 32, nil)
+                try statement.execute()
+            }
+        }
     }
 
     /// The number of entries (the next seq).
     public func size(in db: Database) throws -> UInt64 { try readHead(db).size }
 
-    private func readHead(_ db: Database) throws -> (size: UInt64, chain: [UInt8]) {
+    private func readHead(_ db: Database) throws -> (size: UInt64, chain: AuditDigest) {
         let statement = try db.cachedStatement(sql: "SELECT seq, chain_hash FROM audit_entry ORDER BY seq DESC LIMIT 1")
-        guard let row = try Row.fetchOne(statement) else { return (0, AuditHashing.chainSeed) }
-        let seq: Int64 = row[0]
-        let chain: Data = row[1]
-        guard seq >= 0, chain.count == 32 else { throw StorageError.corrupt("the audit chain head (entry \(seq)) is damaged; run audit verify") }
-        return (UInt64(seq) + 1, [UInt8](chain))
+        let cursor = try Row.fetchCursor(statement)
+        guard try cursor.next() != nil else { return (0, .zero) }
+        let raw = statement.sqliteStatement
+        let seq = sqlite3_column_int64(raw, 0)
+        let chain = AuditDigest(Self.blob(raw, 1))
+        while try cursor.next() != nil {}
+        guard seq >= 0, let chain else { throw StorageError.corrupt("the audit chain head (entry \(seq)) is damaged; run audit verify") }
+        return (UInt64(seq) + 1, chain)
     }
 
-    private func frontier(size: UInt64, chain: [UInt8], db: Database) throws -> CompactRange {
+    /// Column `index` of the current row as borrowed bytes (valid until the next step).
+    static func blob(_ statement: SQLiteStatement, _ index: Int32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, index), count: Int(sqlite3_column_bytes(statement, index)))
+    }
+
+    private func frontier(size: UInt64, chain: AuditDigest, db: Database) throws -> CompactRange {
         if let cached = head.withLock({ $0 }), cached.range.size == size, cached.chain == chain { return cached.range }
-        let hashes = try MerkleTree.perfectSubtrees(size: size).map { try node(level: $0.level, index: $0.index, in: db) }
-        return try CompactRange(size: size, hashes: hashes)
+        let shape = MerkleTree.perfectSubtrees(size: size)
+        let digests = try shape.map { try node(level: $0.level, index: $0.index, in: db) }.map { AuditDigest($0)! }
+        return CompactRange(size: size, shape: shape, digests: digests)
     }
 
     /// The stored hash of the perfect subtree `(level, index)`; level 0 is an entry's leaf hash.
