@@ -115,9 +115,20 @@ package struct AuditCanonicalFields {
             for _ in 0..<count { _ = try string(what()) }
         }
 
-        /// ASCII is the common case and needs no decoding; anything else goes through the standard library.
+        /// ASCII is the common case and needs no decoding (checked eight bytes at a time); anything else goes
+        /// through the standard library's validation.
         static func isValidUTF8(_ raw: UnsafeRawBufferPointer) -> Bool {
-            if raw.allSatisfy({ $0 < 0x80 }) { return true }
+            var index = 0
+            var highBits: UInt64 = 0
+            while index + 8 <= raw.count {
+                highBits |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                index += 8
+            }
+            while index < raw.count {
+                highBits |= UInt64(raw[index])
+                index += 1
+            }
+            if highBits & 0x8080_8080_8080_8080 == 0 { return true }
             return String(validating: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil
         }
     }

@@ -33,12 +33,6 @@ package struct AuditDigest: Sendable, Hashable {
         try Swift.withUnsafeBytes(of: storage, body)
     }
 
-    /// Whether `raw` holds exactly these 32 bytes.
-    package func equals(_ raw: UnsafeRawBufferPointer) -> Bool {
-        guard raw.count == 32 else { return false }
-        return withUnsafeBytes { mine in mine.elementsEqual(raw) }
-    }
-
     package static func == (lhs: AuditDigest, rhs: AuditDigest) -> Bool {
         lhs.storage.0 == rhs.storage.0 && lhs.storage.1 == rhs.storage.1 && lhs.storage.2 == rhs.storage.2
             && lhs.storage.3 == rhs.storage.3

@@ -75,12 +75,6 @@ public struct CompactRange: Sendable, Hashable {
         return hash
     }
 
-    /// Whether the root equals `root` (32 bytes), without converting to an array.
-    package func rootEquals(_ root: [UInt8]) -> Bool {
-        guard let mine = rootDigest else { return root == AuditHashing.emptyTreeRoot }
-        return AuditDigest(root) == mine
-    }
-
     public static func == (lhs: CompactRange, rhs: CompactRange) -> Bool {
         lhs.size == rhs.size && lhs.nodes.elementsEqual(rhs.nodes) { $0.level == $1.level && $0.hash == $1.hash }
     }

@@ -34,6 +34,13 @@ public struct KeyStatus: Sendable, Codable, Equatable {
     public let version: UInt32
     public let createdAt: Date
     public let state: KeyState
+
+    public init(id: KeyID, version: UInt32, createdAt: Date, state: KeyState) {
+        self.id = id
+        self.version = version
+        self.createdAt = createdAt
+        self.state = state
+    }
 }
 
 /// The on-disk key ring: metadata plus each key wrapped by the root key, authenticated by a MAC under the root key.

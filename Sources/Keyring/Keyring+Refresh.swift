@@ -110,3 +110,9 @@ extension Keyring {
         state.withLock { $0.document.body.minimumVersions[id.rawValue] ?? 1 }
     }
 }
+
+extension Keyring {
+    /// The root key's id (a fingerprint: first 8 bytes of a keyed BLAKE2b of a constant), for audit entries and
+    /// status. It reveals nothing about the key.
+    public var rootKeyID: String { state.withLock { $0.document.body.rootKeyID } }
+}

@@ -96,7 +96,7 @@ public final class Keyring: Sendable {
     /// A root key rotation that was interrupted is settled first (see ``rotateRoot(to:beforeStep:)``): finished when
     /// it had committed, discarded otherwise, so the directory always opens with exactly one working root key.
     public static func open(_ directory: KeyDirectory, passphrase: [UInt8]? = nil) throws -> Keyring {
-        try open(directory, passphrase: passphrase, refreshInterval: .seconds(1))
+        try Self.open(directory, passphrase: passphrase, refreshInterval: .seconds(1))
     }
 
     /// Opens an existing key directory; `refreshInterval` is how often the key ring file is checked for changes made
@@ -151,7 +151,7 @@ public final class Keyring: Sendable {
         refreshIfDue()
         let known = state.withLock { state in state.document.body.keys.contains { $0.id == id.rawValue && $0.version == version } }
         // A version this process has not seen may have been added by a rotation in another process.
-        if !known { try? refresh() }
+        if !known { _ = try? refresh() }
         return try state.withLock { state in
             let cacheKey = CacheKey(id: id, version: version)
             // The minimum is checked before the cache, so a retirement read from disk fails closed at once.

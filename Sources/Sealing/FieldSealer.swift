@@ -1,5 +1,6 @@
 import Keyring
 import Sodium
+import Synchronization
 
 /// Seals and opens single field values, each bound to its place.
 ///
@@ -11,6 +12,7 @@ import Sodium
 public struct FieldSealer: Sendable {
     private let keyring: Keyring
     private let subjectKeys: (any SubjectKeyProvider)?
+    private let derivedKeys = DerivedKeyCache()
     /// The data key new seals use.
     public let keyID: KeyID
 
@@ -32,7 +34,7 @@ public struct FieldSealer: Sendable {
         if let subjectKeyID, subjectKeyID.count != SealedEnvelope.subjectKeyIDByteCount {
             throw SealingError.invalidPlace("a subject key id must be \(SealedEnvelope.subjectKeyIDByteCount) bytes")
         }
-        let key = try fieldKey(dataKey: dataKey.key, subjectKeyID: subjectKeyID)
+        let key = try fieldKey(dataKey: dataKey.key, keyID: dataKey.id.rawValue, version: dataKey.version, subjectKeyID: subjectKeyID)
         let unsealed = SealedEnvelope(
             keyID: dataKey.id.rawValue, keyVersion: dataKey.version, subjectKeyID: subjectKeyID,
             nonce: XChaCha20Poly1305.randomNonce(), ciphertext: [])
@@ -57,7 +59,7 @@ public struct FieldSealer: Sendable {
         } catch {
             throw SealingError.keyUnavailable(error)
         }
-        let key = try fieldKey(dataKey: dataKey, subjectKeyID: parsed.subjectKeyID)
+        let key = try fieldKey(dataKey: dataKey, keyID: parsed.keyID, version: parsed.keyVersion, subjectKeyID: parsed.subjectKeyID)
         do {
             return try XChaCha20Poly1305.open(
                 parsed.ciphertext, key: key, nonce: parsed.nonce, associatedData: parsed.associatedData(for: place))
@@ -72,13 +74,44 @@ public struct FieldSealer: Sendable {
         return (parsed.keyID, parsed.keyVersion)
     }
 
-    private func fieldKey(dataKey: SecretBytes, subjectKeyID: [UInt8]?) throws -> SecretBytes {
+    private func fieldKey(dataKey: SecretBytes, keyID: String, version: UInt32, subjectKeyID: [UInt8]?) throws -> SecretBytes {
         guard let subjectKeyID else { return dataKey }
         guard let subjectKeys else {
             throw SealingError.keyUnavailable(SealingError.invalidPlace("no subject key store is configured"))
         }
         let subjectKey: SecretBytes
+        // Asking the provider every time (it caches) means a destroyed key stops working at once.
         do { subjectKey = try subjectKeys.subjectKey(id: subjectKeyID) } catch { throw SealingError.keyUnavailable(error) }
-        return try BLAKE2b.deriveKey(from: dataKey, context: Array("strongroom.subject-field-key.v1".utf8), secret: subjectKey)
+        let cacheKey = DerivedKeyCache.Key(keyID: keyID, version: version, subjectKeyID: subjectKeyID)
+        if let cached = derivedKeys.get(cacheKey, source: subjectKey) { return cached }
+        let derived = try BLAKE2b.deriveKey(from: dataKey, context: Array("strongroom.subject-field-key.v1".utf8), secret: subjectKey)
+        derivedKeys.put(cacheKey, source: subjectKey, derived: derived)
+        return derived
+    }
+}
+
+/// Field keys derived from (data key version, subject key), so sealing many fields of one subject derives once.
+/// An entry is used only while the subject key object it came from is the one the provider still returns.
+final class DerivedKeyCache: Sendable {
+    struct Key: Hashable {
+        let keyID: String
+        let version: UInt32
+        let subjectKeyID: [UInt8]
+    }
+
+    private let entries = Mutex<[Key: (source: SecretBytes, derived: SecretBytes)]>([:])
+
+    func get(_ key: Key, source: SecretBytes) -> SecretBytes? {
+        entries.withLock { entries in
+            guard let entry = entries[key], entry.source === source else { return nil }
+            return entry.derived
+        }
+    }
+
+    func put(_ key: Key, source: SecretBytes, derived: SecretBytes) {
+        entries.withLock { entries in
+            if entries.count > 50_000 { entries.removeAll(keepingCapacity: true) }
+            entries[key] = (source, derived)
+        }
     }
 }

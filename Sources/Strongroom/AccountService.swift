@@ -25,6 +25,7 @@ public final class AccountService: Sendable {
     let indexer: BlindIndexer
     let audit: AuditTrail
     let hasher: PasswordHasher
+    let subjectKeys: SubjectKeyStore
     let clock: any ServiceClock
     private let addressThrottle: AddressThrottle
     /// Failed sign-ins for logins that have no account, so that lockout looks the same for them as for real ones.
@@ -35,8 +36,9 @@ public final class AccountService: Sendable {
 
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
-        indexer: BlindIndexer, audit: AuditTrail, hasher: PasswordHasher, clock: any ServiceClock
+        indexer: BlindIndexer, audit: AuditTrail, hasher: PasswordHasher, subjectKeys: SubjectKeyStore, clock: any ServiceClock
     ) {
+        self.subjectKeys = subjectKeys
         self.configuration = configuration
         self.writer = writer
         self.database = database
@@ -71,8 +73,10 @@ public final class AccountService: Sendable {
         let now = clock.now.millis
         let accountID = Self.newID("acc")
         let subjectID = Self.newID("sub")
+        let subjectKey = try subjectKeys.keyID(subject: subjectID, scope: "subject")
         let sealedLogin = try sealer.seal(
-            Array(normalised.utf8), for: FieldPlace(collection: Self.collection, recordID: accountID, field: "login"))
+            Array(normalised.utf8), for: FieldPlace(collection: Self.collection, recordID: accountID, field: "login"),
+            subjectKeyID: subjectKey)
         let keyVersion = try FieldSealer.keyVersion(of: sealedLogin).version
         let audit = self.audit
         try await writer.write { db in
@@ -85,7 +89,7 @@ public final class AccountService: Sendable {
             try row.insert(db)
             try FieldRows.putSealed(
                 sealedLogin, keyVersion: keyVersion, collection: Self.collection, recordID: accountID, field: "login",
-                subjectID: subjectID, at: now, in: db)
+                subjectID: subjectID, shredKey: subjectKey, at: now, in: db)
             try audit.record(
                 AuditTrail.draft(
                     caller: AuthenticatedCaller(

@@ -13,6 +13,8 @@ public final class Installation: Sendable {
     public let database: StrongroomDatabase
     public let writer: GroupCommitWriter
     public let sealer: FieldSealer
+    /// Per-citizen shredding keys (in the key directory, not the records database).
+    public let subjectKeys: SubjectKeyStore
     public let indexer: BlindIndexer
     public let catalog: Catalog
     public let policies: PolicyStore
@@ -42,7 +44,8 @@ public final class Installation: Sendable {
         policies = try PolicyStore(directory: configuration.policyDirectory, loader: loader)
         database = try StrongroomDatabase(dataDirectory: configuration.dataDirectory)
         writer = GroupCommitWriter(database: database)
-        sealer = FieldSealer(keyring: keyring)
+        subjectKeys = try SubjectKeyStore(directory: configuration.keys, keyring: keyring)
+        sealer = FieldSealer(keyring: keyring, subjectKeys: subjectKeys)
         indexer = BlindIndexer(keyring: keyring)
         auditStore = SQLiteAuditStore(database: database)
         checkpointSigner = try AuditCheckpointSigner(name: configuration.auditKeyName, keyPair: try keyring.auditSigningKeyPair())
@@ -50,9 +53,9 @@ public final class Installation: Sendable {
         let hasher = PasswordHasher(limits: configuration.passwordLimits)
         accounts = AccountService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
-            audit: audit, hasher: hasher, clock: clock)
+            audit: audit, hasher: hasher, subjectKeys: subjectKeys, clock: clock)
         records = RecordService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
-            audit: audit, catalog: catalog, policies: policies, clock: clock)
+            audit: audit, catalog: catalog, policies: policies, subjectKeys: subjectKeys, clock: clock)
     }
 }

@@ -61,7 +61,9 @@ extension RecordService {
             throw await refusedInput(
                 error, caller: caller, action: "profile.update", target: target, decision: decision, access: access, knownFields: known)
         }
-        let prepared = try prepare(validated, definitions: ProfileSchema.service.fields, collection: collection, recordID: ownerID)
+        let subjectKey = try caller.subjectID.map { try subjectKeys.keyID(subject: $0, scope: "subject") }
+        let prepared = try prepare(
+            validated, definitions: ProfileSchema.service.fields, collection: collection, recordID: ownerID, shredKey: { _ in subjectKey })
         let now = clock.now.millis
         let draft = AuditTrail.draft(
             caller: caller, action: "profile.update", target: target, fields: Array(validated.keys) + Array(removals),

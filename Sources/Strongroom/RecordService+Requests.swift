@@ -43,7 +43,9 @@ extension RecordService {
                 Self.fieldProblems(error), caller: caller, action: "request.create", target: target, decision: decision, access: access,
                 knownFields: service.allFieldIDs)
         }
-        let prepared = try prepare(validated, definitions: service.fields, collection: Self.requestCollection, recordID: requestID)
+        let prepared = try prepare(
+            validated, definitions: service.fields, collection: Self.requestCollection, recordID: requestID,
+            shredKey: retentionKey(subjectID: row.subjectID, service: service, createdAt: now))
         var drafts = [AuditTrail.draft(
             caller: caller, action: "request.create", target: target, fields: Array(validated.keys), decision: decision, context: access,
             details: ["service": service.id])]
@@ -106,7 +108,9 @@ extension RecordService {
                 error, caller: caller, action: "request.update", target: target, decision: decision, access: access,
                 knownFields: service.allFieldIDs)
         }
-        let prepared = try prepare(validated, definitions: service.fields(at: row.serviceVersion), collection: Self.requestCollection, recordID: requestID)
+        let prepared = try prepare(
+            validated, definitions: service.fields(at: row.serviceVersion), collection: Self.requestCollection, recordID: requestID,
+            shredKey: retentionKey(subjectID: row.subjectID, service: service, createdAt: row.createdAt))
         let now = clock.now.millis
         let draft = AuditTrail.draft(
             caller: caller, action: "request.update", target: target, fields: Array(validated.keys) + Array(removals),
@@ -303,6 +307,17 @@ extension RecordService {
             values[envelope.field] = String(decoding: bytes, as: UTF8.self)
         }
         return values
+    }
+
+    /// Picks, per field, the subject's shredding key for the month in which the field's retention ends (the
+    /// field's own retention, else the service's, counted from the request's creation).
+    func retentionKey(subjectID: String, service: Service, createdAt: Int64) -> (FieldDefinition) throws -> [UInt8]? {
+        let created = Date(millis: createdAt)
+        return { [subjectKeys] definition in
+            let retention = definition.retention ?? service.retention
+            let until = created.addingTimeInterval(Double(retention.approximateDays) * 86_400)
+            return try subjectKeys.keyID(subject: subjectID, scope: SubjectKeyStore.retentionScope(until: until))
+        }
     }
 
     static func touch(_ requestID: String, expecting status: String, at millis: Int64, in db: Database) throws -> Bool {

@@ -26,12 +26,15 @@ public final class RecordService: Sendable {
     let audit: AuditTrail
     let catalog: Catalog
     let policies: PolicyStore
+    let subjectKeys: SubjectKeyStore
     let clock: any ServiceClock
 
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
-        indexer: BlindIndexer, audit: AuditTrail, catalog: Catalog, policies: PolicyStore, clock: any ServiceClock
+        indexer: BlindIndexer, audit: AuditTrail, catalog: Catalog, policies: PolicyStore, subjectKeys: SubjectKeyStore,
+        clock: any ServiceClock
     ) {
+        self.subjectKeys = subjectKeys
         self.configuration = configuration
         self.writer = writer
         self.database = database
@@ -83,7 +86,7 @@ public final class RecordService: Sendable {
     /// A field value ready to store: sealed (with blind indexes) or public.
     struct PreparedField: Sendable {
         enum Content: Sendable {
-            case sealed(envelope: [UInt8], keyVersion: UInt32)
+            case sealed(envelope: [UInt8], keyVersion: UInt32, shredKey: [UInt8]?)
             case open(String)
         }
         let field: String
@@ -91,9 +94,11 @@ public final class RecordService: Sendable {
         let indexes: [(version: UInt32, digest: [UInt8])]
     }
 
-    /// Seals each value under its place. Runs before the write transaction so the writer does no crypto.
+    /// Seals each value under its place, bound to the subject's shredding key that `shredKey` picks for the field
+    /// (none for non-citizen data). Runs before the write transaction so the writer does no crypto.
     func prepare(
-        _ values: [String: FieldValue], definitions: [FieldDefinition], collection: String, recordID: String
+        _ values: [String: FieldValue], definitions: [FieldDefinition], collection: String, recordID: String,
+        shredKey: (FieldDefinition) throws -> [UInt8]?
     ) throws -> [PreparedField] {
         var prepared: [PreparedField] = []
         for definition in definitions {
@@ -104,7 +109,8 @@ public final class RecordService: Sendable {
                 continue
             }
             let place = FieldPlace(collection: collection, recordID: recordID, field: definition.id)
-            let envelope = try sealer.seal(Array(canonical.utf8), for: place)
+            let key = try shredKey(definition)
+            let envelope = try sealer.seal(Array(canonical.utf8), for: place, subjectKeyID: key)
             let version = try FieldSealer.keyVersion(of: envelope).version
             var indexes: [(version: UInt32, digest: [UInt8])] = []
             if definition.hasBlindIndex, let normalization = definition.blindIndexNormalization {
@@ -112,7 +118,7 @@ public final class RecordService: Sendable {
                     value.blindIndexInput(normalization), normalization: .exact, collection: collection, field: definition.id)
                 indexes.append((index.keyVersion, index.bytes))
             }
-            prepared.append(PreparedField(field: definition.id, content: .sealed(envelope: envelope, keyVersion: version), indexes: indexes))
+            prepared.append(PreparedField(field: definition.id, content: .sealed(envelope: envelope, keyVersion: version, shredKey: key), indexes: indexes))
         }
         return prepared
     }
@@ -121,10 +127,10 @@ public final class RecordService: Sendable {
     static func store(_ prepared: [PreparedField], collection: String, recordID: String, subjectID: String?, at millis: Int64, in db: Database) throws {
         for field in prepared {
             switch field.content {
-            case let .sealed(envelope, keyVersion):
+            case let .sealed(envelope, keyVersion, shredKey):
                 try FieldRows.putSealed(
                     envelope, keyVersion: keyVersion, collection: collection, recordID: recordID, field: field.field,
-                    subjectID: subjectID, at: millis, in: db)
+                    subjectID: subjectID, shredKey: shredKey, at: millis, in: db)
             case let .open(value):
                 try FieldRows.putOpen(value, collection: collection, recordID: recordID, field: field.field, in: db)
             }
@@ -150,7 +156,14 @@ public final class RecordService: Sendable {
             if let value = open[name] {
                 clear = value
             } else if let envelope = sealed.first(where: { $0.field == name }) {
-                let bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: collection, recordID: recordID, field: name))
+                let bytes: [UInt8]
+                do {
+                    bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: collection, recordID: recordID, field: name))
+                } catch let error as SealingError where error == .keyUnavailableCode {
+                    // Erased or expired: its key is destroyed. Shown as withheld, never as an error.
+                    omitted.append(name)
+                    continue
+                }
                 clear = String(decoding: bytes, as: UTF8.self)
             } else {
                 continue

@@ -22,6 +22,10 @@ public struct StrongroomConfiguration: Sendable {
     /// Failed sign-ins from one address per ``addressWindowSeconds`` before that address is refused.
     public var addressFailureLimit = 20
     public var addressWindowSeconds: Double = 15 * 60
+    /// Days between a citizen's erasure request and the erasure (time to cancel, and to settle legal holds).
+    public var erasureGraceDays: Double = 30
+    /// How often the server runs the retention sweep, in seconds.
+    public var retentionSweepSeconds: Double = 3600
     /// The office new requests are routed to.
     public var defaultOffice = "central"
     /// The audit log's origin line in checkpoints.
@@ -32,6 +36,8 @@ public struct StrongroomConfiguration: Sendable {
     public var checkpointEveryEntries = 1000
     /// …or after this many seconds, whichever comes first.
     public var checkpointEverySeconds: Double = 300
+    /// Keys in use for longer than this are overdue for rotation: `keys status` flags them and `serve` logs a warning.
+    public var maximumKeyAgeDays = 365
 
     public init(keys: KeyDirectory, dataDirectory: String, catalogDirectory: String, policyDirectory: String) {
         self.keys = keys

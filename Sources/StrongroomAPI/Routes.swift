@@ -30,6 +30,7 @@ struct Routes: Sendable {
         v1.delete("sessions/current", use: signOut)
         v1.get("me/profile", use: readProfile)
         v1.patch("me/profile", use: updateProfile)
+        v1.post("me/erasure", use: requestErasure)
         v1.get("requests", use: listRequests)
         v1.post("requests", use: createRequest)
         v1.get("requests/:id", use: readRequest)
@@ -109,6 +110,15 @@ struct Routes: Sendable {
         let view = try await installation.records.updateProfile(
             try JSONValue.fields(body["fields"]), caller: caller, access: access(request, context))
         return try JSONCoding.response(RecordBody(view))
+    }
+
+    @Sendable func requestErasure(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
+        let caller = try await authenticate(request)
+        let effective = try await installation.records.requestErasure(caller: caller, access: access(request, context))
+        return try JSONCoding.response(
+            ["status": "scheduled", "effective_at": effective.formatted(.iso8601),
+             "message": "your data will be erased on this date; contact the agency before then to cancel"],
+            status: .accepted)
     }
 
     // MARK: - Requests

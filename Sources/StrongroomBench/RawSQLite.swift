@@ -61,7 +61,7 @@ final class RawStatement {
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
     func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
     func bind(_ index: Int32, bytes: [UInt8]) {
-        bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+        _ = bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
     }
 
     /// Steps once: `true` when a row is ready, `false` when done.

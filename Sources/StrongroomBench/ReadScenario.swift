@@ -77,6 +77,8 @@ struct ReadScenario {
         let selectSealed = try raw.prepare("SELECT field, envelope, key_version FROM sealed_fields WHERE collection = 'requests' AND record_id = ?")
         let selectOpen = try raw.prepare("SELECT field, value FROM open_fields WHERE collection = 'requests' AND record_id = ?")
         let dataKey = try installation.keyring.currentKey(.records)
+        let subjectKeys = installation.subjectKeys
+        var derivedKeys: [[UInt8]: SecretBytes] = [:]  // per citizen key, derived once (the sealer caches too)
         let requests = bench.requests
         return try Measure.time {
             for number in 0..<reads {
@@ -93,20 +95,33 @@ struct ReadScenario {
                     let field = selectSealed.text(0)
                     let envelope = selectSealed.bytes(1)
                     let place = FieldPlace(collection: "requests", recordID: id, field: field)
-                    sink.consume(try Self.rawOpen(envelope, key: dataKey, place: place))
+                    sink.consume(try Self.rawOpen(envelope, dataKey: dataKey, place: place) { subjectKeyID in
+                        if let known = derivedKeys[subjectKeyID] { return known }
+                        let derived = try BLAKE2b.deriveKey(
+                            from: dataKey.key, context: Array("strongroom.subject-field-key.v1".utf8),
+                            secret: try subjectKeys.subjectKey(id: subjectKeyID))
+                        derivedKeys[subjectKeyID] = derived
+                        return derived
+                    })
                 }
                 selectSealed.reset()
             }
         }
     }
 
-    /// libsodium open of a v1 envelope made without a subject key (the layout in `SealedEnvelope`).
-    static func rawOpen(_ envelope: [UInt8], key: VersionedKey, place: FieldPlace) throws -> [UInt8] {
-        guard envelope.count > 3, envelope[1] == 0 else { throw BenchError("the read floor met an envelope it does not handle") }
-        let nonceStart = 3 + Int(envelope[2]) + 4
+    /// libsodium open of a v1 envelope (the layout in `SealedEnvelope`), under the current data key or, for an
+    /// envelope bound to a citizen's key, the field key `subjectFieldKey` returns for its subject key id.
+    static func rawOpen(
+        _ envelope: [UInt8], dataKey: VersionedKey, place: FieldPlace, subjectFieldKey: ([UInt8]) throws -> SecretBytes
+    ) throws -> [UInt8] {
+        guard envelope.count > 3, envelope[1] <= 1 else { throw BenchError("the read floor met an envelope it does not handle") }
+        let subjectBound = envelope[1] == 1
+        let nonceStart = 3 + Int(envelope[2]) + 4 + (subjectBound ? 16 : 0)
+        let header = Array(envelope[..<nonceStart])
         let nonce = Array(envelope[nonceStart..<nonceStart + 24])
         let ciphertext = Array(envelope[(nonceStart + 24)...])
-        let ad = SealingScenario.associatedData(keyID: key.id.rawValue, version: key.version, place: place)
-        return try XChaCha20Poly1305.open(ciphertext, key: key.key, nonce: nonce, associatedData: ad)
+        let key = subjectBound ? try subjectFieldKey(Array(header[(nonceStart - 16)...])) : dataKey.key
+        let ad = SealingScenario.associatedData(header: header, place: place)
+        return try XChaCha20Poly1305.open(ciphertext, key: key, nonce: nonce, associatedData: ad)
     }
 }

@@ -70,13 +70,19 @@ struct SealingScenario {
     }
 
     /// An envelope header shaped like v1's: format, flags, key id, key version.
-    static func header(keyID: String, version: UInt32) -> [UInt8] {
-        [1, 0, UInt8(keyID.utf8.count)] + Array(keyID.utf8) + (0..<4).map { UInt8(truncatingIfNeeded: version >> (24 - 8 * $0)) }
+    static func header(keyID: String, version: UInt32, subjectKeyID: [UInt8]? = nil) -> [UInt8] {
+        [1, subjectKeyID == nil ? 0 : 1, UInt8(keyID.utf8.count)] + Array(keyID.utf8)
+            + (0..<4).map { UInt8(truncatingIfNeeded: version >> (24 - 8 * $0)) } + (subjectKeyID ?? [])
     }
 
     /// Associated data shaped like a v1 envelope's (see `SealedEnvelope`): label, header, then the place's parts.
     static func associatedData(keyID: String, version: UInt32, place: FieldPlace) -> [UInt8] {
-        var out = Array("strongroom.field.v1".utf8) + header(keyID: keyID, version: version)
+        associatedData(header: header(keyID: keyID, version: version), place: place)
+    }
+
+    /// Associated data for an envelope with this header.
+    static func associatedData(header: [UInt8], place: FieldPlace) -> [UInt8] {
+        var out = Array("strongroom.field.v1".utf8) + header
         for part in [place.collection, place.recordID, place.field] {
             out.append(UInt8(part.utf8.count))
             out += Array(part.utf8)

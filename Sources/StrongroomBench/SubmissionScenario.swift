@@ -1,5 +1,6 @@
 import AuditLog
 import Catalog
+import Foundation
 import GRDB
 import Keyring
 import Sealing
@@ -30,10 +31,14 @@ struct SubmissionScenario {
         var auditEntriesPerSubmission: Double
         var auditNodesPerSubmission: Double
         var meanCanonicalBytes: Int
+        /// Whether the service sealed under a per-citizen key (crypto-shredding): the floor then derives one field
+        /// key per citizen (once, as the sealer caches it) and writes the 16-byte subject key id into each header.
+        var subjectBound: Bool
         var description: String {
             "per submission: 1 request, \(sealedFields.count) sealed, \(openFields.count) open, \(indexedFields.count) blind-index rows, "
                 + "\(BenchFormat.number(auditEntriesPerSubmission)) audit entries (~\(meanCanonicalBytes) B), "
                 + "\(BenchFormat.number(auditNodesPerSubmission)) audit nodes"
+                + (subjectBound ? "; fields sealed under per-citizen keys" : "")
         }
     }
 
@@ -41,7 +46,7 @@ struct SubmissionScenario {
         let installation = bench.installation
         try await bench.submit(count: max(256, submissionsPerRun / 10), inFlight: inFlight)  // warm-up
         let auditBefore = try installation.auditStore.entryCount()
-        let nodesBefore = try installation.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_node") ?? 0 }
+        let nodesBefore = try await installation.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_node") ?? 0 }
         let statsBefore = installation.writer.statistics
         let firstMeasured = bench.requests.count
         var rates: [Double] = []
@@ -53,7 +58,7 @@ struct SubmissionScenario {
         let measured = submissionsPerRun * runs
         let batches = statsAfter.batches - statsBefore.batches, writes = statsAfter.writes - statsBefore.writes
         let meanBatch = Double(writes) / Double(max(1, batches))
-        let shape = try rowShape(sampleID: bench.requests[firstMeasured].id, submissions: measured, auditBefore: auditBefore, nodesBefore: nodesBefore)
+        let shape = try await rowShape(sampleID: bench.requests[firstMeasured].id, submissions: measured, auditBefore: auditBefore, nodesBefore: nodesBefore)
 
         let floorBatch = max(1, Int(meanBatch.rounded()))
         var floorRates: [Double] = []
@@ -76,15 +81,17 @@ struct SubmissionScenario {
         ]
     }
 
-    private func rowShape(sampleID: String, submissions: Int, auditBefore: UInt64, nodesBefore: Int) throws -> RowShape {
+    private func rowShape(sampleID: String, submissions: Int, auditBefore: UInt64, nodesBefore: Int) async throws -> RowShape {
         let collection = "requests"
-        return try bench.installation.database.read { db in
+        return try await bench.installation.database.read { db in
             let sealed = try String.fetchAll(
                 db, sql: "SELECT field FROM sealed_fields WHERE collection = ? AND record_id = ? ORDER BY field", arguments: [collection, sampleID])
             let open = try String.fetchAll(
                 db, sql: "SELECT field FROM open_fields WHERE collection = ? AND record_id = ? ORDER BY field", arguments: [collection, sampleID])
             let indexed = try String.fetchAll(
                 db, sql: "SELECT field FROM blind_indexes WHERE collection = ? AND record_id = ? ORDER BY field", arguments: [collection, sampleID])
+            let envelope = try Data.fetchOne(
+                db, sql: "SELECT envelope FROM sealed_fields WHERE collection = ? AND record_id = ? LIMIT 1", arguments: [collection, sampleID])
             let auditAfter = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_entry") ?? 0
             let nodesAfter = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_node") ?? 0
             let meanCanonical = try Double.fetchOne(
@@ -93,7 +100,7 @@ struct SubmissionScenario {
                 sealedFields: sealed, openFields: open, indexedFields: indexed,
                 auditEntriesPerSubmission: Double(auditAfter - Int(auditBefore)) / Double(submissions),
                 auditNodesPerSubmission: Double(nodesAfter - nodesBefore) / Double(submissions),
-                meanCanonicalBytes: Int(meanCanonical.rounded()))
+                meanCanonicalBytes: Int(meanCanonical.rounded()), subjectBound: (envelope.map { [UInt8]($0) }?.dropFirst().first ?? 0) & 1 == 1)
         }
     }
 
@@ -131,6 +138,12 @@ struct SubmissionScenario {
 
         let dataKey = try installation.keyring.currentKey(.records)
         let indexKey = try installation.keyring.currentKey(.index)
+        var citizenKeys: [(id: [UInt8], key: SecretBytes)] = []
+        for _ in bench.citizens {
+            let subjectKey = try SecretBytes(randomCount: 32)
+            citizenKeys.append((SecureRandom.bytes(count: 16), try BLAKE2b.deriveKey(
+                from: dataKey.key, context: Array("strongroom.subject-field-key.v1".utf8), secret: subjectKey)))
+        }
         let canonicalFiller = [UInt8](repeating: 0x61, count: max(1, shape.meanCanonicalBytes))
         var seq: Int64 = 0, nodeIndex: Int64 = 0
         var chain = AuditHashing.chainSeed
@@ -152,9 +165,12 @@ struct SubmissionScenario {
                     let plaintext = Array(Self.plain(inputs[field]).utf8)
                     let place = FieldPlace(collection: "requests", recordID: recordID, field: field)
                     let nonce = XChaCha20Poly1305.randomNonce()
-                    let ad = SealingScenario.associatedData(keyID: dataKey.id.rawValue, version: dataKey.version, place: place)
-                    let header = SealingScenario.header(keyID: dataKey.id.rawValue, version: dataKey.version)
-                    envelopes.append((field, header + nonce + (try XChaCha20Poly1305.seal(plaintext, key: dataKey.key, nonce: nonce, associatedData: ad))))
+                    let citizenKey = citizenKeys[number % citizenKeys.count]
+                    let header = SealingScenario.header(
+                        keyID: dataKey.id.rawValue, version: dataKey.version, subjectKeyID: shape.subjectBound ? citizenKey.id : nil)
+                    let ad = SealingScenario.associatedData(header: header, place: place)
+                    let key = shape.subjectBound ? citizenKey.key : dataKey.key
+                    envelopes.append((field, header + nonce + (try XChaCha20Poly1305.seal(plaintext, key: key, nonce: nonce, associatedData: ad))))
                 }
                 var digests: [(String, [UInt8])] = []
                 for field in shape.indexedFields {

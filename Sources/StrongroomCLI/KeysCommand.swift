@@ -1,18 +1,20 @@
 import ArgumentParser
 import Foundation
 import Keyring
+import Storage
+import Strongroom
 
-/// `strongroom keys …`: key status for security officers. Never prints key bytes.
+/// `strongroom keys …`: key status, rotation, rewrap and retirement for security officers. Never prints key bytes.
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Inspect the key hierarchy.",
-        subcommands: [Status.self]
+        abstract: "Inspect, rotate, rewrap and retire keys.",
+        subcommands: [Status.self, Rotate.self, Rewrap.self, Retire.self]
     )
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show key ids, versions, creation times and states (never key bytes).")
+            abstract: "Show key ids, versions, creation times, states, overdue keys and what is still sealed under each version (never key bytes).")
 
         @OptionGroup var location: LocationOptions
         @OptionGroup var passphraseOptions: PassphraseOptions
@@ -20,10 +22,176 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Print JSON instead of a table.")
         var json = false
 
+        @Option(name: .long, help: "Flag active keys older than this many days as overdue for rotation.")
+        var maximumAgeDays: Int = StrongroomConfiguration(keys: .init(path: "."), dataDirectory: ".", catalogDirectory: ".", policyDirectory: ".").maximumKeyAgeDays
+
         func run() async throws {
             do {
                 let keyring = try passphraseOptions.openKeyring(location.keyDirectory)
-                FileDescriptorOutput.standardOutput.write(KeyStatusReport(statuses: keyring.status(), directory: location.keys).render(json: json))
+                // Counts come from the database opened read-only; a key directory without a database still shows its keys.
+                var counts: (sealed: [UInt32: Int], indexes: [UInt32: Int])?
+                if FileManager.default.fileExists(atPath: location.data + "/" + StrongroomDatabase.fileName) {
+                    let reader = try StrongroomDatabase.openReadOnly(dataDirectory: location.data)
+                    counts = try await reader.read { db in
+                        (try FieldRows.sealedCountsByKeyVersion(in: db), try FieldRows.indexCountsByKeyVersion(in: db))
+                    }
+                }
+                let report = KeyStatusReport(
+                    statuses: keyring.status(), directory: location.keys, maximumAgeDays: maximumAgeDays,
+                    sealedFields: counts?.sealed, indexRows: counts?.indexes)
+                FileDescriptorOutput.standardOutput.write(report.render(json: json))
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rotate a data key (--data [records|index]), the root key (--root) or the audit signing key (--audit-signing).",
+            discussion: """
+                --data adds a new version: new seals use it at once, and a running server picks it up within a second; \
+                older fields keep opening until `keys rewrap` re-seals them. \
+                --root rewraps the key ring and the audit signing key under a new root key (no record is re-encrypted); \
+                --audit-signing hands the checkpoint signing over to a new key with a signed entry in the log. \
+                Stop the server before --root or --audit-signing, and start it again afterwards. \
+                The data directory is given with --data-directory here, because --data names the data key.
+                """)
+
+        @Flag(name: .long, help: "Rotate a data key: KEY is records (default) or index.") var data = false
+        @Argument(help: "With --data: the data key to rotate (records or index).") var key: String?
+        @Flag(name: .long, help: "Rotate the root key (the server must be stopped).") var root = false
+        @Flag(name: .long, help: "Rotate the audit checkpoint signing key (the server must be stopped).") var auditSigning = false
+
+        @Option(name: .long, help: "The key directory (mode 0700).") var keys: String = "./Keys"
+        @Option(name: .customLong("data-directory"), help: "The data directory holding the SQLite database (for the audit log).")
+        var dataDirectory: String = "./data"
+        @OptionGroup var passphraseOptions: PassphraseOptions
+        @Option(name: .long, help: "With --root: protect the new root key with the passphrase in this file (first line) instead of the current one.")
+        var newPassphraseFile: String?
+
+        func validate() throws {
+            guard [data, root, auditSigning].filter({ $0 }).count == 1 else {
+                throw ValidationError("choose exactly one of --data [KEY], --root and --audit-signing")
+            }
+            if key != nil && !data { throw ValidationError("a key name goes with --data only") }
+            if let key, key != "records" && key != "index" { throw ValidationError("the data keys are records and index; \(key) is neither") }
+            if newPassphraseFile != nil && !root { throw ValidationError("--new-passphrase-file goes with --root only") }
+        }
+
+        func run() async throws {
+            let directory = KeyDirectory(path: keys)
+            let caller = operatorCaller(KeyOperations.role)
+            let requestID = "cli-keys-rotate-\(UInt32.random(in: 0...UInt32.max))"
+            do {
+                let keyring = try passphraseOptions.openKeyring(directory)
+                let operations = KeyOperations(keyring: keyring, database: try StrongroomDatabase(dataDirectory: dataDirectory))
+                let out = FileDescriptorOutput.standardOutput
+                if data {
+                    let id = KeyID(rawValue: key ?? "records")
+                    let version = try operations.rotateDataKey(id, caller: caller, requestID: requestID)
+                    out.write("\(id) is now at version \(version); new seals use it at once (a running server picks it up within a second).\n")
+                    if id == .records {
+                        out.write("Older fields keep opening under their own version. Re-seal them with `strongroom keys rewrap`, then retire the old versions with `strongroom keys retire --below \(version)`.\n")
+                    } else {
+                        out.write("Searches look in every live index version. Recompute old blind indexes with `strongroom keys rewrap`.\n")
+                    }
+                } else if root {
+                    let protection = try newProtection(for: directory)
+                    let oldID = keyring.rootKeyID
+                    let rotated = try operations.rotateRoot(to: protection, caller: caller, requestID: requestID)
+                    out.write("Root key rotated: id \(oldID) -> \(rotated.rootKeyID). Every key in the key ring and the audit signing key were rewrapped; no record was re-encrypted.\n")
+                    out.write("The old root key file was overwritten and removed. Back up \(keys) now (keys only, never with the data), and restart the server.\n")
+                } else {
+                    let rotation = try operations.rotateAuditSigningKey(
+                        keyName: "strongroom-audit", origin: "strongroom.local/audit", caller: caller, requestID: requestID)
+                    out.write("Audit signing key rotated; handover entry \(rotation.handoverSeq), signed by the old key.\n")
+                    out.write("  old key  \(rotation.oldKey.text)\n  new key  \(rotation.newKey.text)\n")
+                    out.write("Auditors keep their trusted key: `audit verify` follows the handover to the new key. The new key is noted in \(directory.auditPublicKeyPath).\n")
+                }
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+
+        /// Keeps the root key's passphrase protection: the same passphrase, or the one in --new-passphrase-file.
+        func newProtection(for directory: KeyDirectory) throws -> RootKeyProtection {
+            if let newPassphraseFile { return .passphrase(try readFirstLine(newPassphraseFile)) }
+            if try Keyring.needsPassphrase(directory) {
+                guard let passphrase = try passphraseOptions.passphrase() else { throw KeyringError.passphraseRequiredCode }
+                return .passphrase(passphrase)
+            }
+            return .plain
+        }
+    }
+
+    struct Rewrap: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-seal every field under an older records version and recompute old blind indexes, online and resumable.",
+            discussion: """
+                Runs in short batches while the server keeps serving. Killed at any moment, it is resumed by running it \
+                again: nothing is lost and nothing is sealed twice. --dry-run prints what remains under each version.
+                """)
+
+        @OptionGroup var options: InstallationOptions
+        @Flag(name: .long, help: "Only print how many fields and blind indexes remain under each key version.") var dryRun = false
+        @Option(name: .long, help: "Rows per batch (one short write transaction each).") var batch: Int = 2000
+
+        func validate() throws {
+            guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be between 1 and 100000") }
+        }
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                let rewrap = Strongroom.Rewrap(installation: installation)
+                let plan = try await rewrap.plan()
+                let out = FileDescriptorOutput.standardOutput
+                if dryRun {
+                    out.write(RewrapPlanReport(plan: plan).render())
+                    return
+                }
+                let bar = FieldProgressBar(output: .standardError)
+                let report = try await rewrap.run(
+                    batchSize: batch, caller: operatorCaller(KeyOperations.role),
+                    requestID: "cli-keys-rewrap-\(UInt32.random(in: 0...UInt32.max))", progress: { bar.update($0, $1) })
+                bar.finish()
+                let rate = report.seconds > 0 ? Double(report.rewrapped) / report.seconds : 0
+                out.write(String(format: "Rewrapped %d fields to records v%u and recomputed %d blind indexes to index v%u in %.1fs (%.0f fields/s).\n",
+                                 report.rewrapped, plan.recordsVersion, report.indexesRecomputed, plan.indexVersion, report.seconds, rate))
+                if report.changedMeanwhile > 0 { out.write("\(report.changedMeanwhile) fields were rewritten by the service meanwhile (already current).\n") }
+                if report.unreadable > 0 || report.indexesUnreachable > 0 {
+                    out.write("\(report.unreadable) fields and \(report.indexesUnreachable) blind indexes could not be opened (retired version, destroyed subject key, or damage) and were left as they are; see `strongroom keys status`.\n")
+                }
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Retire records versions below VERSION: data still under them fails closed.",
+            discussion: "Refused while sealed fields remain under those versions, unless --force. A running server picks it up within a second.")
+
+        @OptionGroup var location: LocationOptions
+        @OptionGroup var passphraseOptions: PassphraseOptions
+        @Option(name: .long, help: "The new minimum decryption version.") var below: UInt32
+        @Flag(name: .long, help: "Retire even though fields remain under older versions (they become unreadable).") var force = false
+
+        func run() async throws {
+            do {
+                let keyring = try passphraseOptions.openKeyring(location.keyDirectory)
+                let operations = KeyOperations(keyring: keyring, database: try StrongroomDatabase(dataDirectory: location.data))
+                let result = try operations.retire(
+                    .records, below: below, force: force, caller: operatorCaller(KeyOperations.role),
+                    requestID: "cli-keys-retire-\(UInt32.random(in: 0...UInt32.max))")
+                var text = "records versions below \(result.minimum) are retired (the minimum was \(result.previousMinimum)).\n"
+                if !result.fieldsLeft.isEmpty {
+                    let left = result.fieldsLeft.sorted { $0.key < $1.key }.map { "v\($0.key): \($0.value)" }.joined(separator: ", ")
+                    text += "Forced: these fields now fail closed: \(left).\n"
+                }
+                FileDescriptorOutput.standardOutput.write(text)
             } catch {
                 throw fail("\(error)")
             }
@@ -35,22 +203,112 @@ struct KeysCommand: AsyncParsableCommand {
 struct KeyStatusReport {
     let statuses: [KeyStatus]
     let directory: String
+    var maximumAgeDays = 365
+    /// Sealed fields per records version, when the database could be read.
+    var sealedFields: [UInt32: Int]?
+    /// Blind index rows per index version, when the database could be read.
+    var indexRows: [UInt32: Int]?
     var now = Date()
+
+    private struct Line: Encodable {
+        let id: String
+        let version: UInt32
+        let createdAt: Date
+        let state: String
+        let ageDays: Int
+        let overdue: Bool
+        let sealedFields: Int?
+        let indexRows: Int?
+    }
+
+    func isOverdue(_ status: KeyStatus) -> Bool {
+        status.state == .active && now.timeIntervalSince(status.createdAt) > Double(maximumAgeDays) * 86_400
+    }
+
+    private func line(_ status: KeyStatus) -> Line {
+        Line(
+            id: status.id.rawValue, version: status.version, createdAt: status.createdAt, state: status.state.rawValue,
+            ageDays: Int(now.timeIntervalSince(status.createdAt) / 86_400), overdue: isOverdue(status),
+            sealedFields: status.id == .records ? sealedFields.map { $0[status.version] ?? 0 } : nil,
+            indexRows: status.id == .index ? indexRows.map { $0[status.version] ?? 0 } : nil)
+    }
 
     func render(json: Bool) -> String {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
-            let lines = statuses.compactMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+            let lines = statuses.compactMap { try? encoder.encode(line($0)) }.map { String(decoding: $0, as: UTF8.self) }
             return lines.joined(separator: "\n") + "\n"
         }
         let formatter = ISO8601DateFormatter()
-        var rows = [["KEY", "VERSION", "STATE", "CREATED", "AGE"]]
+        var rows = [["KEY", "VERSION", "STATE", "CREATED", "AGE", "OVERDUE", "IN USE BY"]]
         for status in statuses {
-            let days = Int(now.timeIntervalSince(status.createdAt) / 86_400)
-            rows.append([status.id.rawValue, String(status.version), status.state.rawValue, formatter.string(from: status.createdAt), "\(days)d"])
+            let line = line(status)
+            let use = line.sealedFields.map { "\($0) fields" } ?? line.indexRows.map { "\($0) index rows" } ?? "-"
+            rows.append([
+                line.id, String(line.version), line.state, formatter.string(from: status.createdAt), "\(line.ageDays)d",
+                line.overdue ? "yes (> \(maximumAgeDays)d)" : "no", use,
+            ])
         }
-        return "Key directory: \(directory)\n" + TextTable(rows: rows).render()
+        var out = "Key directory: \(directory)\n" + TextTable(rows: rows).render()
+        if statuses.contains(where: isOverdue) {
+            out += "Overdue keys: rotate them with `strongroom keys rotate --data KEY`.\n"
+        }
+        return out
     }
+}
+
+/// What `keys rewrap --dry-run` prints.
+struct RewrapPlanReport {
+    let plan: Strongroom.Rewrap.Plan
+
+    func render() -> String {
+        var rows = [["KEY", "VERSION", "ROWS", "ACTION"]]
+        for (version, count) in plan.sealedByVersion.sorted(by: { $0.key < $1.key }) {
+            rows.append(["records", String(version), "\(count) fields", version < plan.recordsVersion ? "re-seal to v\(plan.recordsVersion)" : "current"])
+        }
+        for (version, count) in plan.indexesByVersion.sorted(by: { $0.key < $1.key }) {
+            rows.append(["index", String(version), "\(count) index rows", version < plan.indexVersion ? "recompute to v\(plan.indexVersion)" : "current"])
+        }
+        return TextTable(rows: rows).render()
+            + "Dry run: \(plan.sealedToRewrap) fields and \(plan.indexesToRecompute) blind indexes would be rewrapped; nothing was changed.\n"
+    }
+}
+
+/// A one-line progress bar in fields per second with time left, drawn only on a terminal (the audit verifier's
+/// `ProgressBar` counts entries).
+final class FieldProgressBar: @unchecked Sendable {
+    // @unchecked Sendable: the rewrap calls it from one task at a time, after each batch.
+    let output: FileDescriptorOutput
+    let start = Date()
+    var drawn = false
+
+    init(output: FileDescriptorOutput) { self.output = output }
+
+    func update(_ done: Int, _ total: Int) {
+        guard output.isTerminal, total > 0 else { return }
+        let elapsed = max(Date().timeIntervalSince(start), 0.001)
+        let rate = Double(done) / elapsed
+        let left = rate > 0 ? Double(max(0, total - done)) / rate : 0
+        let fraction = min(1, Double(done) / Double(total))
+        let filled = Int(fraction * 30)
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
+        output.write(String(format: "\r[%@] %3.0f%%  %d/%d fields  %.0f fields/s  %.0fs left ", bar, fraction * 100, done, total, rate, left))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { output.write("\n") }
+    }
+}
+
+/// The first line of a small file, as bytes (for passphrases; the caller wipes them).
+func readFirstLine(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+    var bytes = [UInt8](data)
+    defer { for i in bytes.indices { bytes[i] = 0 } }
+    let line = Array(bytes.prefix { $0 != 10 && $0 != 13 })
+    guard !line.isEmpty else { throw ValidationError("\(path) is empty") }
+    return line
 }

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        for warning in KeyAgeCheck.overdue(installation.keyring.status(), maximumDays: 365) {
+        for warning in KeyAgeCheck.overdue(installation.keyring.status(), maximumDays: installation.configuration.maximumKeyAgeDays) {
             logger.warning("\(warning)")
         }
         let printed = accounts
@@ -58,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             services: [
                 CheckpointService(installation: installation, logger: logger),
                 PolicyReloadService(installation: installation, logger: logger),
+                RetentionService(installation: installation, logger: logger),
             ], logger: logger,
             onServerRunning: { port in
                 FileDescriptorOutput.standardOutput.write(ServeBanner(host: host, port: port, demo: isDemo, accounts: printed).render())

@@ -67,7 +67,7 @@ struct AuditStoreTests {
     }
 
     @Test func triggersRejectUpdateAndDelete() throws {
-        try appendMany(3)
+        try appendMany(20)  // 16 leaves complete the first stored node (level 4)
         _ = try database.write { db in try store.makeCheckpoint(signer: signer, in: db) }
         let statements = [
             "UPDATE audit_entry SET action = 'x' WHERE seq = 1", "DELETE FROM audit_entry WHERE seq = 2",

@@ -4,11 +4,16 @@ import GRDB
 ///
 /// - `audit_entry`: one row per entry; `canonical` holds the exact hashed bytes (format v1, docs/audit-format.md)
 ///   and is the source of truth; the other columns are copies for queries, cross-checked against it whenever a row
-///   is read (queries and verification). Only the subject is indexed (the citizen's access report); actor, action
-///   and time filters scan in seq order, so an append maintains one secondary index, not three.
-/// - `audit_node`: every completed perfect subtree of level ≥ 1 (level 0 is `audit_entry.leaf_hash`).
+///   is read (queries and verification). Only the subject is indexed (the citizen's access report), by seq block
+///   (``subjectBlockShift``) so that appends stay local; actor, action and time filters scan in seq order.
+/// - `audit_node`: every completed perfect subtree of level ≥ 4 (level 0 is `audit_entry.leaf_hash`; levels 1–3 are
+///   recomputed from leaf hashes, see ``SQLiteAuditStore``). The `level >= 1` check predates that and is kept.
 /// - `audit_checkpoint`: signed notes, oldest first.
 public enum AuditSchema {
+    /// The subject index is keyed by `(seq >> subjectBlockShift, subject_id)`; queries must use the same expression,
+    /// and the migration below spells it out as the literal 15.
+    static let subjectBlockShift: UInt64 = 15
+
     /// Registers the audit migrations. Shipped migrations never change; changes are new migrations.
     public static func registerMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("audit.v1") { db in
@@ -24,7 +29,10 @@ public enum AuditSchema {
                     leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),
                     chain_hash BLOB NOT NULL CHECK (length(chain_hash) = 32)
                 );
-                CREATE INDEX audit_entry_by_subject ON audit_entry(subject_id, seq) WHERE subject_id IS NOT NULL;
+                -- Subject index partitioned by seq blocks of 2^15 entries: appends only touch the current block's
+                -- part of the index (a few hundred pages that stay cached) instead of a random page of the whole
+                -- index; a subject query seeks once per block. Within a key, rowid = seq keeps entries in order.
+                CREATE INDEX audit_entry_by_subject ON audit_entry(seq >> 15, subject_id) WHERE subject_id IS NOT NULL;
 
                 CREATE TABLE audit_node (
                     level INTEGER NOT NULL CHECK (level >= 1),

@@ -103,10 +103,6 @@ extension SQLiteAuditStore: AuditEntrySource {
             conditions.append("actor_id = ?")
             arguments += [actorID]
         }
-        if let subjectID = query.subjectID {
-            conditions.append("subject_id = ?")
-            arguments += [subjectID]
-        }
         if let action = query.action {
             conditions.append("action = ?")
             arguments += [action]
@@ -127,11 +123,33 @@ extension SQLiteAuditStore: AuditEntrySource {
             conditions.append("seq > ?")
             arguments += [Int64(clamping: after)]
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments += [max(0, query.limit)]
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT \(Self.columns) FROM audit_entry \(whereClause) ORDER BY seq LIMIT ?", arguments: arguments)
-        return try rows.map(Self.entry).filter(query.matches)
+        let limit = max(0, query.limit)
+        guard let subjectID = query.subjectID else {
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT \(Self.columns) FROM audit_entry \(whereClause) ORDER BY seq LIMIT ?", arguments: arguments + [limit])
+            return try rows.map(Self.entry).filter(query.matches)
+        }
+        // The subject index is partitioned by seq block: walk the blocks in order, one index seek each, until the
+        // page is full.
+        let shift = AuditSchema.subjectBlockShift
+        let size = try self.size(in: db)
+        guard size > 0, limit > 0 else { return [] }
+        let first = query.afterSeq.map { $0 == .max ? size : $0 + 1 } ?? 0
+        guard first < size else { return [] }
+        let sql = """
+            SELECT \(Self.columns) FROM audit_entry
+            WHERE (seq >> \(shift)) = ? AND subject_id = ?\(conditions.map { " AND " + $0 }.joined())
+            ORDER BY seq LIMIT ?
+            """
+        var result: [AuditEntry] = []
+        for block in (first >> shift)...((size - 1) >> shift) where result.count < limit {
+            let rows = try Row.fetchAll(
+                try db.cachedStatement(sql: sql),
+                arguments: [Int64(block), subjectID] + arguments + [limit - result.count])
+            result += try rows.map(Self.entry).filter(query.matches)
+        }
+        return result
     }
 
     /// Every logged access to data subject `subjectID`, oldest first, one page at a time (the citizen's report).

@@ -74,6 +74,7 @@ public final class SQLiteAuditStore: Sendable {
         do {
             let insertNode = try db.cachedStatement(sql: "INSERT INTO audit_node (level, idx, hash) VALUES (?, ?, ?)")
             try range.append(leaf) { level, index, hash in
+                guard level >= Self.lowestStoredNodeLevel else { return }
                 insertNode.setUncheckedArguments(StatementArguments())
                 let raw = insertNode.sqliteStatement
                 sqlite3_bind_int64(raw, 1, Int64(level))
@@ -128,15 +129,23 @@ public final class SQLiteAuditStore: Sendable {
     public func size(in db: Database) throws -> UInt64 { try readHead(db).size }
 
     private func readHead(_ db: Database) throws -> (size: UInt64, chain: AuditDigest) {
+        // Stepped directly: a one-row read on every append, where GRDB's cursor bookkeeping cost more than the query.
         let statement = try db.cachedStatement(sql: "SELECT seq, chain_hash FROM audit_entry ORDER BY seq DESC LIMIT 1")
-        let cursor = try Row.fetchCursor(statement)
-        guard try cursor.next() != nil else { return (0, .zero) }
         let raw = statement.sqliteStatement
-        let seq = sqlite3_column_int64(raw, 0)
-        let chain = AuditDigest(Self.blob(raw, 1))
-        while try cursor.next() != nil {}
-        guard seq >= 0, let chain else { throw StorageError.corrupt("the audit chain head (entry \(seq)) is damaged; run audit verify") }
-        return (UInt64(seq) + 1, chain)
+        sqlite3_reset(raw)
+        defer { sqlite3_reset(raw) }
+        switch sqlite3_step(raw) {
+        case SQLITE_DONE:
+            return (0, .zero)
+        case SQLITE_ROW:
+            let seq = sqlite3_column_int64(raw, 0)
+            guard seq >= 0, let chain = AuditDigest(Self.blob(raw, 1)) else {
+                throw StorageError.corrupt("the audit chain head (entry \(seq)) is damaged; run audit verify")
+            }
+            return (UInt64(seq) + 1, chain)
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
+        }
     }
 
     /// Column `index` of the current row as borrowed bytes (valid until the next step).
@@ -151,8 +160,15 @@ public final class SQLiteAuditStore: Sendable {
         return CompactRange(size: size, shape: shape, digests: digests)
     }
 
-    /// The stored hash of the perfect subtree `(level, index)`; level 0 is an entry's leaf hash.
+    /// Interior nodes below this level are not stored: they are recomputed from at most 2^(level) leaf hashes
+    /// (one range read) when a proof or root needs them. Storing only levels ≥ 4 writes one node row per 8 entries
+    /// instead of one per entry, and a proof in a 1,000,000-entry log reads 15 extra leaf hashes.
+    static let lowestStoredNodeLevel = 4
+
+    /// The hash of the perfect subtree `(level, index)`: level 0 is an entry's leaf hash, levels 1 to 3 are
+    /// recomputed from leaf hashes, higher levels are stored in `audit_node`.
     func node(level: Int, index: UInt64, in db: Database) throws -> [UInt8] {
+        if level > 0 && level < Self.lowestStoredNodeLevel { return try computedNode(level: level, index: index, in: db).bytes }
         let row: Row?
         if level == 0 {
             row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT leaf_hash FROM audit_entry WHERE seq = ?"), arguments: [Int64(index)])
@@ -164,6 +180,24 @@ public final class SQLiteAuditStore: Sendable {
             throw StorageError.corrupt("Merkle node (level \(level), index \(index)) is missing or damaged; run audit verify")
         }
         return [UInt8](data)
+    }
+
+    private func computedNode(level: Int, index: UInt64, in db: Database) throws -> AuditDigest {
+        let width = UInt64(1) << UInt64(level)
+        let statement = try db.cachedStatement(sql: "SELECT seq, leaf_hash FROM audit_entry WHERE seq >= ? AND seq < ? ORDER BY seq")
+        let cursor = try Row.fetchCursor(statement, arguments: [Int64(index * width), Int64((index + 1) * width)])
+        let raw = statement.sqliteStatement
+        var range = CompactRange()
+        while try cursor.next() != nil {
+            guard UInt64(clamping: sqlite3_column_int64(raw, 0)) == index * width + range.size,
+                let leaf = AuditDigest(Self.blob(raw, 1))
+            else { break }
+            range.append(leaf)
+        }
+        guard range.size == width, let hash = range.rootDigest else {
+            throw StorageError.corrupt("Merkle node (level \(level), index \(index)) cannot be recomputed: its leaves are missing or damaged; run audit verify")
+        }
+        return hash
     }
 
     func nodeReader(_ db: Database) -> MerkleTree.NodeReader {

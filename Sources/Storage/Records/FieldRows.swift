@@ -19,19 +19,22 @@ public enum FieldRows {
     }
 
     /// Inserts or replaces a sealed field.
+    ///
+    /// - Parameter shredKey: the id of the shredding key the envelope is bound to, so a retention sweep or an
+    ///   erasure can find the rows it makes unreadable.
     public static func putSealed(
         _ envelope: [UInt8], keyVersion: UInt32, collection: String, recordID: String, field: String,
-        subjectID: String?, at millis: Int64, in db: Database
+        subjectID: String?, shredKey: [UInt8]? = nil, at millis: Int64, in db: Database
     ) throws {
         try db.execute(
             sql: """
-                INSERT INTO sealed_fields (collection, record_id, field, envelope, key_version, subject_id, sealed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sealed_fields (collection, record_id, field, envelope, key_version, subject_id, shred_key, sealed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (collection, record_id, field) DO UPDATE SET
                   envelope = excluded.envelope, key_version = excluded.key_version,
-                  subject_id = excluded.subject_id, sealed_at = excluded.sealed_at
+                  subject_id = excluded.subject_id, shred_key = excluded.shred_key, sealed_at = excluded.sealed_at
                 """,
-            arguments: [collection, recordID, field, Data(envelope), Int64(keyVersion), subjectID, millis])
+            arguments: [collection, recordID, field, Data(envelope), Int64(keyVersion), subjectID, shredKey.map { Data($0) }, millis])
         try db.execute(
             sql: "DELETE FROM open_fields WHERE collection = ? AND record_id = ? AND field = ?",
             arguments: [collection, recordID, field])
@@ -99,6 +102,33 @@ public enum FieldRows {
             arguments: [collection, recordID, collection, recordID]))
     }
 
+    /// Deletes every sealed field bound to one of `shredKeys` (their key is destroyed, so they can never open
+    /// again) and their blind indexes. Returns how many fields were removed.
+    @discardableResult
+    public static func removeShredded(_ shredKeys: [[UInt8]], in db: Database) throws -> Int {
+        var removed = 0
+        for key in shredKeys {
+            let places = try Row.fetchAll(
+                db, sql: "SELECT collection, record_id, field FROM sealed_fields WHERE shred_key = ?", arguments: [Data(key)])
+            for place in places {
+                try remove(collection: place["collection"], recordID: place["record_id"], field: place["field"], in: db)
+            }
+            removed += places.count
+        }
+        return removed
+    }
+
+    /// Deletes every sealed field about `subjectID` and the blind indexes of those records' fields.
+    @discardableResult
+    public static func removeSubject(_ subjectID: String, in db: Database) throws -> Int {
+        let places = try Row.fetchAll(
+            db, sql: "SELECT collection, record_id, field FROM sealed_fields WHERE subject_id = ?", arguments: [subjectID])
+        for place in places {
+            try remove(collection: place["collection"], recordID: place["record_id"], field: place["field"], in: db)
+        }
+        return places.count
+    }
+
     /// Replaces a record field's blind indexes.
     public static func putIndexes(
         _ indexes: [(version: UInt32, digest: [UInt8])], collection: String, recordID: String, field: String, in db: Database
@@ -125,5 +155,144 @@ public enum FieldRows {
         }
         var seen = Set<String>()
         return found.filter { seen.insert($0).inserted }
+    }
+}
+
+// MARK: - Rewrap (key rotation)
+
+extension FieldRows {
+    /// Where a stored value lives, plus what rewrap needs to know about it.
+    public struct StoredEnvelope: Sendable, Equatable {
+        public let collection: String
+        public let recordID: String
+        public let field: String
+        public let bytes: [UInt8]
+        public let keyVersion: UInt32
+    }
+
+    /// A position in `(key_version, collection, record_id, field)` order, for paging through a table.
+    public struct RewrapCursor: Sendable, Equatable {
+        public let keyVersion: UInt32
+        public let collection: String
+        public let recordID: String
+        public let field: String
+
+        public init(keyVersion: UInt32, collection: String, recordID: String, field: String) {
+            self.keyVersion = keyVersion
+            self.collection = collection
+            self.recordID = recordID
+            self.field = field
+        }
+    }
+
+    /// Up to `limit` sealed fields whose `key_version` is below `version`, after `cursor`, in index order
+    /// (`sealed_fields_by_version`). Rows are read, never changed.
+    public static func sealedBelow(version: UInt32, after cursor: RewrapCursor?, limit: Int, in db: Database) throws -> [StoredEnvelope] {
+        let rows: [Row]
+        if let cursor {
+            rows = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT collection, record_id, field, envelope, key_version FROM sealed_fields
+                    WHERE key_version < ? AND (key_version, collection, record_id, field) > (?, ?, ?, ?)
+                    ORDER BY key_version, collection, record_id, field LIMIT ?
+                    """),
+                arguments: [Int64(version), Int64(cursor.keyVersion), cursor.collection, cursor.recordID, cursor.field, limit])
+        } else {
+            rows = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT collection, record_id, field, envelope, key_version FROM sealed_fields
+                    WHERE key_version < ? ORDER BY key_version, collection, record_id, field LIMIT ?
+                    """),
+                arguments: [Int64(version), limit])
+        }
+        return rows.map { row in
+            let data: Data = row[3]
+            return StoredEnvelope(
+                collection: row[0], recordID: row[1], field: row[2], bytes: [UInt8](data),
+                keyVersion: UInt32(truncatingIfNeeded: row[4] as Int64))
+        }
+    }
+
+    /// Replaces a sealed field's envelope only if the stored one is still exactly `expected` (byte comparison), so a
+    /// concurrent write of a new value is never overwritten by a rewrap of the old one. `sealed_at` is kept: the value
+    /// did not change.
+    ///
+    /// - Returns: whether the row was replaced.
+    public static func replaceSealed(
+        collection: String, recordID: String, field: String, expected: [UInt8], with envelope: [UInt8], keyVersion: UInt32,
+        in db: Database
+    ) throws -> Bool {
+        try db.cachedStatement(sql: """
+            UPDATE sealed_fields SET envelope = ?, key_version = ?
+            WHERE collection = ? AND record_id = ? AND field = ? AND envelope = ?
+            """).execute(arguments: [Data(envelope), Int64(keyVersion), collection, recordID, field, Data(expected)])
+        return db.changesCount == 1
+    }
+
+    /// The current envelope of one sealed field, or `nil`.
+    public static func sealedEnvelope(collection: String, recordID: String, field: String, in db: Database) throws -> [UInt8]? {
+        let data = try Data.fetchOne(
+            db.cachedStatement(sql: "SELECT envelope FROM sealed_fields WHERE collection = ? AND record_id = ? AND field = ?"),
+            arguments: [collection, recordID, field])
+        return data.map { [UInt8]($0) }
+    }
+
+    /// How many sealed fields there are under each key version.
+    public static func sealedCountsByKeyVersion(in db: Database) throws -> [UInt32: Int] {
+        var counts: [UInt32: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key_version, COUNT(*) FROM sealed_fields GROUP BY key_version") {
+            counts[UInt32(truncatingIfNeeded: row[0] as Int64)] = row[1]
+        }
+        return counts
+    }
+
+    /// One blind index row.
+    public struct StoredIndex: Sendable, Equatable {
+        public let collection: String
+        public let recordID: String
+        public let field: String
+        public let keyVersion: UInt32
+        public let digest: [UInt8]
+    }
+
+    /// Up to `limit` blind index rows made under an index key version below `version`, after `cursor`.
+    public static func indexesBelow(version: UInt32, after cursor: RewrapCursor?, limit: Int, in db: Database) throws -> [StoredIndex] {
+        let c = cursor ?? RewrapCursor(keyVersion: 0, collection: "", recordID: "", field: "")
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT collection, record_id, field, key_version, digest FROM blind_indexes
+                WHERE key_version < ? AND (key_version, collection, record_id, field) > (?, ?, ?, ?)
+                ORDER BY key_version, collection, record_id, field LIMIT ?
+                """),
+            arguments: [Int64(version), Int64(c.keyVersion), c.collection, c.recordID, c.field, limit])
+        return rows.map { row in
+            let data: Data = row[4]
+            return StoredIndex(
+                collection: row[0], recordID: row[1], field: row[2], keyVersion: UInt32(truncatingIfNeeded: row[3] as Int64),
+                digest: [UInt8](data))
+        }
+    }
+
+    /// Replaces one blind index row by its recomputation under a newer index key, only if the old row is still there.
+    ///
+    /// - Returns: whether it was replaced.
+    public static func replaceIndex(_ old: StoredIndex, with digest: [UInt8], keyVersion: UInt32, in db: Database) throws -> Bool {
+        try db.cachedStatement(sql: """
+            DELETE FROM blind_indexes WHERE collection = ? AND field = ? AND key_version = ? AND digest = ? AND record_id = ?
+            """).execute(arguments: [old.collection, old.field, Int64(old.keyVersion), Data(old.digest), old.recordID])
+        guard db.changesCount == 1 else { return false }
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO blind_indexes (collection, field, key_version, digest, record_id) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [old.collection, old.field, Int64(keyVersion), Data(digest), old.recordID])
+        return true
+    }
+
+    /// How many blind index rows there are under each index key version.
+    public static func indexCountsByKeyVersion(in db: Database) throws -> [UInt32: Int] {
+        var counts: [UInt32: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key_version, COUNT(*) FROM blind_indexes GROUP BY key_version") {
+            counts[UInt32(truncatingIfNeeded: row[0] as Int64)] = row[1]
+        }
+        return counts
     }
 }

@@ -58,11 +58,20 @@ public enum RecordsSchema {
                     envelope BLOB NOT NULL,
                     key_version INTEGER NOT NULL,
                     subject_id TEXT,
+                    shred_key BLOB,
                     sealed_at INTEGER NOT NULL,
                     PRIMARY KEY (collection, record_id, field)
                 ) WITHOUT ROWID;
                 CREATE INDEX sealed_fields_by_version ON sealed_fields(key_version);
                 CREATE INDEX sealed_fields_by_subject ON sealed_fields(subject_id);
+                CREATE INDEX sealed_fields_by_shred_key ON sealed_fields(shred_key);
+                CREATE TABLE erasure_requests (
+                    subject_id TEXT PRIMARY KEY NOT NULL,
+                    requested_at INTEGER NOT NULL,
+                    effective_at INTEGER NOT NULL,
+                    basis TEXT NOT NULL,
+                    completed_at INTEGER
+                );
                 CREATE TABLE blind_indexes (
                     collection TEXT NOT NULL,
                     field TEXT NOT NULL,

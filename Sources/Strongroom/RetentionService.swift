@@ -1,0 +1,28 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs the retention sweep (expired request fields, due erasure requests) on a timer while the server runs.
+public struct RetentionService: Service {
+    let installation: Installation
+    let logger: Logger
+
+    public init(installation: Installation, logger: Logger) {
+        self.installation = installation
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let interval = Duration.seconds(max(60, installation.configuration.retentionSweepSeconds))
+        while !Task.isCancelledOrShuttingDown {
+            do {
+                let receipts = try await installation.records.runRetention(
+                    signer: installation.checkpointSigner, origin: installation.configuration.auditOrigin)
+                let keys = receipts.map(\.keysDestroyed).reduce(0, +)
+                if keys > 0 { logger.notice("retention sweep", metadata: ["keys_destroyed": .stringConvertible(keys)]) }
+            } catch {
+                logger.error("retention sweep failed", metadata: ["error": .string(String(describing: type(of: error)))])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import AuditLog
+import Catalog
+import GRDB
+import Keyring
+import Sealing
+import Sodium
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Online rewrap: re-seals every field sealed under an older `records` version with the current one, and recomputes
+/// every blind index made under an older `index` version, in small batches while the service keeps serving.
+///
+/// Each batch reads rows under old versions (a snapshot), opens and re-seals them outside any transaction, then
+/// replaces each row in one short write through the group committer — only if the stored envelope is still,
+/// byte for byte, the one that was read. A concurrent write of a new value therefore always wins, and nothing is
+/// ever sealed twice: a rewrap only ever seals plaintext it just opened. Progress lives in the data itself (the
+/// `key_version` column), so a rewrap killed at any moment is resumed by running it again.
+public struct Rewrap: Sendable {
+    /// What remains, per key version.
+    public struct Plan: Sendable, Equatable {
+        /// The `records` version new seals use.
+        public let recordsVersion: UInt32
+        /// The `index` version new blind indexes use.
+        public let indexVersion: UInt32
+        /// Sealed fields per `records` version (every version, current included).
+        public let sealedByVersion: [UInt32: Int]
+        /// Blind index rows per `index` version.
+        public let indexesByVersion: [UInt32: Int]
+
+        /// Sealed fields a rewrap would re-seal.
+        public var sealedToRewrap: Int { sealedByVersion.filter { $0.key < recordsVersion }.values.reduce(0, +) }
+        /// Blind index rows a rewrap would recompute.
+        public var indexesToRecompute: Int { indexesByVersion.filter { $0.key < indexVersion }.values.reduce(0, +) }
+    }
+
+    /// What a run did.
+    public struct Report: Sendable, Equatable {
+        /// Fields re-sealed under the current version.
+        public var rewrapped = 0
+        /// Fields skipped because a concurrent write replaced them meanwhile (they hold a newer envelope).
+        public var changedMeanwhile = 0
+        /// Fields that could not be opened (retired or unknown version, destroyed subject key, tampered envelope);
+        /// they stay as they are and are counted by `keys status`.
+        public var unreadable = 0
+        /// Blind index rows recomputed under the current index version.
+        public var indexesRecomputed = 0
+        /// Blind index rows whose field could not be opened or whose definition is not known (left as they are).
+        public var indexesUnreachable = 0
+        public var seconds = 0.0
+
+        public init() {}
+    }
+
+    let installation: Installation
+
+    public init(installation: Installation) { self.installation = installation }
+
+    /// Counts per key version, for `--dry-run` and `keys status`.
+    public func plan() async throws -> Plan {
+        let records = try installation.keyring.currentKey(.records).version
+        let index = try installation.keyring.currentKey(.index).version
+        let (sealed, indexes) = try await installation.database.read { db in
+            (try FieldRows.sealedCountsByKeyVersion(in: db), try FieldRows.indexCountsByKeyVersion(in: db))
+        }
+        return Plan(recordsVersion: records, indexVersion: index, sealedByVersion: sealed, indexesByVersion: indexes)
+    }
+
+    /// Rewraps everything under older versions, audited at start and end (flag `keyOperation`).
+    ///
+    /// - Parameters:
+    ///   - batchSize: rows per read and per write transaction.
+    ///   - progress: called after each batch with (rows done, rows planned).
+    ///   - afterBatch: called after each committed batch with the number of batches so far; tests throw from it to
+    ///     simulate a kill.
+    public func run(
+        batchSize: Int = 2000, caller: AuthenticatedCaller, requestID: String,
+        progress: (@Sendable (Int, Int) -> Void)? = nil, afterBatch: (@Sendable (Int) throws -> Void)? = nil
+    ) async throws -> Report {
+        try KeyOperations.authorize(caller)
+        let batchSize = max(1, batchSize)
+        let started = ContinuousClock.now
+        let plan = try await plan()
+        let total = plan.sealedToRewrap + plan.indexesToRecompute
+        try await record("keys.rewrap", caller: caller, requestID: requestID, details: [
+            "phase": "start", "records_version": String(plan.recordsVersion), "index_version": String(plan.indexVersion),
+            "fields_planned": String(plan.sealedToRewrap), "indexes_planned": String(plan.indexesToRecompute),
+        ])
+        var report = Report()
+        var batches = 0
+        // Passes repeat while they find work: a server that had not yet seen the rotation may have sealed a few more
+        // fields under the old version meanwhile. Unreadable rows do not count as work, so this ends.
+        for _ in 0..<3 {
+            var cursor: FieldRows.RewrapCursor?
+            var passWork = 0
+            while true {
+                let (done, next) = try await rewrapBatch(below: plan.recordsVersion, after: cursor, limit: batchSize, into: &report)
+                guard let next else { break }
+                cursor = next
+                passWork += done
+                batches += 1
+                progress?(report.rewrapped + report.changedMeanwhile + report.unreadable, total)
+                try afterBatch?(batches)
+            }
+            if passWork == 0 { break }
+        }
+        var indexCursor: FieldRows.RewrapCursor?
+        while true {
+            guard let next = try await recomputeIndexBatch(below: plan.indexVersion, after: indexCursor, limit: batchSize, into: &report) else {
+                break
+            }
+            indexCursor = next
+            batches += 1
+            progress?(report.rewrapped + report.changedMeanwhile + report.unreadable + report.indexesRecomputed + report.indexesUnreachable, total)
+            try afterBatch?(batches)
+        }
+        let elapsed = ContinuousClock.now - started
+        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        try await record("keys.rewrap", caller: caller, requestID: requestID, details: [
+            "phase": "end", "records_version": String(plan.recordsVersion), "index_version": String(plan.indexVersion),
+            "fields_rewrapped": String(report.rewrapped), "fields_changed_meanwhile": String(report.changedMeanwhile),
+            "fields_unreadable": String(report.unreadable), "indexes_recomputed": String(report.indexesRecomputed),
+            "indexes_unreachable": String(report.indexesUnreachable),
+        ])
+        return report
+    }
+
+    private func record(_ action: String, caller: AuthenticatedCaller, requestID: String, details: [String: String]) async throws {
+        let audit = installation.audit
+        let draft = KeyOperations.draft(action, caller: caller, requestID: requestID, details: details)
+        try await installation.writer.write { db in try audit.record(draft, in: db) }
+    }
+
+    /// One batch of sealed fields. Returns the rows that were re-sealed and written, and the cursor after the batch
+    /// (`nil` when there was nothing left).
+    private func rewrapBatch(
+        below version: UInt32, after cursor: FieldRows.RewrapCursor?, limit: Int, into report: inout Report
+    ) async throws -> (Int, FieldRows.RewrapCursor?) {
+        let rows = try await installation.database.read { db in
+            try FieldRows.sealedBelow(version: version, after: cursor, limit: limit, in: db)
+        }
+        guard let last = rows.last else { return (0, nil) }
+        let sealer = installation.sealer
+        var replacements: [(row: FieldRows.StoredEnvelope, envelope: [UInt8], version: UInt32)] = []
+        replacements.reserveCapacity(rows.count)
+        for row in rows {
+            let place = FieldPlace(collection: row.collection, recordID: row.recordID, field: row.field)
+            do {
+                let parsed = try SealedEnvelope(parsing: row.bytes)
+                var plaintext = try sealer.open(row.bytes, at: place)
+                defer { SecretBytes.wipe(&plaintext) }
+                let envelope = try sealer.seal(plaintext, for: place, subjectKeyID: parsed.subjectKeyID)
+                replacements.append((row, envelope, try FieldSealer.keyVersion(of: envelope).version))
+            } catch {
+                report.unreadable += 1
+            }
+        }
+        let toWrite = replacements
+        let (replaced, changed) = try await installation.writer.write { db -> (Int, Int) in
+            var replaced = 0
+            for item in toWrite {
+                if try FieldRows.replaceSealed(
+                    collection: item.row.collection, recordID: item.row.recordID, field: item.row.field, expected: item.row.bytes,
+                    with: item.envelope, keyVersion: item.version, in: db)
+                {
+                    replaced += 1
+                }
+            }
+            return (replaced, toWrite.count - replaced)
+        }
+        report.rewrapped += replaced
+        report.changedMeanwhile += changed
+        return (replaced, FieldRows.RewrapCursor(keyVersion: last.keyVersion, collection: last.collection, recordID: last.recordID, field: last.field))
+    }
+
+    /// One batch of blind index rows under older index versions.
+    private func recomputeIndexBatch(
+        below version: UInt32, after cursor: FieldRows.RewrapCursor?, limit: Int, into report: inout Report
+    ) async throws -> FieldRows.RewrapCursor? {
+        let rows = try await installation.database.read { db -> [(FieldRows.StoredIndex, [UInt8]?, (String, Int)?)] in
+            try FieldRows.indexesBelow(version: version, after: cursor, limit: limit, in: db).map { index in
+                let envelope = try FieldRows.sealedEnvelope(collection: index.collection, recordID: index.recordID, field: index.field, in: db)
+                var service: (String, Int)?
+                if index.collection == RecordService.requestCollection,
+                    let row = try Row.fetchOne(db, sql: "SELECT service_id, service_version FROM requests WHERE id = ?", arguments: [index.recordID])
+                {
+                    service = (row[0] as String, row[1] as Int)
+                }
+                return (index, envelope, service)
+            }
+        }
+        guard let last = rows.last?.0 else { return nil }
+        var replacements: [(old: FieldRows.StoredIndex, envelope: [UInt8], digest: [UInt8])] = []
+        for (index, envelope, service) in rows {
+            guard let envelope, let normalization = normalization(collection: index.collection, field: index.field, service: service) else {
+                report.indexesUnreachable += 1
+                continue
+            }
+            let place = FieldPlace(collection: index.collection, recordID: index.recordID, field: index.field)
+            do {
+                var plaintext = try installation.sealer.open(envelope, at: place)
+                defer { SecretBytes.wipe(&plaintext) }
+                // The same input as RecordService.prepare: the catalog normalisation of the canonical text, then `.exact`.
+                let input = normalization.normalize(String(decoding: plaintext, as: UTF8.self))
+                let digest = try installation.indexer.index(
+                    input, normalization: .exact, collection: index.collection, field: index.field, version: version)
+                replacements.append((index, envelope, digest.bytes))
+            } catch {
+                report.indexesUnreachable += 1
+            }
+        }
+        let toWrite = replacements
+        let recomputed = try await installation.writer.write { db -> Int in
+            var done = 0
+            for item in toWrite {
+                // The index must still describe the value it was computed from.
+                let current = try FieldRows.sealedEnvelope(
+                    collection: item.old.collection, recordID: item.old.recordID, field: item.old.field, in: db)
+                guard current == item.envelope else { continue }
+                if try FieldRows.replaceIndex(item.old, with: item.digest, keyVersion: version, in: db) { done += 1 }
+            }
+            return done
+        }
+        report.indexesRecomputed += recomputed
+        report.indexesUnreachable += toWrite.count - recomputed
+        return FieldRows.RewrapCursor(keyVersion: last.keyVersion, collection: last.collection, recordID: last.recordID, field: last.field)
+    }
+
+    /// The blind-index normalisation of a field, from the profile schema or the request's catalog service version.
+    private func normalization(collection: String, field: String, service: (String, Int)?) -> BlindIndexNormalization? {
+        switch collection {
+        case ProfileSchema.collection:
+            return ProfileSchema.service.field(field)?.blindIndexNormalization
+        case RecordService.requestCollection:
+            guard let service, let definition = installation.catalog.service(service.0)?.field(field, at: service.1) else { return nil }
+            return definition.blindIndexNormalization
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import GRDB
+import Keyring
+import Sealing
+import Sodium
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Per-citizen shredding keys, kept in the key directory (`Keys/subjects.sqlite`), never in the records database.
+///
+/// Every personal field about a data subject is sealed under a key derived from the data key *and* one of that
+/// subject's shredding keys (see ``FieldSealer``). Destroying the shredding key makes those fields unreadable
+/// everywhere — in the live database and in every earlier copy or backup of it.
+///
+/// A subject has one key for data kept as long as the person has an account (`subject` scope: profile, login)
+/// and one key per retention month (`until:YYYY-MM` scope) for request fields whose retention ends that month,
+/// so a retention sweep can shred expired requests without touching the rest.
+///
+/// Shredding keys are wrapped by the `subjects` key of the key ring (itself wrapped by the root key), so root
+/// rotation rewraps one key, not millions.
+public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
+    /// The file name inside the key directory.
+    public static let fileName = "subjects.sqlite"
+    /// The key ring id of the key that wraps shredding keys.
+    public static let wrappingKeyID = KeyID(rawValue: "subjects")
+
+    private let queue: DatabaseQueue
+    private let keyring: Keyring
+    private let cache = Mutex<Cache>(Cache())
+
+    private struct Cache {
+        var keys: [[UInt8]: SecretBytes] = [:]
+        var ids: [String: [UInt8]] = [:]
+    }
+
+    /// Opens (creating if needed, mode 0600) the store in `directory`.
+    public init(directory: KeyDirectory, keyring: Keyring) throws {
+        let path = directory.file(Self.fileName)
+        let existed = FileManager.default.fileExists(atPath: path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A rollback journal, not WAL: after a deletion commits no older copy of a key page stays in a
+            // log file waiting for a checkpoint.
+            try db.execute(sql: "PRAGMA journal_mode = DELETE")
+            // Deleted key rows are overwritten, not just unlinked from the b-tree.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        if !existed { chmod(path, 0o600) }
+        self.keyring = keyring
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS shredding_keys (
+                    id BLOB PRIMARY KEY NOT NULL,
+                    subject_id TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    wrapping_version INTEGER NOT NULL,
+                    nonce BLOB NOT NULL,
+                    wrapped BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (subject_id, scope)
+                );
+                CREATE INDEX IF NOT EXISTS shredding_keys_by_scope ON shredding_keys(scope);
+                """)
+        }
+        if keyring.status().first(where: { $0.id == Self.wrappingKeyID }) == nil {
+            try keyring.rotate(Self.wrappingKeyID)
+        }
+    }
+
+    /// The id of the subject's key for `scope`, creating the key on first use (durably, before any field is sealed
+    /// under it).
+    public func keyID(subject: String, scope: String) throws -> [UInt8] {
+        let cacheKey = subject + "\u{0}" + scope
+        if let id = cache.withLock({ $0.ids[cacheKey] }) { return id }
+        let id: [UInt8] = try queue.write { db in
+            if let existing = try Data.fetchOne(
+                db, sql: "SELECT id FROM shredding_keys WHERE subject_id = ? AND scope = ?", arguments: [subject, scope]) {
+                return [UInt8](existing)
+            }
+            let id = SecureRandom.bytes(count: 16)
+            let key = try SecretBytes(randomCount: 32)
+            let wrapping = try keyring.currentKey(Self.wrappingKeyID)
+            let nonce = XChaCha20Poly1305.randomNonce()
+            let wrapped = try XChaCha20Poly1305.wrap(key, key: wrapping.key, nonce: nonce, associatedData: Self.context(id))
+            try db.execute(
+                sql: """
+                    INSERT INTO shredding_keys (id, subject_id, scope, wrapping_version, nonce, wrapped, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [Data(id), subject, scope, Int64(wrapping.version), Data(nonce), Data(wrapped), Date().millis])
+            return id
+        }
+        cache.withLock { $0.ids[cacheKey] = id }
+        return id
+    }
+
+    /// The key with this id (for opening). Throws once it has been destroyed.
+    public func subjectKey(id: [UInt8]) throws -> SecretBytes {
+        if let key = cache.withLock({ $0.keys[id] }) { return key }
+        guard let row = try queue.read({ db in
+            try Row.fetchOne(db, sql: "SELECT wrapping_version, nonce, wrapped FROM shredding_keys WHERE id = ?", arguments: [Data(id)])
+        }) else {
+            throw StrongroomError(.notFound, code: "shredded", message: "this data was erased: its key has been destroyed")
+        }
+        let version = UInt32(truncatingIfNeeded: row["wrapping_version"] as Int64)
+        let wrapping = try keyring.key(Self.wrappingKeyID, version: version)
+        let key = try XChaCha20Poly1305.unwrap(
+            [UInt8](row["wrapped"] as Data), key: wrapping, nonce: [UInt8](row["nonce"] as Data), associatedData: Self.context(id))
+        cache.withLock { cache in
+            if cache.keys.count > 50_000 { cache.keys.removeAll(keepingCapacity: true) }
+            cache.keys[id] = key
+        }
+        return key
+    }
+
+    /// Destroys every key of `subject` (erasure). Returns how many were destroyed.
+    @discardableResult
+    public func destroyAll(subject: String) throws -> [[UInt8]] {
+        try destroy(where: "subject_id = ?", arguments: [subject])
+    }
+
+    /// Destroys every `until:` key whose month ended before `month` (`YYYY-MM`). Returns their ids.
+    public func destroyExpired(before month: String) throws -> [(id: [UInt8], subject: String, scope: String)] {
+        let rows = try queue.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, subject_id, scope FROM shredding_keys WHERE scope LIKE 'until:%' AND scope < ?",
+                arguments: ["until:" + month])
+        }
+        let expired = rows.map { ([UInt8]($0["id"] as Data), $0["subject_id"] as String, $0["scope"] as String) }
+        for item in expired { _ = try destroy(where: "id = ?", arguments: [Data(item.0)]) }
+        return expired.map { (id: $0.0, subject: $0.1, scope: $0.2) }
+    }
+
+    /// How many keys exist (for status and benchmarks).
+    public func count() throws -> Int { try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM shredding_keys") ?? 0 } }
+
+    private func destroy(where condition: String, arguments: StatementArguments) throws -> [[UInt8]] {
+        let ids = try queue.write { db -> [[UInt8]] in
+            let ids = try Data.fetchAll(db, sql: "SELECT id FROM shredding_keys WHERE \(condition)", arguments: arguments).map { [UInt8]($0) }
+            try db.execute(sql: "DELETE FROM shredding_keys WHERE \(condition)", arguments: arguments)
+            return ids
+        }
+        cache.withLock { cache in
+            for id in ids { cache.keys[id] = nil }
+            cache.ids = cache.ids.filter { !ids.contains($0.value) }
+        }
+        return ids
+    }
+
+    static func context(_ id: [UInt8]) -> [UInt8] { Array("strongroom.shredding-key.v1".utf8) + id }
+
+    /// The retention scope for a deadline: keys are grouped by the month in which their data expires.
+    public static func retentionScope(until date: Date) -> String {
+        let parts = Calendar.utc.dateComponents([.year, .month], from: date)
+        return String(format: "until:%04d-%02d", parts.year ?? 1970, parts.month ?? 1)
+    }
+}
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif

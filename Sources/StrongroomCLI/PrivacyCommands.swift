@@ -1,0 +1,62 @@
+import ArgumentParser
+import Strongroom
+
+/// `strongroom subjects erase ID --basis "…"`: crypto-shredding ordered by an officer.
+struct SubjectsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subjects", abstract: "Data subjects: erasure ordered by an officer.", subcommands: [Erase.self])
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Destroy every key of a data subject now: their sealed fields become unreadable everywhere, backups included.",
+            discussion: "Non-personal metadata (service, dates, status) and the audit log remain. A signed erasure receipt is added to the log.")
+
+        @OptionGroup var options: InstallationOptions
+        @Argument(help: "The data subject id (sub_…), as shown in the audit log.") var subject: String
+        @Option(name: .long, help: "The legal basis, recorded in the receipt (no personal data).") var basis: String
+
+        func validate() throws {
+            if basis.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--basis must say why (e.g. \"GDPR art. 17 request 2026-114\")") }
+        }
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                let receipt = try await installation.records.erase(
+                    subjectID: subject, basis: basis, by: operatorCaller("supervisor"),
+                    access: AccessContext(purpose: "legal-obligation", requestID: "cli-subjects-erase"),
+                    signer: installation.checkpointSigner, origin: installation.configuration.auditOrigin)
+                FileDescriptorOutput.standardOutput.write(
+                    "Erased \(subject): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved) sealed field(s) removed; receipt is audit entry \(receipt.auditSeq), covered by a new signed checkpoint.\n")
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+}
+
+/// `strongroom retention run`: the retention sweep, also run hourly by the server.
+struct RetentionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention", abstract: "Retention: shred what has outlived its retention period.", subcommands: [Run.self])
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Destroy the keys of request fields whose retention ended, and carry out erasure requests whose grace period passed.")
+        @OptionGroup var options: InstallationOptions
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                let receipts = try await installation.records.runRetention(
+                    signer: installation.checkpointSigner, origin: installation.configuration.auditOrigin)
+                for receipt in receipts {
+                    let who = receipt.subjectID.map { "erasure of \($0)" } ?? "retention sweep"
+                    FileDescriptorOutput.standardOutput.write("\(who): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved) field(s) removed (audit entry \(receipt.auditSeq))\n")
+                }
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+}
