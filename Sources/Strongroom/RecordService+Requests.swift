@@ -199,20 +199,23 @@ extension RecordService {
 
     /// One request as the caller may see it; the read is audited before anything is returned.
     public func request(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
-        let (row, service) = try await loadRequest(requestID)
+        // One snapshot: the row and its stored fields. Envelopes of fields the decision omits are read but never opened.
+        let loaded = try await database.read { db -> (RequestRow, [FieldRows.Envelope], [String: String])? in
+            guard let row = try RequestRow.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [requestID]) else { return nil }
+            return (
+                row, try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db),
+                try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db)
+            )
+        }
+        guard let (row, sealed, open) = loaded, let service = catalog.service(row.serviceID) else {
+            throw StrongroomError.notFound("record")
+        }
         let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
         let decision = decide(caller, .read, row.resource(sensitivity: Self.sensitivity(of: service)), access)
         guard decision.isPermitted else {
             throw await denied(decision, caller: caller, action: "request.read", target: target, access: access, hide: true)
         }
-        let (present, sealed, open) = try await database.read { db in
-            let present = try FieldRows.presentFields(collection: Self.requestCollection, recordID: requestID, in: db)
-            let allowed = Self.allowedFields(decision.fieldPlan, among: present)
-            return (
-                present, try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: allowed, in: db),
-                try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: allowed, in: db)
-            )
-        }
+        let present = Set(sealed.map(\.field)).union(open.keys)
         let record = try view(
             collection: Self.requestCollection, recordID: requestID, plan: decision.fieldPlan, present: present, sealed: sealed, open: open,
             definitions: service.allFieldDefinitions.filter { $0.isActive(at: row.serviceVersion) })

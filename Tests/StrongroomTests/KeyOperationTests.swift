@@ -81,7 +81,7 @@ struct KeyOperationTests {
 
         // The running installation's key ring sees the new version (explicit refresh instead of waiting a second).
         installation.keyring.refreshIfChanged()
-        let fresh = try seedBulkFields(installation, count: 1, prefix: "new")
+        let fresh = try seedBulkFields(installation, count: 1, prefix: "new", start: 100)
         let counts = try operations.counts().sealed
         #expect(counts == [1: 3, 2: 1])
         #expect(fresh.count == 1)

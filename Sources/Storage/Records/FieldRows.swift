@@ -26,49 +26,49 @@ public enum FieldRows {
         _ envelope: [UInt8], keyVersion: UInt32, collection: String, recordID: String, field: String,
         subjectID: String?, shredKey: [UInt8]? = nil, at millis: Int64, in db: Database
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO sealed_fields (collection, record_id, field, envelope, key_version, subject_id, shred_key, sealed_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (collection, record_id, field) DO UPDATE SET
                   envelope = excluded.envelope, key_version = excluded.key_version,
                   subject_id = excluded.subject_id, shred_key = excluded.shred_key, sealed_at = excluded.sealed_at
-                """,
+                """).execute(
             arguments: [collection, recordID, field, Data(envelope), Int64(keyVersion), subjectID, shredKey.map { Data($0) }, millis])
-        try db.execute(
-            sql: "DELETE FROM open_fields WHERE collection = ? AND record_id = ? AND field = ?",
+        try db.cachedStatement(
+            sql: "DELETE FROM open_fields WHERE collection = ? AND record_id = ? AND field = ?").execute(
             arguments: [collection, recordID, field])
     }
 
     /// Inserts or replaces a public (unsealed) field.
     public static func putOpen(_ value: String, collection: String, recordID: String, field: String, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO open_fields (collection, record_id, field, value) VALUES (?, ?, ?, ?)
                 ON CONFLICT (collection, record_id, field) DO UPDATE SET value = excluded.value
-                """,
+                """).execute(
             arguments: [collection, recordID, field, value])
-        try db.execute(
-            sql: "DELETE FROM sealed_fields WHERE collection = ? AND record_id = ? AND field = ?",
+        try db.cachedStatement(
+            sql: "DELETE FROM sealed_fields WHERE collection = ? AND record_id = ? AND field = ?").execute(
             arguments: [collection, recordID, field])
     }
 
     /// Removes a field, sealed or not, and its blind indexes.
     public static func remove(collection: String, recordID: String, field: String, in db: Database) throws {
         for table in ["sealed_fields", "open_fields"] {
-            try db.execute(
-                sql: "DELETE FROM \(table) WHERE collection = ? AND record_id = ? AND field = ?",
+            try db.cachedStatement(
+                sql: "DELETE FROM \(table) WHERE collection = ? AND record_id = ? AND field = ?").execute(
                 arguments: [collection, recordID, field])
         }
-        try db.execute(
-            sql: "DELETE FROM blind_indexes WHERE collection = ? AND record_id = ? AND field = ?",
+        try db.cachedStatement(
+            sql: "DELETE FROM blind_indexes WHERE collection = ? AND record_id = ? AND field = ?").execute(
             arguments: [collection, recordID, field])
     }
 
     /// The envelopes of `fields` (all fields when `nil`) of one record. Only the named rows are read.
     public static func sealed(collection: String, recordID: String, fields: Set<String>?, in db: Database) throws -> [Envelope] {
         let rows = try Row.fetchAll(
-            db, sql: "SELECT field, envelope, key_version FROM sealed_fields WHERE collection = ? AND record_id = ?",
+            db.cachedStatement(sql: "SELECT field, envelope, key_version FROM sealed_fields WHERE collection = ? AND record_id = ?"),
             arguments: [collection, recordID])
         return rows.compactMap { row in
             let field: String = row["field"]
@@ -81,7 +81,7 @@ public enum FieldRows {
     /// The public values of `fields` (all when `nil`) of one record.
     public static func open(collection: String, recordID: String, fields: Set<String>?, in db: Database) throws -> [String: String] {
         let rows = try Row.fetchAll(
-            db, sql: "SELECT field, value FROM open_fields WHERE collection = ? AND record_id = ?",
+            db.cachedStatement(sql: "SELECT field, value FROM open_fields WHERE collection = ? AND record_id = ?"),
             arguments: [collection, recordID])
         var result: [String: String] = [:]
         for row in rows {
@@ -133,12 +133,12 @@ public enum FieldRows {
     public static func putIndexes(
         _ indexes: [(version: UInt32, digest: [UInt8])], collection: String, recordID: String, field: String, in db: Database
     ) throws {
-        try db.execute(
-            sql: "DELETE FROM blind_indexes WHERE collection = ? AND record_id = ? AND field = ?",
+        try db.cachedStatement(
+            sql: "DELETE FROM blind_indexes WHERE collection = ? AND record_id = ? AND field = ?").execute(
             arguments: [collection, recordID, field])
         for index in indexes {
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO blind_indexes (collection, field, key_version, digest, record_id) VALUES (?, ?, ?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO blind_indexes (collection, field, key_version, digest, record_id) VALUES (?, ?, ?, ?, ?)").execute(
                 arguments: [collection, field, Int64(index.version), Data(index.digest), recordID])
         }
     }
