@@ -187,14 +187,20 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
-/// A one-line progress bar with entries/s and time left, drawn only when the output is a terminal.
+/// A one-line progress bar with items/s and time left, drawn only when the output is a terminal.
 final class ProgressBar: @unchecked Sendable {
-    // @unchecked Sendable: used from the single thread that runs the verification.
+    // @unchecked Sendable: updated from one task at a time (the verification, or the rewrap after each batch).
     let output: FileDescriptorOutput
+    let unit: String
     let start = Date()
     var drawn = false
 
-    init(output: FileDescriptorOutput) { self.output = output }
+    init(output: FileDescriptorOutput, unit: String = "entries") {
+        self.output = output
+        self.unit = unit
+    }
+
+    func update(_ done: Int, _ total: Int) { update(UInt64(max(0, done)), UInt64(max(0, total))) }
 
     func update(_ done: UInt64, _ total: UInt64) {
         guard output.isTerminal, total > 0 else { return }
@@ -205,7 +211,7 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        output.write(String(format: "\r[%@] %3.0f%%  %llu/%llu entries  %.0f entries/s  %.0fs left ", bar, fraction * 100, done, total, rate, left))
+        output.write(String(format: "\r[%@] %3.0f%%  %llu/%llu %@  %.0f %@/s  %.0fs left ", bar, fraction * 100, done, total, unit, rate, unit, left))
         drawn = true
     }
 

@@ -151,7 +151,7 @@ struct KeysCommand: AsyncParsableCommand {
                     out.write(RewrapPlanReport(plan: plan).render())
                     return
                 }
-                let bar = FieldProgressBar(output: .standardError)
+                let bar = ProgressBar(output: .standardError, unit: "fields")
                 let report = try await rewrap.run(
                     batchSize: batch, caller: operatorCaller(KeyOperations.role),
                     requestID: "cli-keys-rewrap-\(UInt32.random(in: 0...UInt32.max))", progress: { bar.update($0, $1) })
@@ -276,32 +276,6 @@ struct RewrapPlanReport {
     }
 }
 
-/// A one-line progress bar in fields per second with time left, drawn only on a terminal (the audit verifier's
-/// `ProgressBar` counts entries).
-final class FieldProgressBar: @unchecked Sendable {
-    // @unchecked Sendable: the rewrap calls it from one task at a time, after each batch.
-    let output: FileDescriptorOutput
-    let start = Date()
-    var drawn = false
-
-    init(output: FileDescriptorOutput) { self.output = output }
-
-    func update(_ done: Int, _ total: Int) {
-        guard output.isTerminal, total > 0 else { return }
-        let elapsed = max(Date().timeIntervalSince(start), 0.001)
-        let rate = Double(done) / elapsed
-        let left = rate > 0 ? Double(max(0, total - done)) / rate : 0
-        let fraction = min(1, Double(done) / Double(total))
-        let filled = Int(fraction * 30)
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
-        output.write(String(format: "\r[%@] %3.0f%%  %d/%d fields  %.0f fields/s  %.0fs left ", bar, fraction * 100, done, total, rate, left))
-        drawn = true
-    }
-
-    func finish() {
-        if drawn { output.write("\n") }
-    }
-}
 
 /// The first line of a small file, as bytes (for passphrases; the caller wipes them).
 func readFirstLine(_ path: String) throws -> [UInt8] {
