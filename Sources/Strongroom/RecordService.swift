@@ -49,11 +49,9 @@ public final class RecordService: Sendable {
     // MARK: - Gate
 
     func decide(_ caller: AuthenticatedCaller, _ action: Action, _ resource: Resource, _ access: AccessContext) -> Decision {
-        let now = clock.now
-        let components = Calendar.utc.dateComponents([.hour, .weekday], from: now)
-        let weekdays = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+        let parts = UTCDateParts(clock.now)
         let context = Context(
-            purpose: access.purpose, hour: components.hour, weekday: components.weekday.map { weekdays[($0 - 1) % 7] },
+            purpose: access.purpose, hour: parts.hour, weekday: parts.weekdayName,
             justification: access.justification, authStrength: caller.authStrength)
         return policies.decide(caller.principal, action, resource, context)
     }
@@ -265,7 +263,7 @@ extension Calendar {
 extension ServiceClock {
     /// Today's date in UTC, for catalog validation.
     var today: CalendarDate {
-        let parts = Calendar.utc.dateComponents([.year, .month, .day], from: now)
-        return CalendarDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? .today()
+        let parts = UTCDateParts(now)
+        return CalendarDate(year: parts.year, month: parts.month, day: parts.day) ?? .today()
     }
 }

@@ -158,8 +158,7 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
 
     /// The retention scope for a deadline: keys are grouped by the month in which their data expires.
     public static func retentionScope(until date: Date) -> String {
-        let parts = Calendar.utc.dateComponents([.year, .month], from: date)
-        return String(format: "until:%04d-%02d", parts.year ?? 1970, parts.month ?? 1)
+        "until:" + UTCDateParts(date).monthString
     }
 }
 
