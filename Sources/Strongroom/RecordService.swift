@@ -122,7 +122,26 @@ public final class RecordService: Sendable {
     }
 
     /// Writes prepared fields inside the caller's transaction.
-    static func store(_ prepared: [PreparedField], collection: String, recordID: String, subjectID: String?, at millis: Int64, in db: Database) throws {
+    ///
+    /// - Parameter fresh: the record was created in this transaction, so there is nothing to replace or clean up.
+    static func store(
+        _ prepared: [PreparedField], collection: String, recordID: String, subjectID: String?, at millis: Int64, fresh: Bool = false,
+        in db: Database
+    ) throws {
+        if fresh {
+            for field in prepared {
+                switch field.content {
+                case let .sealed(envelope, keyVersion, shredKey):
+                    try FieldRows.insertSealed(
+                        envelope, keyVersion: keyVersion, collection: collection, recordID: recordID, field: field.field,
+                        subjectID: subjectID, shredKey: shredKey, at: millis, in: db)
+                case let .open(value):
+                    try FieldRows.putOpen(value, collection: collection, recordID: recordID, field: field.field, in: db)
+                }
+                try FieldRows.insertIndexes(field.indexes, collection: collection, recordID: recordID, field: field.field, in: db)
+            }
+            return
+        }
         for field in prepared {
             switch field.content {
             case let .sealed(envelope, keyVersion, shredKey):

@@ -63,7 +63,6 @@ struct BreakdownScenario {
             actor: AuditActor(id: caller.accountID, role: "citizen"), action: "request.create",
             target: AuditTarget(collection: "requests", recordID: "req_x", subjectID: subject), fieldsTouched: Array(validated.keys).sorted(),
             decision: .allow(["citizen-read-own-requests"]), purpose: nil, requestID: "bench", details: ["service": service.id])
-        let appends = 2000
         let appendMicros = try await installation.database.write { db -> Double in
             let begin = Measure.clock.now
             for _ in 0..<2000 { _ = try store.append(draft, in: db) }

@@ -38,7 +38,7 @@ struct ErasureTests {
         #expect(receipt.fieldsRemoved > 0)
 
         let copy = try DatabaseQueue(path: backup.appending("strongroom.sqlite"))
-        let rows = try await copy.read { db in
+        let rows = try copy.read { db in
             try Row.fetchAll(db, sql: "SELECT collection, record_id, field, envelope, subject_id FROM sealed_fields")
         }
         var aliceOpened = 0, aliceRefused = 0, bobOpened = 0

@@ -40,6 +40,29 @@ public enum FieldRows {
             arguments: [collection, recordID, field])
     }
 
+    /// Inserts a sealed field of a record created in the same transaction (nothing to replace or clean up).
+    public static func insertSealed(
+        _ envelope: [UInt8], keyVersion: UInt32, collection: String, recordID: String, field: String,
+        subjectID: String?, shredKey: [UInt8]?, at millis: Int64, in db: Database
+    ) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO sealed_fields (collection, record_id, field, envelope, key_version, subject_id, shred_key, sealed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(
+            arguments: [collection, recordID, field, Data(envelope), Int64(keyVersion), subjectID, shredKey.map { Data($0) }, millis])
+    }
+
+    /// Inserts blind indexes of a record created in the same transaction.
+    public static func insertIndexes(
+        _ indexes: [(version: UInt32, digest: [UInt8])], collection: String, recordID: String, field: String, in db: Database
+    ) throws {
+        for index in indexes {
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO blind_indexes (collection, field, key_version, digest, record_id) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [collection, field, Int64(index.version), Data(index.digest), recordID])
+        }
+    }
+
     /// Inserts or replaces a public (unsealed) field.
     public static func putOpen(_ value: String, collection: String, recordID: String, field: String, in db: Database) throws {
         try db.cachedStatement(
