@@ -97,14 +97,23 @@ public struct Rewrap: Sendable {
         for _ in 0..<3 {
             var cursor: FieldRows.RewrapCursor?
             var passWork = 0
+            // Pipelined: while one batch's replacements commit, the next batch is read and re-sealed.
+            var pending: Task<(Int, Int), any Error>?
             while true {
-                let (done, next) = try await rewrapBatch(below: plan.recordsVersion, after: cursor, limit: batchSize, into: &report)
-                guard let next else { break }
+                let prepared = try await prepareBatch(below: plan.recordsVersion, after: cursor, limit: batchSize, into: &report)
+                if let pending {
+                    let (replaced, changed) = try await pending.value
+                    report.rewrapped += replaced
+                    report.changedMeanwhile += changed
+                    passWork += replaced
+                    batches += 1
+                    progress?(report.rewrapped + report.changedMeanwhile + report.unreadable, total)
+                    try afterBatch?(batches)
+                }
+                pending = nil
+                guard let (replacements, next) = prepared else { break }
                 cursor = next
-                passWork += done
-                batches += 1
-                progress?(report.rewrapped + report.changedMeanwhile + report.unreadable, total)
-                try afterBatch?(batches)
+                pending = Task { try await self.write(replacements) }
             }
             if passWork == 0 { break }
         }
@@ -135,34 +144,56 @@ public struct Rewrap: Sendable {
         try await installation.writer.write { db in try audit.record(draft, in: db) }
     }
 
-    /// One batch of sealed fields. Returns the rows that were re-sealed and written, and the cursor after the batch
-    /// (`nil` when there was nothing left).
-    private func rewrapBatch(
+    typealias Replacement = (row: FieldRows.StoredEnvelope, envelope: [UInt8], version: UInt32)
+
+    /// Reads one batch of sealed fields under older versions and re-seals them (on both cores). Returns the
+    /// replacements and the cursor after the batch, or `nil` when nothing is left.
+    private func prepareBatch(
         below version: UInt32, after cursor: FieldRows.RewrapCursor?, limit: Int, into report: inout Report
-    ) async throws -> (Int, FieldRows.RewrapCursor?) {
-        let rows = try await installation.database.read { db in
+    ) async throws -> ([Replacement], FieldRows.RewrapCursor)? {
+        let rows = try installation.database.readNow { db in
             try FieldRows.sealedBelow(version: version, after: cursor, limit: limit, in: db)
         }
-        guard let last = rows.last else { return (0, nil) }
+        guard let last = rows.last else { return nil }
         let sealer = installation.sealer
-        var replacements: [(row: FieldRows.StoredEnvelope, envelope: [UInt8], version: UInt32)] = []
+        let chunks = stride(from: 0, to: rows.count, by: max(1, (rows.count + 1) / 2)).map { Array(rows[$0..<min($0 + max(1, (rows.count + 1) / 2), rows.count)]) }
+        var replacements: [Replacement] = []
         replacements.reserveCapacity(rows.count)
-        for row in rows {
-            let place = FieldPlace(collection: row.collection, recordID: row.recordID, field: row.field)
-            do {
-                let parsed = try SealedEnvelope(parsing: row.bytes)
-                var plaintext = try sealer.open(row.bytes, at: place)
-                defer { SecretBytes.wipe(&plaintext) }
-                let envelope = try sealer.seal(plaintext, for: place, subjectKeyID: parsed.subjectKeyID)
-                replacements.append((row, envelope, try FieldSealer.keyVersion(of: envelope).version))
-            } catch {
-                report.unreadable += 1
+        var unreadable = 0
+        try await withThrowingTaskGroup(of: ([Replacement], Int).self) { group in
+            for chunk in chunks {
+                group.addTask {
+                    var done: [Replacement] = []
+                    var failed = 0
+                    for row in chunk {
+                        let place = FieldPlace(collection: row.collection, recordID: row.recordID, field: row.field)
+                        do {
+                            let parsed = try SealedEnvelope(parsing: row.bytes)
+                            var plaintext = try sealer.open(row.bytes, at: place)
+                            defer { SecretBytes.wipe(&plaintext) }
+                            let envelope = try sealer.seal(plaintext, for: place, subjectKeyID: parsed.subjectKeyID)
+                            done.append((row, envelope, try FieldSealer.keyVersion(of: envelope).version))
+                        } catch {
+                            failed += 1
+                        }
+                    }
+                    return (done, failed)
+                }
+            }
+            for try await (done, failed) in group {
+                replacements += done
+                unreadable += failed
             }
         }
-        let toWrite = replacements
-        let (replaced, changed) = try await installation.writer.write { db -> (Int, Int) in
+        report.unreadable += unreadable
+        return (replacements, FieldRows.RewrapCursor(keyVersion: last.keyVersion, collection: last.collection, recordID: last.recordID, field: last.field))
+    }
+
+    /// Writes a batch: each row is replaced only if its stored envelope is still the one that was read.
+    private func write(_ replacements: [Replacement]) async throws -> (Int, Int) {
+        try await installation.writer.write { db -> (Int, Int) in
             var replaced = 0
-            for item in toWrite {
+            for item in replacements {
                 if try FieldRows.replaceSealed(
                     collection: item.row.collection, recordID: item.row.recordID, field: item.row.field, expected: item.row.bytes,
                     with: item.envelope, keyVersion: item.version, in: db)
@@ -170,11 +201,8 @@ public struct Rewrap: Sendable {
                     replaced += 1
                 }
             }
-            return (replaced, toWrite.count - replaced)
+            return (replaced, replacements.count - replaced)
         }
-        report.rewrapped += replaced
-        report.changedMeanwhile += changed
-        return (replaced, FieldRows.RewrapCursor(keyVersion: last.keyVersion, collection: last.collection, recordID: last.recordID, field: last.field))
     }
 
     /// One batch of blind index rows under older index versions.

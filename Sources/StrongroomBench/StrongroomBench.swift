@@ -14,8 +14,8 @@ struct StrongroomBench: AsyncParsableCommand {
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case seal, policy, audit, submit, read, search, breakdown
-        var needsInstallation: Bool { [.submit, .read, .search, .breakdown].contains(self) }
+        case seal, policy, audit, submit, read, search, breakdown, keys
+        var needsInstallation: Bool { [.submit, .read, .search, .breakdown, .keys].contains(self) }
     }
 
     @Flag(help: "Smaller counts: the whole suite in under two minutes.")
@@ -89,6 +89,10 @@ struct StrongroomBench: AsyncParsableCommand {
             if scenarios.contains(.read) {
                 announce(.read)
                 figures += try await ReadScenario(bench: bench, readsPerRun: quick ? 4000 : 20_000, runs: 3, inFlight: inFlight).run()
+            }
+            if scenarios.contains(.keys) {
+                announce(.keys)
+                figures += try await KeyScenario(bench: bench, fields: quick ? 30_000 : 120_000, subjectKeys: quick ? 20_000 : 100_000).run()
             }
             if scenarios.contains(.breakdown) {
                 announce(.breakdown)

@@ -62,7 +62,7 @@ public enum RecordsSchema {
                     sealed_at INTEGER NOT NULL,
                     PRIMARY KEY (collection, record_id, field)
                 ) WITHOUT ROWID;
-                CREATE INDEX sealed_fields_by_version ON sealed_fields(key_version);
+                CREATE INDEX sealed_fields_by_version ON sealed_fields(key_version, collection, record_id, field);
                 CREATE INDEX sealed_fields_by_subject ON sealed_fields(subject_id);
                 CREATE INDEX sealed_fields_by_shred_key ON sealed_fields(shred_key);
                 CREATE TABLE erasure_requests (
@@ -81,6 +81,7 @@ public enum RecordsSchema {
                     PRIMARY KEY (collection, field, key_version, digest, record_id)
                 ) WITHOUT ROWID;
                 CREATE INDEX blind_indexes_by_record ON blind_indexes(collection, record_id);
+                CREATE INDEX blind_indexes_by_version ON blind_indexes(key_version, collection, record_id, field);
                 CREATE TABLE open_fields (
                     collection TEXT NOT NULL,
                     record_id TEXT NOT NULL,
