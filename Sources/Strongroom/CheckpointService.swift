@@ -27,13 +27,13 @@ public struct CheckpointService: Service {
     }
 
     func checkpoint(policy: AuditCheckpointPolicy) async {
-        let store = installation.auditStore
-        let signer = installation.checkpointSigner
-        let origin = installation.configuration.auditOrigin
+        let checkpoints = installation.checkpoints
         do {
-            try await installation.writer.write { db in
-                _ = try store.checkpointIfDue(policy: policy, signer: signer, origin: origin, in: db)
+            let signed = try await installation.writer.write { db -> Bool in
+                // `nil` either when nothing is due or when the key in force (after a handover) is not here yet.
+                try checkpoints.checkpoint(in: db, ifDue: policy) != nil
             }
+            _ = signed
         } catch {
             logger.error("audit checkpoint failed", metadata: ["error": .string(String(describing: type(of: error)))])
         }

@@ -20,8 +20,11 @@ public final class Installation: Sendable {
     public let policies: PolicyStore
     public let audit: AuditTrail
     public let auditStore: SQLiteAuditStore
-    /// Signs audit checkpoints with the audit signing key.
+    /// The audit signing key as it was when the installation opened. Checkpoints are signed through
+    /// ``checkpoints``, which follows key handovers made while the server runs.
     public let checkpointSigner: AuditCheckpointSigner
+    /// Signs checkpoints with the audit signing key in force in the log.
+    public let checkpoints: CheckpointSignerResolver
     public let clock: any ServiceClock
     public let accounts: AccountService
     public let records: RecordService
@@ -50,12 +53,14 @@ public final class Installation: Sendable {
         auditStore = SQLiteAuditStore(database: database)
         checkpointSigner = try AuditCheckpointSigner(name: configuration.auditKeyName, keyPair: try keyring.auditSigningKeyPair())
         audit = AuditTrail(store: auditStore)
+        checkpoints = CheckpointSignerResolver(
+            keyring: keyring, keyName: configuration.auditKeyName, origin: configuration.auditOrigin, store: auditStore)
         let hasher = PasswordHasher(limits: configuration.passwordLimits)
         accounts = AccountService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
             audit: audit, hasher: hasher, subjectKeys: subjectKeys, clock: clock)
         records = RecordService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
-            audit: audit, catalog: catalog, policies: policies, subjectKeys: subjectKeys, clock: clock)
+            audit: audit, catalog: catalog, policies: policies, subjectKeys: subjectKeys, checkpoints: checkpoints, clock: clock)
     }
 }

@@ -49,10 +49,11 @@ extension RecordService {
     /// indexes, disables the account, and records a signed erasure receipt. Non-personal metadata (service,
     /// dates, status) stays for statistics; the audit log stays intact.
     ///
-    /// - Parameter basis: the legal basis, recorded in the receipt. Must not contain personal data.
+    /// - Parameters:
+    ///   - basis: the legal basis, recorded in the receipt. Must not contain personal data.
+    ///   - signReceipt: sign a checkpoint right after the receipt, so it is covered by a signature at once.
     public func erase(
-        subjectID: String, basis: String, by caller: AuthenticatedCaller, access: AccessContext, signer: AuditCheckpointSigner?,
-        origin: String? = nil
+        subjectID: String, basis: String, by caller: AuthenticatedCaller, access: AccessContext, signReceipt: Bool = true
     ) async throws -> ShreddingReceipt {
         let known = try await database.read { db in
             try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE subject_id = ?", arguments: [subjectID]) != nil
@@ -65,7 +66,6 @@ extension RecordService {
             caller: caller, action: "subject.erase", target: AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID),
             decision: nil, context: access, extraFlags: [.erasureReceipt, .keyOperation],
             details: ["basis": bounded(basis, 200), "keys_destroyed": String(destroyed.count)])
-        let store = audit.store
         let (removed, entry) = try await writer.write { db -> (Int, AuditEntry) in
             let removed = try FieldRows.removeSubject(subjectID, in: db)
             try FieldRows.removeShredded(destroyed, in: db)
@@ -80,7 +80,8 @@ extension RecordService {
                 arguments: [now, subjectID])
             try db.execute(sql: "UPDATE erasure_requests SET completed_at = ? WHERE subject_id = ?", arguments: [now, subjectID])
             let entry = try audit.record(receiptDraft, in: db)
-            if let signer { try store.makeCheckpoint(signer: signer, origin: origin, in: db) }
+            // Best effort: the receipt entry commits even if no signature can be made right now; the next checkpoint covers it.
+            if signReceipt { _ = try? self.checkpoints.checkpoint(in: db) }
             return (removed, entry)
         }
         return ShreddingReceipt(subjectID: subjectID, keysDestroyed: destroyed.count, fieldsRemoved: removed, auditSeq: entry.seq)
@@ -88,7 +89,7 @@ extension RecordService {
 
     /// The retention sweep: shreds request fields whose retention ended (destroying the month keys that sealed
     /// them), then carries out erasure requests whose grace period has passed. Each sweep is recorded.
-    public func runRetention(signer: AuditCheckpointSigner?, origin: String? = nil) async throws -> [ShreddingReceipt] {
+    public func runRetention(signReceipt: Bool = true) async throws -> [ShreddingReceipt] {
         let now = clock.now
         let month = String(SubjectKeyStore.retentionScope(until: now).dropFirst("until:".count))
         let expired = try subjectKeys.destroyExpired(before: month)
@@ -98,11 +99,10 @@ extension RecordService {
         let draft = AuditTrail.draft(
             caller: system, action: "retention.sweep", target: AuditTarget(collection: "sealed_fields"), decision: nil, context: access,
             extraFlags: [.erasureReceipt, .keyOperation], details: ["keys_destroyed": String(expired.count), "before": month])
-        let store = audit.store
         let (removed, entry) = try await writer.write { db -> (Int, AuditEntry) in
             let removed = try FieldRows.removeShredded(expired.map(\.id), in: db)
             let entry = try audit.record(draft, in: db)
-            if let signer, !expired.isEmpty { try store.makeCheckpoint(signer: signer, origin: origin, in: db) }
+            if signReceipt, !expired.isEmpty { _ = try? self.checkpoints.checkpoint(in: db) }
             return (removed, entry)
         }
         var receipts = [ShreddingReceipt(subjectID: nil, keysDestroyed: expired.count, fieldsRemoved: removed, auditSeq: entry.seq)]
@@ -111,7 +111,7 @@ extension RecordService {
                 db, sql: "SELECT subject_id FROM erasure_requests WHERE completed_at IS NULL AND effective_at <= ?", arguments: [now.millis])
         }
         for subjectID in due {
-            receipts.append(try await erase(subjectID: subjectID, basis: "data subject request (GDPR art. 17)", by: system, access: access, signer: signer, origin: origin))
+            receipts.append(try await erase(subjectID: subjectID, basis: "data subject request (GDPR art. 17)", by: system, access: access, signReceipt: signReceipt))
         }
         return receipts
     }

@@ -27,14 +27,16 @@ public final class RecordService: Sendable {
     let catalog: Catalog
     let policies: PolicyStore
     let subjectKeys: SubjectKeyStore
+    let checkpoints: CheckpointSignerResolver
     let clock: any ServiceClock
 
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
         indexer: BlindIndexer, audit: AuditTrail, catalog: Catalog, policies: PolicyStore, subjectKeys: SubjectKeyStore,
-        clock: any ServiceClock
+        checkpoints: CheckpointSignerResolver, clock: any ServiceClock
     ) {
         self.subjectKeys = subjectKeys
+        self.checkpoints = checkpoints
         self.configuration = configuration
         self.writer = writer
         self.database = database

@@ -16,7 +16,7 @@ public struct RetentionService: Service {
         while !Task.isCancelledOrShuttingDown {
             do {
                 let receipts = try await installation.records.runRetention(
-                    signer: installation.checkpointSigner, origin: installation.configuration.auditOrigin)
+                    signReceipt: true)
                 let keys = receipts.map(\.keysDestroyed).reduce(0, +)
                 if keys > 0 { logger.notice("retention sweep", metadata: ["keys_destroyed": .stringConvertible(keys)]) }
             } catch {

@@ -25,7 +25,7 @@ struct SubjectsCommand: AsyncParsableCommand {
                 let receipt = try await installation.records.erase(
                     subjectID: subject, basis: basis, by: operatorCaller("supervisor"),
                     access: AccessContext(purpose: "legal-obligation", requestID: "cli-subjects-erase"),
-                    signer: installation.checkpointSigner, origin: installation.configuration.auditOrigin)
+                    signReceipt: true)
                 FileDescriptorOutput.standardOutput.write(
                     "Erased \(subject): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved) sealed field(s) removed; receipt is audit entry \(receipt.auditSeq), covered by a new signed checkpoint.\n")
             } catch {
@@ -49,7 +49,7 @@ struct RetentionCommand: AsyncParsableCommand {
             do {
                 let installation = try options.open()
                 let receipts = try await installation.records.runRetention(
-                    signer: installation.checkpointSigner, origin: installation.configuration.auditOrigin)
+                    signReceipt: true)
                 for receipt in receipts {
                     let who = receipt.subjectID.map { "erasure of \($0)" } ?? "retention sweep"
                     FileDescriptorOutput.standardOutput.write("\(who): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved) field(s) removed (audit entry \(receipt.auditSeq))\n")

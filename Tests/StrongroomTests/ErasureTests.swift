@@ -33,7 +33,7 @@ struct ErasureTests {
 
         let receipt = try await fixture.records.erase(
             subjectID: try #require(alice.caller.subjectID), basis: "GDPR art. 17 test", by: .system("officer"),
-            access: fixture.access(purpose: "legal-obligation"), signer: fixture.installation.checkpointSigner)
+            access: fixture.access(purpose: "legal-obligation"), signReceipt: true)
         #expect(receipt.keysDestroyed >= 2)
         #expect(receipt.fieldsRemoved > 0)
 
@@ -66,7 +66,7 @@ struct ErasureTests {
         let requestsBefore = try fixture.count("requests")
         let receipt = try await fixture.records.erase(
             subjectID: subject, basis: "GDPR art. 17 test", by: .system("officer"), access: fixture.access(purpose: "legal-obligation"),
-            signer: fixture.installation.checkpointSigner)
+            signReceipt: true)
         let remaining = try await fixture.installation.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sealed_fields WHERE subject_id = ?", arguments: [subject])
         }
@@ -98,11 +98,11 @@ struct ErasureTests {
         let (fixture, alice, _) = try await Self.world()
         let effective = try await fixture.records.requestErasure(caller: alice.caller, access: fixture.access(purpose: "citizen-self-service"))
         #expect(effective.timeIntervalSince(fixture.clock.now) > 29 * 86_400)
-        _ = try await fixture.records.runRetention(signer: fixture.installation.checkpointSigner)
+        _ = try await fixture.records.runRetention(signReceipt: true)
         let profile = try await fixture.records.profile(of: alice.accountID, caller: alice.caller, access: fixture.access())
         #expect(profile.fields["name"]?.value == "AliceCanary Person", "nothing happens before the grace period ends")
         fixture.clock.advance(by: 31 * 86_400)
-        let receipts = try await fixture.records.runRetention(signer: fixture.installation.checkpointSigner)
+        let receipts = try await fixture.records.runRetention(signReceipt: true)
         #expect(receipts.contains { $0.subjectID == alice.caller.subjectID })
         let remaining = try await fixture.installation.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sealed_fields WHERE subject_id = ?", arguments: [alice.caller.subjectID])
@@ -117,7 +117,7 @@ struct ErasureTests {
         let id = try #require(requests.first?.id)
         let service = try #require(fixture.installation.catalog.service("benefit-application"))
         fixture.clock.advance(by: Double(service.retention.approximateDays + 62) * 86_400)
-        let receipts = try await fixture.records.runRetention(signer: fixture.installation.checkpointSigner)
+        let receipts = try await fixture.records.runRetention(signReceipt: true)
         #expect((receipts.first?.keysDestroyed ?? 0) >= 2, "one retention-month key per citizen")
         let view = try await fixture.records.request(id, caller: alice.caller, access: fixture.access())
         #expect(view.record.fields.isEmpty)
@@ -133,7 +133,7 @@ struct ErasureTests {
         let fixture = try InstallationFixture()
         let before = try fixture.auditEntries().count
         let error = await strongroomError {
-            try await fixture.records.erase(subjectID: "sub_nope", basis: "x", by: .system(), access: fixture.access(), signer: nil)
+            try await fixture.records.erase(subjectID: "sub_nope", basis: "x", by: .system(), access: fixture.access(), signReceipt: false)
         }
         #expect(error?.kind == .notFound)
         #expect(try fixture.auditEntries().count == before)
