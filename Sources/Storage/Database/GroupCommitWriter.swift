@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 import GRDB
 import Synchronization
 
@@ -11,6 +14,7 @@ import Synchronization
 public final class GroupCommitWriter: Sendable {
     private let database: StrongroomDatabase
     private let maximumBatch: Int
+    private let gatherMicroseconds: UInt32
     private let queue = DispatchQueue(label: "strongroom.group-commit")
     private let state = Mutex(State())
 
@@ -19,6 +23,7 @@ public final class GroupCommitWriter: Sendable {
         var draining = false
         var batches = 0
         var writes = 0
+        var lastBatchSize = 0
     }
 
     private struct Job: Sendable {
@@ -27,9 +32,11 @@ public final class GroupCommitWriter: Sendable {
     }
 
     /// - Parameter maximumBatch: the most writes one transaction takes.
-    public init(database: StrongroomDatabase, maximumBatch: Int = 256) {
+    /// - Parameter gatherMicroseconds: how long the writer waits for more writes when commits are being shared.
+    public init(database: StrongroomDatabase, maximumBatch: Int = 256, gatherMicroseconds: UInt32 = 200) {
         self.database = database
         self.maximumBatch = maximumBatch
+        self.gatherMicroseconds = gatherMicroseconds
     }
 
     /// Runs `body` in a shared write transaction and returns once that transaction has committed.
@@ -65,6 +72,12 @@ public final class GroupCommitWriter: Sendable {
 
     private func drain() {
         while true {
+            // When the previous commit was shared (writers are arriving concurrently) but few are waiting now, give
+            // the others a moment to arrive: one fsync then covers many writes. A lone writer never waits.
+            let (waiting, lastBatch) = state.withLock { ($0.pending.count, $0.lastBatchSize) }
+            if lastBatch > 1 && waiting < min(lastBatch, maximumBatch) {
+                usleep(gatherMicroseconds)
+            }
             let batch = state.withLock { state -> [Job] in
                 if state.pending.isEmpty {
                     state.draining = false
@@ -72,6 +85,7 @@ public final class GroupCommitWriter: Sendable {
                 }
                 let taken = Array(state.pending.prefix(maximumBatch))
                 state.pending.removeFirst(taken.count)
+                state.lastBatchSize = taken.count
                 return taken
             }
             if batch.isEmpty { return }
