@@ -51,8 +51,9 @@ public struct KeyOperations: Sendable {
     @discardableResult
     public func rotateDataKey(_ id: KeyID, caller: AuthenticatedCaller, requestID: String) throws -> UInt32 {
         try Self.authorize(caller)
-        guard id == .records || id == .index else {
-            throw StrongroomError.invalid("unknown_key", "the data keys are \"records\" and \"index\"; \(id.rawValue) is neither")
+        guard id == .records || id == .index || id == SubjectKeyStore.wrappingKeyID else {
+            throw StrongroomError.invalid(
+                "unknown_key", "the data keys are \"records\", \"index\" and \"subjects\"; \(id.rawValue) is none of them")
         }
         let keyring = self.keyring, audit = self.audit
         return try database.write { db in

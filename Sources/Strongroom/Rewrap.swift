@@ -51,6 +51,8 @@ public struct Rewrap: Sendable {
         public var indexesRecomputed = 0
         /// Blind index rows whose field could not be opened or whose definition is not known (left as they are).
         public var indexesUnreachable = 0
+        /// Shredding keys rewrapped to the current `subjects` key version.
+        public var shreddingKeysRewrapped = 0
         public var seconds = 0.0
 
         public init() {}
@@ -127,6 +129,7 @@ public struct Rewrap: Sendable {
             progress?(report.rewrapped + report.changedMeanwhile + report.unreadable + report.indexesRecomputed + report.indexesUnreachable, total)
             try afterBatch?(batches)
         }
+        report.shreddingKeysRewrapped = try installation.subjectKeys.rewrapToCurrentVersion()
         let elapsed = ContinuousClock.now - started
         report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         try await record("keys.rewrap", caller: caller, requestID: requestID, details: [
@@ -134,6 +137,7 @@ public struct Rewrap: Sendable {
             "fields_rewrapped": String(report.rewrapped), "fields_changed_meanwhile": String(report.changedMeanwhile),
             "fields_unreadable": String(report.unreadable), "indexes_recomputed": String(report.indexesRecomputed),
             "indexes_unreachable": String(report.indexesUnreachable),
+            "shredding_keys_rewrapped": String(report.shreddingKeysRewrapped),
         ])
         return report
     }

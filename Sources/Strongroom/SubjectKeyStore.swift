@@ -138,6 +138,46 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
         return expired.map { (id: $0.0, subject: $0.1, scope: $0.2) }
     }
 
+    /// Rewraps every shredding key still wrapped by an older version of the `subjects` key with the current version
+    /// (after `keys rotate --data subjects`). The shredding keys themselves do not change, so nothing sealed under them
+    /// is touched. Each row is replaced only if it still has the version it was read with. Returns how many were
+    /// rewrapped.
+    @discardableResult
+    public func rewrapToCurrentVersion() throws -> Int {
+        let current = try keyring.currentKey(Self.wrappingKeyID)
+        return try queue.write { db -> Int in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, wrapping_version, nonce, wrapped FROM shredding_keys WHERE wrapping_version < ?",
+                arguments: [Int64(current.version)])
+            var rewrapped = 0
+            for row in rows {
+                let id = [UInt8](row["id"] as Data)
+                let version = UInt32(truncatingIfNeeded: row["wrapping_version"] as Int64)
+                let old = try keyring.key(Self.wrappingKeyID, version: version)
+                let key = try XChaCha20Poly1305.unwrap(
+                    [UInt8](row["wrapped"] as Data), key: old, nonce: [UInt8](row["nonce"] as Data), associatedData: Self.context(id))
+                let nonce = XChaCha20Poly1305.randomNonce()
+                let wrapped = try XChaCha20Poly1305.wrap(key, key: current.key, nonce: nonce, associatedData: Self.context(id))
+                try db.execute(
+                    sql: "UPDATE shredding_keys SET wrapping_version = ?, nonce = ?, wrapped = ? WHERE id = ? AND wrapping_version = ?",
+                    arguments: [Int64(current.version), Data(nonce), Data(wrapped), Data(id), Int64(version)])
+                rewrapped += db.changesCount
+            }
+            return rewrapped
+        }
+    }
+
+    /// How many shredding keys are wrapped by each version of the `subjects` key.
+    public func countsByWrappingVersion() throws -> [UInt32: Int] {
+        try queue.read { db in
+            var counts: [UInt32: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT wrapping_version, COUNT(*) FROM shredding_keys GROUP BY wrapping_version") {
+                counts[UInt32(truncatingIfNeeded: row[0] as Int64)] = row[1]
+            }
+            return counts
+        }
+    }
+
     /// How many keys exist (for status and benchmarks).
     public func count() throws -> Int { try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM shredding_keys") ?? 0 } }
 

@@ -58,8 +58,8 @@ struct KeysCommand: AsyncParsableCommand {
                 The data directory is given with --data-directory here, because --data names the data key.
                 """)
 
-        @Flag(name: .long, help: "Rotate a data key: KEY is records (default) or index.") var data = false
-        @Argument(help: "With --data: the data key to rotate (records or index).") var key: String?
+        @Flag(name: .long, help: "Rotate a data key: KEY is records (default), index or subjects.") var data = false
+        @Argument(help: "With --data: the data key to rotate (records, index or subjects).") var key: String?
         @Flag(name: .long, help: "Rotate the root key (the server must be stopped).") var root = false
         @Flag(name: .long, help: "Rotate the audit checkpoint signing key (the server must be stopped).") var auditSigning = false
 
@@ -75,7 +75,9 @@ struct KeysCommand: AsyncParsableCommand {
                 throw ValidationError("choose exactly one of --data [KEY], --root and --audit-signing")
             }
             if key != nil && !data { throw ValidationError("a key name goes with --data only") }
-            if let key, key != "records" && key != "index" { throw ValidationError("the data keys are records and index; \(key) is neither") }
+            if let key, !["records", "index", "subjects"].contains(key) {
+                throw ValidationError("the data keys are records, index and subjects (which wraps the shredding keys); \(key) is none of them")
+            }
             if newPassphraseFile != nil && !root { throw ValidationError("--new-passphrase-file goes with --root only") }
         }
 
@@ -160,6 +162,9 @@ struct KeysCommand: AsyncParsableCommand {
                 out.write(String(format: "Rewrapped %d fields to records v%u and recomputed %d blind indexes to index v%u in %.1fs (%.0f fields/s).\n",
                                  report.rewrapped, plan.recordsVersion, report.indexesRecomputed, plan.indexVersion, report.seconds, rate))
                 if report.changedMeanwhile > 0 { out.write("\(report.changedMeanwhile) fields were rewritten by the service meanwhile (already current).\n") }
+                if report.shreddingKeysRewrapped > 0 {
+                    out.write("Rewrapped \(report.shreddingKeysRewrapped) shredding keys to the current subjects key version.\n")
+                }
                 if report.unreadable > 0 || report.indexesUnreachable > 0 {
                     out.write("\(report.unreadable) fields and \(report.indexesUnreachable) blind indexes could not be opened (retired version, destroyed subject key, or damage) and were left as they are; see `strongroom keys status`.\n")
                 }
