@@ -65,7 +65,7 @@ public enum PolicyBenchmark {
 
     @inline(never)
     private static func blackHole(_ decision: Decision) {
-        if decision.ruleIDs.count == Int.max { print(decision) }
+        withExtendedLifetime(decision) {}
     }
 
     static let roles = ["citizen", "caseworker", "supervisor", "auditor", "clerk", "analyst"]

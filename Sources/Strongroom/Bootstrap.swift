@@ -3,9 +3,6 @@ import Keyring
 import Sodium
 import Storage
 
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 
 /// Creating a Strongroom installation: keys, data directory, database, and the audit log's first entry.
 public enum Bootstrap {
@@ -40,9 +37,9 @@ public enum Bootstrap {
     /// The creation of the keys is the audit log's first entry, and a first checkpoint is signed.
     public static func initialize(
         keys: KeyDirectory, dataDirectory: String, protection: RootKeyProtection, force: Bool,
-        keyName: String = "strongroom-audit", origin: String = "strongroom.local/audit"
+        keyName: String = StrongroomConfiguration.defaultAuditKeyName, origin: String = StrongroomConfiguration.defaultAuditOrigin
     ) throws -> Report {
-        if !force, SecureFile.existsAt(dataDirectory + "/" + StrongroomDatabase.fileName) {
+        if !force, StrongroomDatabase.exists(inDataDirectory: dataDirectory) {
             throw StrongroomError.conflict(
                 "database_exists",
                 "the data directory \(dataDirectory) already holds a database; new keys could not read it. Use another --data path, or move the old database away first")
@@ -50,7 +47,7 @@ public enum Bootstrap {
         let keyring = try Keyring.create(in: keys, protection: protection, force: force) { publicKey in
             try AuditVerifierKey(name: keyName, publicKey: publicKey).text
         }
-        try createDirectory(dataDirectory)
+        try StrongroomDatabase.createDataDirectory(dataDirectory)
         let database = try StrongroomDatabase(dataDirectory: dataDirectory)
         let signer = try AuditCheckpointSigner(name: keyName, keyPair: try keyring.auditSigningKeyPair())
         let store = SQLiteAuditStore(database: database)
@@ -73,22 +70,5 @@ public enum Bootstrap {
             keyDirectory: keys.path, dataDirectory: dataDirectory, databasePath: database.path,
             publicKeyPath: keys.auditPublicKeyPath, publicKey: signer.verifierKey.text, keys: statuses,
             passphraseProtected: passphraseProtected, firstCheckpoint: checkpoint.text)
-    }
-
-    static func createDirectory(_ path: String) throws {
-        var built = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            built += "/" + component
-            if mkdir(built, 0o700) != 0 && errno != EEXIST {
-                throw StorageError.cannotOpen(path, cause: nil)
-            }
-        }
-    }
-}
-
-enum SecureFile {
-    static func existsAt(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
     }
 }

@@ -29,9 +29,14 @@ public struct StrongroomConfiguration: Sendable {
     /// The office new requests are routed to.
     public var defaultOffice = "central"
     /// The audit log's origin line in checkpoints.
-    public var auditOrigin = "strongroom.local/audit"
+    public var auditOrigin = StrongroomConfiguration.defaultAuditOrigin
     /// The audit signing key's name in signed notes and in `audit-signing.pub`.
-    public var auditKeyName = "strongroom-audit"
+    public var auditKeyName = StrongroomConfiguration.defaultAuditKeyName
+
+    /// The origin line `init` and the CLI use unless configured otherwise.
+    public static let defaultAuditOrigin = "strongroom.local/audit"
+    /// The audit key name `init` and the CLI use unless configured otherwise.
+    public static let defaultAuditKeyName = "strongroom-audit"
     /// Make a signed checkpoint after this many entries…
     public var checkpointEveryEntries = 1000
     /// …or after this many seconds, whichever comes first.

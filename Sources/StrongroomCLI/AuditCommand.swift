@@ -71,9 +71,9 @@ struct AuditCommand: AsyncParsableCommand {
                 if new {
                     let keyring = try passphraseOptions.openKeyring(.init(path: keys))
                     let database = try StrongroomDatabase(dataDirectory: data)
-                    let signer = try AuditCheckpointSigner(name: "strongroom-audit", keyPair: try keyring.auditSigningKeyPair())
+                    let signer = try AuditCheckpointSigner(name: StrongroomConfiguration.defaultAuditKeyName, keyPair: try keyring.auditSigningKeyPair())
                     let store = SQLiteAuditStore(database: database)
-                    text = try await database.write { db in try store.makeCheckpoint(signer: signer, origin: "strongroom.local/audit", in: db) }.text
+                    text = try await database.write { db in try store.makeCheckpoint(signer: signer, origin: StrongroomConfiguration.defaultAuditOrigin, in: db) }.text
                 } else {
                     let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
                     guard let latest = try await store.reader.read({ try store.latestCheckpoint(in: $0) }) else {
@@ -138,7 +138,7 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
-                try AuditBundle.write(from: store, origin: "strongroom.local/audit", publicKeys: try AuditVerifierKey.load(fromFile: publicKey), to: out)
+                try AuditBundle.write(from: store, origin: StrongroomConfiguration.defaultAuditOrigin, publicKeys: try AuditVerifierKey.load(fromFile: publicKey), to: out)
                 FileDescriptorOutput.standardOutput.write("wrote \(out) (\(try store.entryCount()) entries)\n")
             } catch {
                 throw fail("\(error)")

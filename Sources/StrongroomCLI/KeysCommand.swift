@@ -106,7 +106,7 @@ struct KeysCommand: AsyncParsableCommand {
                     out.write("The old root key file was overwritten and removed. Back up \(keys) now (keys only, never with the data), and restart the server.\n")
                 } else {
                     let rotation = try operations.rotateAuditSigningKey(
-                        keyName: "strongroom-audit", origin: "strongroom.local/audit", caller: caller, requestID: requestID)
+                        keyName: StrongroomConfiguration.defaultAuditKeyName, origin: StrongroomConfiguration.defaultAuditOrigin, caller: caller, requestID: requestID)
                     out.write("Audit signing key rotated; handover entry \(rotation.handoverSeq), signed by the old key.\n")
                     out.write("  old key  \(rotation.oldKey.text)\n  new key  \(rotation.newKey.text)\n")
                     out.write("Auditors keep their trusted key: `audit verify` follows the handover to the new key. The new key is noted in \(directory.auditPublicKeyPath).\n")

@@ -1,5 +1,9 @@
 import GRDB
 
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -81,6 +85,23 @@ public final class StrongroomDatabase: Sendable {
 }
 
 extension StrongroomDatabase {
+    /// Creates `path` and its missing parents with mode 0700 (the data directory is for the service user only).
+    public static func createDataDirectory(_ path: String) throws {
+        var built = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            built += "/" + component
+            if mkdir(built, 0o700) != 0 && errno != EEXIST {
+                throw StorageError.cannotOpen(path, cause: nil)
+            }
+        }
+    }
+
+    /// Whether `dataDirectory` already holds a Strongroom database.
+    public static func exists(inDataDirectory dataDirectory: String) -> Bool {
+        var info = stat()
+        return stat(dataDirectory + "/" + fileName, &info) == 0
+    }
+
     /// Opens the database in `dataDirectory` read-only, without migrating: for auditors and verification, who
     /// must not be able to change what they check.
     ///
