@@ -27,9 +27,9 @@ public final class AccountService: Sendable {
     let hasher: PasswordHasher
     let subjectKeys: SubjectKeyStore
     let clock: any ServiceClock
-    private let addressThrottle: AddressThrottle
+    private let addressThrottle: FailureWindow
     /// Failed sign-ins for logins that have no account, so that lockout looks the same for them as for real ones.
-    private let unknownLoginThrottle: AddressThrottle
+    private let unknownLoginThrottle: FailureWindow
     /// A real Argon2id hash of a random password, verified against when the account does not exist, so that
     /// unknown accounts cost the same time as known ones.
     private let decoyHash: String
@@ -47,8 +47,8 @@ public final class AccountService: Sendable {
         self.audit = audit
         self.hasher = hasher
         self.clock = clock
-        self.addressThrottle = AddressThrottle(limit: configuration.addressFailureLimit, window: configuration.addressWindowSeconds)
-        self.unknownLoginThrottle = AddressThrottle(limit: configuration.loginFailureLimit, window: configuration.lockoutSeconds)
+        self.addressThrottle = FailureWindow(limit: configuration.addressFailureLimit, window: configuration.addressWindowSeconds)
+        self.unknownLoginThrottle = FailureWindow(limit: configuration.loginFailureLimit, window: configuration.lockoutSeconds)
         self.decoyHash = (try? Argon2id.hashPassword(SecureRandom.bytes(count: 16), limits: configuration.passwordLimits)) ?? ""
     }
 

@@ -5,11 +5,12 @@ import Foundation
 #endif
 import Synchronization
 
-/// Counts failed sign-ins per client address in a sliding window, in memory.
+/// Counts failures per key (a client address, or a login that has no account) in a sliding window, in memory.
 ///
-/// Per-account lockout lives in the database (it must survive restarts); per-address counting is a first line
-/// against spraying many accounts from one address and is per node.
-final class AddressThrottle: Sendable {
+/// Per-account lockout of real accounts lives in the database (it must survive restarts); this in-memory count is
+/// per node: the first line against spraying many accounts from one address, and the stand-in lockout for logins
+/// without an account, so that those look the same as real ones.
+final class FailureWindow: Sendable {
     private let limit: Int
     private let window: Double
     private let failures = Mutex<[String: [Date]]>([:])
@@ -19,19 +20,19 @@ final class AddressThrottle: Sendable {
         self.window = window
     }
 
-    func isBlocked(_ address: String, now: Date) -> Bool {
+    func isBlocked(_ key: String, now: Date) -> Bool {
         failures.withLock { table in
-            let recent = (table[address] ?? []).filter { now.timeIntervalSince($0) < window }
-            table[address] = recent.isEmpty ? nil : recent
+            let recent = (table[key] ?? []).filter { now.timeIntervalSince($0) < window }
+            table[key] = recent.isEmpty ? nil : recent
             return recent.count >= limit
         }
     }
 
-    func recordFailure(_ address: String, now: Date) {
+    func recordFailure(_ key: String, now: Date) {
         failures.withLock { table in
-            var recent = (table[address] ?? []).filter { now.timeIntervalSince($0) < window }
+            var recent = (table[key] ?? []).filter { now.timeIntervalSince($0) < window }
             recent.append(now)
-            table[address] = recent
+            table[key] = recent
             if table.count > 100_000 {
                 table = table.filter { !$0.value.isEmpty && now.timeIntervalSince($0.value.last!) < window }
             }
