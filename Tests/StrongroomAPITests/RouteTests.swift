@@ -158,4 +158,22 @@ struct RouteTests {
             #expect(ok.status == .created)
         }
     }
+
+    @Test("erasure: 401 without a session, 202 with the date for a citizen, asked twice keeps the date")
+    func erasureRequest() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application().test(.router) { client in
+            let anonymous = try await client.json(.post, "/v1/me/erasure")
+            #expect(anonymous.status == .unauthorized)
+            let count = { try await fixture.installation.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erasure_requests") } }
+            #expect(try await count() == 0, "nothing written for a refused request")
+            let token = try await client.citizenToken("alice@example.org")
+            let first = try await client.json(.post, "/v1/me/erasure", token: token)
+            #expect(first.status == .accepted)
+            let date = try #require(first.json["effective_at"] as? String)
+            let again = try await client.json(.post, "/v1/me/erasure", token: token)
+            #expect(again.json["effective_at"] as? String == date)
+            #expect(try await count() == 1)
+        }
+    }
 }
