@@ -7,10 +7,7 @@ import TestSupport
 struct BlindIndexTests {
     @Test("normalisation", arguments: [
         (Normalization.email, "  Alice.Smith@Example.ORG ", "alice.smith@example.org"),
-        (.nationalID, "850 101-1234 a", "8501011234A"),
-        (.phone, "+358 (40) 123-4567", "+358401234567"),
-        (.text, "  Hello   World\t", "hello world"),
-        (.postcode, "sw1a 1aa", "SW1A1AA"),
+        (.email, "E\u{301}va@Example.org", "\u{e9}va@example.org"),
         (.exact, "e\u{301}", "\u{e9}"),
     ])
     func normalise(kind: Normalization, input: String, expected: String) {
@@ -35,11 +32,11 @@ struct BlindIndexTests {
     @Test func searchCoversEveryLiveVersion() throws {
         let keys = try TestKeys()
         let indexer = BlindIndexer(keyring: keys.keyring)
-        let old = try indexer.index("X1", normalization: .nationalID, collection: "c", field: "f")
+        let old = try indexer.index("X1", normalization: .exact, collection: "c", field: "f")
         try keys.keyring.rotate(.index)
-        let new = try indexer.index("X1", normalization: .nationalID, collection: "c", field: "f")
+        let new = try indexer.index("X1", normalization: .exact, collection: "c", field: "f")
         #expect(old.keyVersion == 1 && new.keyVersion == 2 && old.bytes != new.bytes)
-        let all = try indexer.searchIndexes("x-1", normalization: .nationalID, collection: "c", field: "f")
+        let all = try indexer.searchIndexes("X1", normalization: .exact, collection: "c", field: "f")
         #expect(Set(all) == [old, new])
     }
 }
