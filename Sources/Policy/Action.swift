@@ -38,4 +38,6 @@ public struct Action: RawRepresentable, Hashable, Sendable, Codable, Expressible
     public static let pay: Action = "pay"
     public static let refund: Action = "refund"
     public static let reviewBreakGlass: Action = "review-break-glass"
+    /// Listing an office's queue of requests (metadata only).
+    public static let queue: Action = "queue"
 }

@@ -24,6 +24,8 @@ public struct AuditTrail: Sendable {
         if decision?.obligations.breakGlass == true { flags.insert(.breakGlass) }
         var details = details
         if let decision, decision.obligations.mandatoryReview { details["review"] = "required" }
+        // The office lets a citizen's access report say where an access came from without naming the person.
+        if caller.kind == .staff, let office = caller.office { details["office"] = office }
         let effect: AuditDecision = (decision?.isPermitted ?? true) ? .allow(decision?.ruleIDs ?? []) : .deny(decision?.ruleIDs ?? [])
         return AuditEntryDraft(
             actor: AuditActor(id: caller.accountID, role: caller.auditRole), action: action, target: target,

@@ -32,10 +32,12 @@ public final class Installation: Sendable {
 
     /// Opens an installation: checks key permissions, loads and checks catalog and policies, migrates the database.
     ///
+    /// - Parameter paymentProvider: where fees are charged; the built-in offline test provider when `nil`.
+    ///
     /// - Throws: a key, catalog, policy or storage error whose message says what to fix. Nothing is half-opened.
     public init(
         configuration: StrongroomConfiguration, passphrase: [UInt8]? = nil, clock: any ServiceClock = SystemServiceClock(),
-        logger: Logger = Logger(label: "strongroom")
+        logger: Logger = Logger(label: "strongroom"), paymentProvider: (any PaymentProvider)? = nil
     ) throws {
         self.configuration = configuration
         self.clock = clock
@@ -61,6 +63,7 @@ public final class Installation: Sendable {
             audit: audit, hasher: hasher, subjectKeys: subjectKeys, clock: clock)
         records = RecordService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
-            audit: audit, catalog: catalog, policies: policies, subjectKeys: subjectKeys, checkpoints: checkpoints, clock: clock)
+            audit: audit, catalog: catalog, policies: policies, subjectKeys: subjectKeys, checkpoints: checkpoints, clock: clock,
+            paymentProvider: try paymentProvider ?? OfflinePaymentProvider(), logger: logger)
     }
 }

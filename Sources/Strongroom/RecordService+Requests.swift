@@ -66,13 +66,18 @@ extension RecordService {
         let audit = self.audit
         let finalRow = row
         let allDrafts = drafts
+        let payment = submit && row.outcome != "rejected" ? duePayment(for: row, service: service, at: .onSubmission, now: now) : nil
         try await writer.write { db in
             try finalRow.insert(db)
             try Self.store(
                 prepared, collection: Self.requestCollection, recordID: requestID, subjectID: finalRow.subjectID, at: now, fresh: true, in: db)
             for draft in allDrafts { try audit.record(draft, in: db) }
+            if let payment { try Self.insertDue(payment, audit: audit, requestID: access.requestID, in: db) }
         }
-        return Self.requestView(finalRow, record: record)
+        var view = Self.requestView(finalRow, record: record)
+        view.paymentID = payment?.id
+        view.paymentStatus = payment?.status
+        return view
     }
 
     /// Replaces fields of a draft (or of a request that needs more information). `null` removes a field.
@@ -162,6 +167,7 @@ extension RecordService {
         let drafts = try await submission(of: &row, service: service, values: validated, caller: caller, access: access, target: target)
         let audit = self.audit
         let finalRow = row
+        let payment = row.outcome != "rejected" ? duePayment(for: row, service: service, at: .onSubmission, now: clock.now.millis) : nil
         try await writer.write { db in
             let current = try String.fetchOne(db, sql: "SELECT status FROM requests WHERE id = ?", arguments: [requestID])
             guard current == previousStatus else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }
@@ -170,6 +176,7 @@ extension RecordService {
                 AuditTrail.draft(caller: caller, action: "request.submit", target: target, fields: [], decision: decision, context: access),
                 in: db)
             for draft in drafts { try audit.record(draft, in: db) }
+            if let payment { try Self.insertDue(payment, audit: audit, requestID: access.requestID, in: db) }
         }
         return try await request(requestID, caller: caller, access: access)
     }
@@ -202,14 +209,18 @@ extension RecordService {
     public func request(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
         // One snapshot: the row and its stored fields. Envelopes of fields the decision omits are read but never opened.
         // A short synchronous read: cheaper than hopping to GRDB's reader queue and back for ~20 µs of work.
-        let loaded = try database.readNow { db -> (RequestRow, [FieldRows.Envelope], [String: String])? in
+        let loaded = try database.readNow { db -> (RequestRow, [FieldRows.Envelope], [String: String], [FieldRows.Envelope], Row?)? in
             guard let row = try RequestRow.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [requestID]) else { return nil }
+            // A caseworker's decision carries a sealed reason; automatic decisions and open requests have none.
+            let reason = row.outcome != nil && row.decidedByRule == nil
+                ? try FieldRows.sealed(collection: Self.decisionCollection, recordID: requestID, fields: nil, in: db) : []
             return (
                 row, try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db),
-                try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db)
+                try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db), reason,
+                try Row.fetchOne(db, sql: "SELECT id, status FROM payments WHERE request_id = ?", arguments: [requestID])
             )
         }
-        guard let (row, sealed, open) = loaded, let service = catalog.service(row.serviceID) else {
+        guard let (row, sealed, open, reasonEnvelopes, payment) = loaded, let service = catalog.service(row.serviceID) else {
             throw StrongroomError.notFound("record")
         }
         let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
@@ -221,11 +232,27 @@ extension RecordService {
         let record = try view(
             collection: Self.requestCollection, recordID: requestID, plan: decision.fieldPlan, present: present, sealed: sealed, open: open,
             definitions: service.allFieldDefinitions.filter { $0.isActive(at: row.serviceVersion) })
+        var reason: String?
+        var touched = Array(record.fields.keys)
+        if let envelope = reasonEnvelopes.first, Self.allowedFields(decision.fieldPlan, among: ["decision_reason"]).contains("decision_reason") {
+            do {
+                let bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: Self.decisionCollection, recordID: requestID, field: envelope.field))
+                reason = String(decoding: bytes, as: UTF8.self)
+                touched.append("decision_reason")
+            } catch let error as SealingError where error == .keyUnavailableCode {
+                reason = nil
+            }
+        }
         let audit = self.audit
         let draft = AuditTrail.draft(
-            caller: caller, action: "request.read", target: target, fields: Array(record.fields.keys), decision: decision, context: access)
+            caller: caller, action: "request.read", target: target, fields: touched, decision: decision, context: access)
         try await writer.write { db in try audit.record(draft, in: db) }
-        return Self.requestView(row, record: record)
+        var result = Self.requestView(row, record: record)
+        result.decisionReason = reason
+        result.assigneeID = caller.kind == .staff ? row.assigneeID : nil
+        result.paymentID = payment?["id"]
+        result.paymentStatus = payment?["status"]
+        return result
     }
 
     static func requestView(_ row: RequestRow, record: RecordView) -> RequestView {
@@ -267,7 +294,8 @@ extension RecordService {
     ) async throws -> [AuditEntryDraft] {
         let now = clock.now.millis
         row.status = RequestStatus.submitted.rawValue
-        row.submittedAt = now
+        // A resubmission (after a request for more information) keeps its place in the queue.
+        row.submittedAt = row.submittedAt ?? now
         row.updatedAt = now
         // Facts from the profile are looked up only when the service's rules can use them.
         let needsFacts = service.decisionOn == .submission && !service.rules.isEmpty

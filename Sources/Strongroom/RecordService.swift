@@ -29,12 +29,16 @@ public final class RecordService: Sendable {
     let subjectKeys: SubjectKeyStore
     let checkpoints: CheckpointSignerResolver
     let clock: any ServiceClock
+    let paymentProvider: any PaymentProvider
+    let logger: Logger
 
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
         indexer: BlindIndexer, audit: AuditTrail, catalog: Catalog, policies: PolicyStore, subjectKeys: SubjectKeyStore,
-        checkpoints: CheckpointSignerResolver, clock: any ServiceClock
+        checkpoints: CheckpointSignerResolver, clock: any ServiceClock, paymentProvider: any PaymentProvider, logger: Logger
     ) {
+        self.paymentProvider = paymentProvider
+        self.logger = logger
         self.subjectKeys = subjectKeys
         self.checkpoints = checkpoints
         self.configuration = configuration

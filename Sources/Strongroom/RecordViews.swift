@@ -38,6 +38,13 @@ public struct RequestView: Sendable, Equatable {
     public let decidedAt: Date?
     public let decidedByRule: String?
     public let record: RecordView
+    /// The staff account handling the request (shown to staff only).
+    public var assigneeID: String? = nil
+    /// The reason given with a caseworker's decision, when the caller's plan reveals `decision_reason`.
+    public var decisionReason: String? = nil
+    /// The request's fee payment, if it has one: its id and status.
+    public var paymentID: String? = nil
+    public var paymentStatus: String? = nil
 }
 
 /// A line in a citizen's list of requests: no field values.

@@ -38,8 +38,18 @@ struct RequestBody: Encodable {
     let submitted_at: Date?
     let decided_at: Date?
     let decided_by_rule: String?
+    /// The reason given with a caseworker's decision.
+    let decision_reason: String?
+    /// The staff account handling it (staff callers only).
+    let assignee: String?
+    let payment: PaymentRef?
     let fields: [String: FieldView]
     let omitted: [String]
+
+    struct PaymentRef: Encodable {
+        let id: String
+        let status: String
+    }
 
     init(_ view: RequestView) {
         id = view.id
@@ -53,6 +63,9 @@ struct RequestBody: Encodable {
         submitted_at = view.submittedAt
         decided_at = view.decidedAt
         decided_by_rule = view.decidedByRule
+        decision_reason = view.decisionReason
+        assignee = view.assigneeID
+        payment = view.paymentID.map { PaymentRef(id: $0, status: view.paymentStatus ?? "") }
         fields = view.record.fields
         omitted = view.record.omitted
     }

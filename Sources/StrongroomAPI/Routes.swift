@@ -37,6 +37,8 @@ struct Routes: Sendable {
         v1.patch("requests/:id", use: updateRequest)
         v1.post("requests/:id/submit", use: submitRequest)
         v1.post("requests/:id/withdraw", use: withdrawRequest)
+        registerCasework(on: v1)
+        registerPaymentsAndPrivacy(on: v1)
     }
 
     // MARK: - Catalog

@@ -10,7 +10,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Verify, prove, export and read the tamper-evident audit log.",
-        subcommands: [Verify.self, Checkpoint.self, Prove.self, Export.self, Show.self])
+        subcommands: [Verify.self, Checkpoint.self, Prove.self, Export.self, Show.self, Review.self])
 
     struct Source: ParsableArguments {
         @Option(name: .long, help: "The data directory of a live installation (opened read-only).") var data: String = "./data"

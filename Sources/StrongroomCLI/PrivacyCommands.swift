@@ -4,7 +4,7 @@ import Strongroom
 /// `strongroom subjects erase ID --basis "…"`: crypto-shredding ordered by an officer.
 struct SubjectsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "subjects", abstract: "Data subjects: erasure ordered by an officer.", subcommands: [Erase.self])
+        commandName: "subjects", abstract: "Data subjects: erasure ordered by an officer, access reports.", subcommands: [Erase.self, AccessReportCommand.self])
 
     struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -9,7 +9,7 @@ import Testing
     static let actions = [
         "read", "create", "update", "submit", "withdraw", "decide", "assign", "claim", "request-info", "message",
         "export", "erase", "search", "read-audit", "verify-audit", "rotate-keys", "manage-staff", "manage-catalog",
-        "pay", "refund", "review-break-glass",
+        "pay", "refund", "review-break-glass", "queue",
     ]
     static let resourceTypes = ["request", "profile", "message", "payment", "audit-log", "keys", "staff", "catalog", "subject"]
 
@@ -21,6 +21,7 @@ import Testing
         "citizen export subject", "citizen erase subject",
         "caseworker read request", "caseworker decide request", "caseworker request-info request",
         "caseworker message request", "caseworker claim request", "caseworker search request",
+        "caseworker queue request", "supervisor queue request",
         "caseworker read message", "caseworker create message", "caseworker read payment",
         "supervisor read request", "supervisor decide request", "supervisor assign request",
         "supervisor request-info request", "supervisor message request", "supervisor search request",
@@ -44,7 +45,8 @@ import Testing
 
     static func resource(_ type: String) -> Resource {
         switch type {
-        case "request": return .request(owner: "c-alice", service: "benefit-application", office: "north")
+        // Assigned to the caseworker: only the assignee decides or asks for information.
+        case "request": return .request(owner: "c-alice", service: "benefit-application", office: "north", assignee: "s-caseworker")
         case "profile": return .profile(owner: "c-alice")
         case "message": return Resource(type: type, attributes: ["owner": "c-alice", "office": "north", "request_owner": "c-alice"])
         case "payment": return Resource(type: type, attributes: ["owner": "c-alice", "office": "north", "status": "paid"])

@@ -53,14 +53,15 @@ import Testing
         #expect(sealed == count * 3)
         #expect(references == count)
         let reopenedStore = SQLiteAuditStore(database: reopened)
-        // Per request: request.create, request.auto-decide, request.read.
-        #expect(try reopenedStore.entryCount() == auditBefore + UInt64(3 * count))
+        // Per request: request.create, request.auto-decide, request.read, payment.due (the fee falls due at submission).
+        #expect(try reopenedStore.entryCount() == auditBefore + UInt64(4 * count))
         var burstEntries = 0
         try reopenedStore.forEachEntry { entry in
             if entry.requestID.hasPrefix("burst-") { burstEntries += 1 }
             return true
         }
-        #expect(burstEntries == 3 * count)
+        #expect(burstEntries == 4 * count)
+        #expect(try await reopened.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payments WHERE status = 'pending'") } == count)
         let report = AuditVerifier(trustedKeys: [fixture.installation.checkpointSigner.verifierKey]).verify(reopenedStore)
         #expect(report.isValid, "\(report.render())")
 

@@ -36,7 +36,7 @@ final class InstallationFixture: Sendable {
         return url.path
     }()
 
-    init(_ configure: (inout StrongroomConfiguration) -> Void = { _ in }) throws {
+    init(paymentProvider: (any PaymentProvider)? = nil, _ configure: (inout StrongroomConfiguration) -> Void = { _ in }) throws {
         keys = try TestKeys()
         data = TemporaryDirectory(prefix: "strongroom-data")
         clock = ManualServiceClock()
@@ -50,7 +50,7 @@ final class InstallationFixture: Sendable {
         let logs = self.logs
         var logger = Logger(label: "strongroom-test") { label in CapturingLogHandler(label: label, sink: logs) }
         logger.logLevel = .trace
-        installation = try Installation(configuration: configuration, clock: clock, logger: logger)
+        installation = try Installation(configuration: configuration, clock: clock, logger: logger, paymentProvider: paymentProvider)
     }
 
     var accounts: AccountService { installation.accounts }

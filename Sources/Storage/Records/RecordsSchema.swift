@@ -91,5 +91,46 @@ public enum RecordsSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Casework: messages on a request (bodies sealed in `sealed_fields` under collection `messages`), the fees
+        // citizens pay, and the provider events already applied (so a retried callback changes nothing twice).
+        migrator.registerMigration("2026-11-29-casework-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE messages (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    request_id TEXT NOT NULL REFERENCES requests(id),
+                    author_id TEXT NOT NULL,
+                    author_kind TEXT NOT NULL CHECK (author_kind IN ('citizen', 'staff')),
+                    author_role TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('message', 'info-request', 'decision')),
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX messages_by_request ON messages(request_id, created_at);
+                CREATE TABLE payments (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    request_id TEXT NOT NULL UNIQUE REFERENCES requests(id),
+                    owner_id TEXT NOT NULL,
+                    subject_id TEXT NOT NULL,
+                    office TEXT NOT NULL,
+                    amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+                    currency TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'refunded', 'failed')),
+                    provider TEXT NOT NULL,
+                    provider_reference TEXT,
+                    receipt_number TEXT UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    paid_at INTEGER,
+                    refunded_at INTEGER
+                );
+                CREATE INDEX payments_by_owner ON payments(owner_id, created_at);
+                CREATE TABLE payment_events (
+                    event_id TEXT PRIMARY KEY NOT NULL,
+                    payment_id TEXT NOT NULL REFERENCES payments(id),
+                    kind TEXT NOT NULL,
+                    received_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX requests_by_assignee ON requests(assignee_id, status);
+                """)
+        }
     }
 }

@@ -1,0 +1,134 @@
+import AuditLog
+import GRDB
+import Policy
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A break-glass access and its review state, for `strongroom audit review` and `GET /v1/audit/break-glass`.
+public struct BreakGlassItem: Sendable, Equatable {
+    public let auditSeq: UInt64
+    public let time: Date
+    public let actorID: String
+    public let role: String
+    public let office: String?
+    public let action: String
+    public let collection: String?
+    public let recordID: String?
+    public let fields: [String]
+    /// The review entry, once a second person has reviewed it.
+    public let review: Review?
+
+    public struct Review: Sendable, Equatable {
+        public let auditSeq: UInt64
+        public let reviewerID: String
+        public let finding: String
+        public let time: Date
+    }
+}
+
+/// What a reviewer concluded about a break-glass access.
+public enum BreakGlassFinding: String, Sendable, CaseIterable {
+    /// The justification holds.
+    case justified
+    /// It does not: follow up under the agency's disciplinary procedure.
+    case unjustified
+    /// Needs a decision above the reviewer.
+    case escalated
+}
+
+extension RecordService {
+    /// Break-glass accesses, oldest first: only those still waiting for review unless `includeReviewed`.
+    public func breakGlassAccesses(
+        includeReviewed: Bool = false, caller: AuthenticatedCaller, access: AccessContext
+    ) async throws -> [BreakGlassItem] {
+        let target = AuditTarget(collection: "audit-log")
+        let decision = decide(caller, .reviewBreakGlass, Resource(type: "audit-log"), access)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "break-glass.list", target: target, access: access, hide: false)
+        }
+        let items = try await breakGlassItems(includeReviewed: includeReviewed)
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "break-glass.list", target: target, decision: decision, context: access,
+            details: ["count": String(items.count), "include_reviewed": String(includeReviewed)])
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return items
+    }
+
+    /// Every break-glass access with its review, read from the audit log (a full pass over flagged entries).
+    public func breakGlassItems(includeReviewed: Bool) async throws -> [BreakGlassItem] {
+        let store = audit.store
+        return try await database.read { db in
+            var flagged: [AuditEntry] = []
+            var reviews: [UInt64: BreakGlassItem.Review] = [:]
+            var after: UInt64?
+            while true {
+                let page = try store.entries(matching: AuditQuery(flags: .breakGlass, afterSeq: after, limit: 1000), in: db)
+                flagged += page.filter { $0.decision.effect == .allow }
+                guard page.count == 1000, let last = page.last else { break }
+                after = last.seq
+            }
+            after = nil
+            while true {
+                let page = try store.entries(matching: AuditQuery(action: "break-glass.review", afterSeq: after, limit: 1000), in: db)
+                for entry in page {
+                    guard let reviewed = entry.details["entry"].flatMap(UInt64.init) else { continue }
+                    reviews[reviewed] = BreakGlassItem.Review(
+                        auditSeq: entry.seq, reviewerID: entry.actor.id, finding: entry.details["finding"] ?? "",
+                        time: Date(millis: entry.time.millisecondsSince1970))
+                }
+                guard page.count == 1000, let last = page.last else { break }
+                after = last.seq
+            }
+            return flagged.compactMap { entry in
+                let review = reviews[entry.seq]
+                if review != nil, !includeReviewed { return nil }
+                return BreakGlassItem(
+                    auditSeq: entry.seq, time: Date(millis: entry.time.millisecondsSince1970), actorID: entry.actor.id, role: entry.actor.role,
+                    office: entry.details["office"], action: entry.action, collection: entry.target.collection, recordID: entry.target.recordID,
+                    fields: entry.fieldsTouched, review: review)
+            }
+        }
+    }
+
+    /// A second person marks a break-glass access reviewed, with a finding. The review is an audit entry of its own;
+    /// the person who broke the glass cannot review their own access, and an access is reviewed once.
+    @discardableResult
+    public func reviewBreakGlass(
+        auditSeq: UInt64, finding: BreakGlassFinding, caller: AuthenticatedCaller, access: AccessContext
+    ) async throws -> BreakGlassItem {
+        let target = AuditTarget(collection: "audit-log", recordID: String(auditSeq))
+        let decision = decide(caller, .reviewBreakGlass, Resource(type: "audit-log"), access)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "break-glass.review", target: target, access: access, hide: false)
+        }
+        let items = try await breakGlassItems(includeReviewed: true)
+        guard let item = items.first(where: { $0.auditSeq == auditSeq }) else {
+            throw StrongroomError(.notFound, code: "not_break_glass", message: "audit entry \(auditSeq) is not a break-glass access; list them with `strongroom audit review`")
+        }
+        if item.review != nil {
+            throw await refusedTransition(
+                caller: caller, action: "break-glass.review", target: target, decision: decision, access: access, status: "reviewed",
+                message: "this break-glass access was already reviewed (audit entry \(item.review!.auditSeq))", code: "already_reviewed")
+        }
+        guard item.actorID != caller.accountID else {
+            throw await refusedTransition(
+                caller: caller, action: "break-glass.review", target: target, decision: decision, access: access, status: "open",
+                message: "a break-glass access must be reviewed by a second person, not by whoever broke the glass", code: "same_person")
+        }
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "break-glass.review", target: AuditTarget(collection: item.collection, recordID: item.recordID),
+            decision: decision, context: access, details: ["entry": String(auditSeq), "finding": finding.rawValue])
+        let entry = try await writer.write { db in try audit.record(draft, in: db) }
+        return BreakGlassItem(
+            auditSeq: item.auditSeq, time: item.time, actorID: item.actorID, role: item.role, office: item.office, action: item.action,
+            collection: item.collection, recordID: item.recordID, fields: item.fields,
+            review: .init(auditSeq: entry.seq, reviewerID: caller.accountID, finding: finding.rawValue, time: Date(millis: entry.time.millisecondsSince1970)))
+    }
+}

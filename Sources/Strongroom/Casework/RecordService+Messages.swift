@@ -1,0 +1,105 @@
+import AuditLog
+import Catalog
+import GRDB
+import Policy
+import Sealing
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension RecordService {
+    static let messageCollection = "messages"
+
+    /// The gate's view of the messages on a request.
+    static func messageResource(_ row: RequestRow) -> Resource {
+        Resource(type: "message", attributes: [
+            "owner": .string(row.ownerID), "office": .string(row.office), "request_owner": .string(row.ownerID),
+        ])
+    }
+
+    /// Seals a message body bound to its place and the request subject's shredding key (so erasure and retention
+    /// destroy it with the request's fields).
+    func sealedMessage(
+        _ text: String, kind: MessageKind, row: RequestRow, service: Service, caller: AuthenticatedCaller
+    ) throws -> SealedMessage {
+        let id = Self.newID("msg")
+        let key = try retentionKey(subjectID: row.subjectID, service: service, createdAt: row.createdAt)(FieldDefinition.note(id: "body"))
+        let envelope = try sealer.seal(Array(text.utf8), for: FieldPlace(collection: Self.messageCollection, recordID: id, field: "body"), subjectKeyID: key)
+        return SealedMessage(
+            id: id, requestID: row.id, authorID: caller.accountID, authorKind: caller.kind.rawValue,
+            authorRole: caller.kind == .citizen ? "citizen" : caller.auditRole, kind: kind, createdAt: clock.now.millis,
+            subjectID: row.subjectID, envelope: envelope, keyVersion: try FieldSealer.keyVersion(of: envelope).version, shredKey: key)
+    }
+
+    /// Posts a message on a request: by its citizen, or by staff of its office with a purpose.
+    public func postMessage(_ requestID: String, body: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> MessageView {
+        let (row, service) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.messageCollection, recordID: requestID, subjectID: row.subjectID)
+        let decision = decide(caller, .create, Self.messageResource(row), access)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "message.create", target: target, access: access, hide: true)
+        }
+        let text: String
+        do {
+            text = try Self.validNote(body, name: "body")
+        } catch let error as StrongroomError {
+            throw await refusedInput(error, caller: caller, action: "message.create", target: target, decision: decision, access: access, knownFields: [])
+        }
+        let message = try sealedMessage(text, kind: .message, row: row, service: service, caller: caller)
+        let draft = AuditTrail.draft(
+            caller: caller, action: "message.create", target: target, fields: ["body"], decision: decision, context: access,
+            details: ["message": message.id])
+        let audit = self.audit
+        try await writer.write { db in
+            try message.insert(db)
+            try audit.record(draft, in: db)
+        }
+        return MessageView(
+            id: message.id, requestID: requestID, kind: message.kind.rawValue, authorRole: message.authorRole, mine: true,
+            createdAt: Date(millis: message.createdAt), body: text)
+    }
+
+    /// The messages on a request, oldest first, opened for a reader the policy allows; the read is audited first.
+    public func messages(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> [MessageView] {
+        let (row, _) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.messageCollection, recordID: requestID, subjectID: row.subjectID)
+        let decision = decide(caller, .read, Self.messageResource(row), access)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "message.read", target: target, access: access, hide: true)
+        }
+        let revealBody: Bool = if case .omit = decision.fieldPlan.disposition(of: "body") { false } else { true }
+        let stored = try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT m.id, m.author_id, m.author_role, m.kind, m.created_at, s.envelope
+                FROM messages m LEFT JOIN sealed_fields s ON s.collection = 'messages' AND s.record_id = m.id AND s.field = 'body'
+                WHERE m.request_id = ? ORDER BY m.created_at, m.id LIMIT 1000
+                """, arguments: [requestID]).map { row in
+                (id: row["id"] as String, author: row["author_id"] as String, role: row["author_role"] as String,
+                 kind: row["kind"] as String, at: row["created_at"] as Int64, envelope: (row["envelope"] as Data?).map { [UInt8]($0) })
+            }
+        }
+        let draft = AuditTrail.draft(
+            caller: caller, action: "message.read", target: target, fields: revealBody ? ["body"] : [], decision: decision, context: access,
+            details: ["count": String(stored.count)])
+        let audit = self.audit
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return try stored.map { item in
+            var body: String?
+            if revealBody, let envelope = item.envelope {
+                do {
+                    let bytes = try sealer.open(envelope, at: FieldPlace(collection: Self.messageCollection, recordID: item.id, field: "body"))
+                    body = String(decoding: bytes, as: UTF8.self)
+                } catch let error as SealingError where error == .keyUnavailableCode {
+                    body = nil
+                }
+            }
+            return MessageView(
+                id: item.id, requestID: requestID, kind: item.kind, authorRole: item.role, mine: item.author == caller.accountID,
+                createdAt: Date(millis: item.at), body: body)
+        }
+    }
+}

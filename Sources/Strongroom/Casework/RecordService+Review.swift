@@ -1,0 +1,289 @@
+import AuditLog
+import Catalog
+import GRDB
+import Policy
+import Sealing
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Casework: the office queue, claiming and assigning, asking the citizen for more information, deciding, closing.
+///
+/// Every step is gated (action on the request as it is now), checked against the life cycle, and committed with its
+/// audit entry; a refusal is audited and changes nothing.
+///
+///     draft → submitted → decided (automatic rules) | waits in the queue
+///     submitted ─claim/assign→ in-review ─request-info→ info-requested ─citizen resubmits→ submitted (same assignee)
+///     in-review (or submitted, assigned) ─decide→ decided (approved | rejected, with a reason) ─close→ closed
+///     submitted | in-review | info-requested ─citizen withdraws→ withdrawn
+extension RecordService {
+    static let decisionCollection = "decisions"
+
+    /// Lists the queue of an office, oldest submission first. Metadata only; the listing is audited with its filters.
+    public func queue(_ filter: CaseQueueFilter, caller: AuthenticatedCaller, access: AccessContext) async throws -> [CaseSummary] {
+        let office = filter.office ?? caller.office ?? ""
+        let statuses = filter.statuses.isEmpty ? CaseQueueFilter.openStatuses : filter.statuses
+        let known = Set(RequestStatus.allCases.map(\.rawValue))
+        if let unknown = statuses.first(where: { !known.contains($0) }) {
+            throw StrongroomError.invalid(
+                "unknown_status", "`\(bounded(unknown, 32))` is not a request status; use one of \(RequestStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let service = filter.serviceID, catalog.service(service) == nil {
+            throw StrongroomError(.notFound, code: "unknown_service", message: "there is no e-service with this id; list them with GET /v1/services")
+        }
+        let resource = Resource.request(
+            owner: "", service: filter.serviceID ?? "", office: office, status: statuses[0], sensitivity: "normal", sealed: false)
+        let decision = decide(caller, .queue, resource, access)
+        var details = ["office": bounded(office, 64), "statuses": statuses.joined(separator: ",")]
+        if let service = filter.serviceID { details["service"] = service }
+        if let days = filter.minimumAgeDays { details["min_age_days"] = String(days) }
+        let target = AuditTarget(collection: Self.requestCollection)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "case.queue", target: target, access: access, hide: false)
+        }
+        var conditions = ["r.office = ?", "r.status IN (\(statuses.map { _ in "?" }.joined(separator: ", ")))"]
+        var arguments: [any DatabaseValueConvertible] = [office] + statuses
+        if let service = filter.serviceID {
+            conditions.append("r.service_id = ?")
+            arguments.append(service)
+        }
+        if let days = filter.minimumAgeDays {
+            conditions.append("r.submitted_at <= ?")
+            arguments.append(clock.now.millis - Int64(days) * 86_400_000)
+        }
+        switch filter.assignee {
+        case .none: break
+        case .unassigned: conditions.append("r.assignee_id IS NULL")
+        case .account(let id):
+            conditions.append("r.assignee_id = ?")
+            arguments.append(id)
+        }
+        arguments.append(max(1, min(filter.limit, 500)))
+        let sql = """
+            SELECT r.*, p.status AS payment_status FROM requests r LEFT JOIN payments p ON p.request_id = r.id
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY r.submitted_at, r.id LIMIT ?
+            """
+        let sqlArguments = StatementArguments(arguments.map { $0.databaseValue })
+        let items = try await database.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: sqlArguments).map { row in
+                let request = RequestRow(row: row)
+                return CaseSummary(
+                    id: request.id, serviceID: request.serviceID, status: request.status, office: request.office,
+                    assigneeID: request.assigneeID, sealed: request.sealed, submittedAt: request.submittedAt.map(Date.init(millis:)),
+                    updatedAt: Date(millis: request.updatedAt), paymentStatus: row["payment_status"])
+            }
+        }
+        details["count"] = String(items.count)
+        let audit = self.audit
+        let draft = AuditTrail.draft(caller: caller, action: "case.queue", target: target, decision: decision, context: access, details: details)
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return items
+    }
+
+    /// A caseworker takes a waiting request of their office.
+    public func claim(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
+        try await transition(requestID, .claim, "case.claim", caller: caller, access: access) { row, _ in
+            guard row.status == RequestStatus.submitted.rawValue || row.status == RequestStatus.inReview.rawValue else {
+                return .invalid("only a submitted request can be claimed; this one is \(row.status)")
+            }
+            if let assignee = row.assigneeID, assignee != caller.accountID {
+                return .conflict("already_assigned", "another caseworker has this request; a supervisor can reassign it")
+            }
+            row.assigneeID = caller.accountID
+            row.status = RequestStatus.inReview.rawValue
+            return .proceed([:])
+        }
+    }
+
+    /// A supervisor assigns (or reassigns) a request to a caseworker or supervisor of the request's office.
+    public func assign(_ requestID: String, to assigneeID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
+        let assignee = try await database.read { db in
+            try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ? AND kind = 'staff' AND status = 'active'", arguments: [assigneeID])
+        }
+        return try await transition(requestID, .assign, "case.assign", caller: caller, access: access) { row, _ in
+            let open: Set<String> = [RequestStatus.submitted.rawValue, RequestStatus.inReview.rawValue, RequestStatus.infoRequested.rawValue]
+            guard open.contains(row.status) else { return .invalid("only an open request can be assigned; this one is \(row.status)") }
+            guard let assignee, assignee.office == row.office,
+                !Set(assignee.roles.split(separator: ",").map(String.init)).isDisjoint(with: ["caseworker", "supervisor"])
+            else {
+                return .badInput(StrongroomError.invalid(
+                    "unknown_assignee", "assign to an active caseworker or supervisor of the request's office (their account id)"))
+            }
+            row.assigneeID = assignee.id
+            if row.status == RequestStatus.submitted.rawValue { row.status = RequestStatus.inReview.rawValue }
+            return .proceed(["assignee": assignee.id])
+        }
+    }
+
+    /// The assigned caseworker asks the citizen for more information; the question is a sealed message.
+    public func requestInformation(
+        _ requestID: String, question: String, caller: AuthenticatedCaller, access: AccessContext
+    ) async throws -> RequestView {
+        let text = try Self.validNote(question, name: "message")
+        return try await transition(requestID, .requestInfo, "case.request-info", caller: caller, access: access) { row, service in
+            guard row.status == RequestStatus.inReview.rawValue else {
+                return .invalid("more information can be asked only while a request is in review; this one is \(row.status)")
+            }
+            row.status = RequestStatus.infoRequested.rawValue
+            let message = try self.sealedMessage(text, kind: .infoRequest, row: row, service: service, caller: caller)
+            return .proceed([:], extra: { db in try message.insert(db) })
+        }
+    }
+
+    /// The outcome of a review.
+    public enum ReviewOutcome: String, Sendable {
+        case approve, reject
+    }
+
+    /// Decides a request in review: approved or rejected, with a reason the citizen sees (sealed). An approval makes
+    /// a fee due when the service charges on approval; a rejection refunds a paid fee when the service says so.
+    public func decideRequest(
+        _ requestID: String, outcome: ReviewOutcome, reason: String, caller: AuthenticatedCaller, access: AccessContext
+    ) async throws -> RequestView {
+        let text = try Self.validNote(reason, name: "reason")
+        var decidedService: Service?
+        let view = try await transition(requestID, .decide, "case.decide", caller: caller, access: access) { row, service in
+            let decidable = row.status == RequestStatus.inReview.rawValue
+                || (row.status == RequestStatus.submitted.rawValue && row.assigneeID != nil)
+            guard decidable else {
+                return .invalid("only a request in review can be decided; this one is \(row.status)")
+            }
+            let now = self.clock.now.millis
+            row.status = RequestStatus.decided.rawValue
+            row.outcome = outcome == .approve ? "approved" : "rejected"
+            row.decidedAt = now
+            row.decidedByRule = nil
+            decidedService = service
+            let place = FieldPlace(collection: Self.decisionCollection, recordID: row.id, field: "reason")
+            let key = try self.retentionKey(subjectID: row.subjectID, service: service, createdAt: row.createdAt)(
+                FieldDefinition.note(id: "reason"))
+            let envelope = try self.sealer.seal(Array(text.utf8), for: place, subjectKeyID: key)
+            let version = try FieldSealer.keyVersion(of: envelope).version
+            let payment = outcome == .approve ? self.duePayment(for: row, service: service, at: .onApproval, now: now) : nil
+            let message = try self.sealedMessage(text, kind: .decision, row: row, service: service, caller: caller)
+            let decided = row
+            let audit = self.audit
+            return .proceed(["outcome": row.outcome ?? ""], extra: { db in
+                try FieldRows.putSealed(
+                    envelope, keyVersion: version, collection: Self.decisionCollection, recordID: decided.id, field: "reason",
+                    subjectID: decided.subjectID, shredKey: key, at: now, in: db)
+                try message.insert(db)
+                if let payment { try Self.insertDue(payment, audit: audit, requestID: access.requestID, in: db) }
+            })
+        }
+        if outcome == .reject, let service = decidedService {
+            await refundOnRejection(requestID: requestID, service: service, access: access)
+        }
+        return view
+    }
+
+    /// Closes a decided request (the case is finished; nothing more happens on it).
+    public func closeRequest(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
+        try await transition(requestID, .decide, "case.close", caller: caller, access: access) { row, _ in
+            guard row.status == RequestStatus.decided.rawValue else {
+                return .invalid("only a decided request can be closed; this one is \(row.status)")
+            }
+            row.status = RequestStatus.closed.rawValue
+            return .proceed([:])
+        }
+    }
+
+    // MARK: - Internals
+
+    /// What a transition's body decided.
+    enum TransitionStep {
+        case proceed([String: String], extra: (@Sendable (Database) throws -> Void)? = nil)
+        /// The life cycle does not allow it (409 `invalid_transition`).
+        case invalid(String)
+        case conflict(String, String)
+        case badInput(StrongroomError)
+    }
+
+    /// Gate → life-cycle check → one transaction: the row (only if unchanged meanwhile), the step's extra writes and
+    /// the audit entry. A refusal at any point is audited as a deny and changes nothing.
+    func transition(
+        _ requestID: String, _ action: Action, _ auditAction: String, caller: AuthenticatedCaller, access: AccessContext,
+        _ body: (inout RequestRow, Service) throws -> TransitionStep
+    ) async throws -> RequestView {
+        let (original, service) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: original.subjectID)
+        let resource = original.resource(sensitivity: Self.sensitivity(of: service))
+        let decision = decide(caller, action, resource, access)
+        guard decision.isPermitted else {
+            // 404 unless the caller could at least read this request: a refusal must not confirm that it exists.
+            let mayRead = decide(caller, .read, resource, access).isPermitted
+            throw await denied(decision, caller: caller, action: auditAction, target: target, access: access, hide: !mayRead)
+        }
+        var row = original
+        let step = try body(&row, service)
+        switch step {
+        case .invalid(let message):
+            throw await refusedTransition(
+                caller: caller, action: auditAction, target: target, decision: decision, access: access, status: original.status, message: message)
+        case .conflict(let code, let message):
+            throw await refusedTransition(
+                caller: caller, action: auditAction, target: target, decision: decision, access: access, status: original.status,
+                message: message, code: code)
+        case .badInput(let error):
+            throw await refusedInput(
+                error, caller: caller, action: auditAction, target: target, decision: decision, access: access, knownFields: [])
+        case .proceed(let details, let extra):
+            row.updatedAt = clock.now.millis
+            var allDetails = details
+            allDetails["from"] = original.status
+            allDetails["to"] = row.status
+            let draft = AuditTrail.draft(
+                caller: caller, action: auditAction, target: target, decision: decision, context: access, details: allDetails)
+            let audit = self.audit
+            let updated = row
+            let expected = original.status
+            let expectedAssignee = original.assigneeID
+            try await writer.write { db in
+                try db.execute(
+                    sql: "UPDATE requests SET status = ?, assignee_id = ?, outcome = ?, decided_at = ?, decided_by_rule = ?, updated_at = ? WHERE id = ? AND status = ? AND assignee_id IS ?",
+                    arguments: [updated.status, updated.assigneeID, updated.outcome, updated.decidedAt, updated.decidedByRule, updated.updatedAt, requestID, expected, expectedAssignee])
+                guard db.changesCount == 1 else {
+                    throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again")
+                }
+                try extra?(db)
+                try audit.record(draft, in: db)
+            }
+            return try await request(requestID, caller: caller, access: access)
+        }
+    }
+
+    /// Records a permitted action refused by the life cycle (a deny with the reason) and returns the 409 to throw.
+    func refusedTransition(
+        caller: AuthenticatedCaller, action: String, target: AuditTarget, decision: Decision, access: AccessContext, status: String,
+        message: String, code: String = "invalid_transition"
+    ) async -> StrongroomError {
+        var draft = AuditTrail.draft(
+            caller: caller, action: action, target: target, decision: decision, context: access,
+            details: ["reason": code.replacingOccurrences(of: "_", with: "-"), "status": status])
+        draft.decision = .deny(decision.ruleIDs)
+        let audit = self.audit
+        let entry = draft
+        do {
+            try await writer.write { db in try audit.record(entry, in: db) }
+        } catch {
+            return StrongroomError.internalFailure(error)
+        }
+        return StrongroomError.conflict(code, message)
+    }
+
+    /// A free-text note (message, question, reason): 1–4,000 characters, no control characters but line breaks and tabs.
+    static func validNote(_ text: String, name: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw StrongroomError.invalid("missing_\(name)", "`\(name)` must not be empty") }
+        guard trimmed.count <= 4000 else { throw StrongroomError.invalid("\(name)_too_long", "`\(name)` is limited to 4,000 characters") }
+        let allowedControls: Set<Unicode.Scalar> = ["\n", "\t", "\r"]
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowedControls.contains($0) }) else {
+            throw StrongroomError.invalid("invalid_\(name)", "`\(name)` contains control characters; send plain text")
+        }
+        return trimmed
+    }
+}

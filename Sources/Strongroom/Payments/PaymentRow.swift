@@ -1,0 +1,124 @@
+import GRDB
+import Policy
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The states of a fee payment.
+public enum PaymentStatus: String, Sendable, CaseIterable {
+    case pending, paid, refunded, failed
+}
+
+/// One row of `payments`: amounts in exact minor units, states and ids; no personal data.
+struct PaymentRow: Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "payments"
+
+    var id: String
+    var requestID: String
+    var ownerID: String
+    var subjectID: String
+    var office: String
+    var amountMinor: Int64
+    var currency: String
+    var status: String
+    var provider: String
+    var providerReference: String?
+    var receiptNumber: String?
+    var createdAt: Int64
+    var updatedAt: Int64
+    var paidAt: Int64?
+    var refundedAt: Int64?
+
+    init(row: Row) {
+        id = row["id"]
+        requestID = row["request_id"]
+        ownerID = row["owner_id"]
+        subjectID = row["subject_id"]
+        office = row["office"]
+        amountMinor = row["amount_minor"]
+        currency = row["currency"]
+        status = row["status"]
+        provider = row["provider"]
+        providerReference = row["provider_reference"]
+        receiptNumber = row["receipt_number"]
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+        paidAt = row["paid_at"]
+        refundedAt = row["refunded_at"]
+    }
+
+    init(id: String, request: RequestRow, amountMinor: Int64, currency: String, provider: String, now: Int64) {
+        self.id = id
+        requestID = request.id
+        ownerID = request.ownerID
+        subjectID = request.subjectID
+        office = request.office
+        self.amountMinor = amountMinor
+        self.currency = currency
+        status = PaymentStatus.pending.rawValue
+        self.provider = provider
+        createdAt = now
+        updatedAt = now
+    }
+
+    func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["request_id"] = requestID
+        container["owner_id"] = ownerID
+        container["subject_id"] = subjectID
+        container["office"] = office
+        container["amount_minor"] = amountMinor
+        container["currency"] = currency
+        container["status"] = status
+        container["provider"] = provider
+        container["provider_reference"] = providerReference
+        container["receipt_number"] = receiptNumber
+        container["created_at"] = createdAt
+        container["updated_at"] = updatedAt
+        container["paid_at"] = paidAt
+        container["refunded_at"] = refundedAt
+    }
+
+    /// The gate's view of this payment.
+    var resource: Resource {
+        Resource(type: "payment", attributes: [
+            "owner": .string(ownerID), "office": .string(office), "status": .string(status), "amount": .int(Int(amountMinor)),
+        ])
+    }
+
+    var view: PaymentView {
+        PaymentView(
+            id: id, requestID: requestID, amountMinor: amountMinor, currency: currency, status: status, provider: provider,
+            receipt: receiptNumber.map { number in
+                PaymentView.Receipt(number: number, paidAt: Date(millis: paidAt ?? updatedAt), amountMinor: amountMinor, currency: currency)
+            },
+            createdAt: Date(millis: createdAt), updatedAt: Date(millis: updatedAt), refundedAt: refundedAt.map(Date.init(millis:)))
+    }
+}
+
+/// A payment as its payer (or staff allowed to) sees it.
+public struct PaymentView: Sendable, Equatable {
+    /// Proof of payment.
+    public struct Receipt: Sendable, Equatable {
+        public let number: String
+        public let paidAt: Date
+        public let amountMinor: Int64
+        public let currency: String
+    }
+
+    public let id: String
+    public let requestID: String
+    /// Exact amount in minor units (cents).
+    public let amountMinor: Int64
+    public let currency: String
+    public let status: String
+    public let provider: String
+    /// Issued when the payment succeeds; kept after a refund.
+    public let receipt: Receipt?
+    public let createdAt: Date
+    public let updatedAt: Date
+    public let refundedAt: Date?
+}

@@ -1,0 +1,238 @@
+import AuditLog
+import Catalog
+import GRDB
+import Policy
+import Sodium
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension RecordService {
+    static let paymentCollection = "payments"
+
+    /// The payment a request's fee creates when it falls due at `moment` (submission or approval), if any.
+    func duePayment(for row: RequestRow, service: Service, at moment: Fee.Due, now: Int64) -> PaymentRow? {
+        guard let fee = service.fee, fee.due == moment, fee.amount.minorUnits > 0 else { return nil }
+        return PaymentRow(
+            id: Self.newID("pay"), request: row, amountMinor: fee.amount.minorUnits, currency: fee.amount.currency.code,
+            provider: paymentProvider.name, now: now)
+    }
+
+    /// Inserts a due payment with its audit entry, inside the caller's transaction. A request has at most one fee
+    /// payment: a resubmission does not create a second.
+    static func insertDue(_ payment: PaymentRow, audit: AuditTrail, requestID: String, in db: Database) throws {
+        let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM payments WHERE request_id = ?)", arguments: [payment.requestID]) ?? false
+        guard !exists else { return }
+        try payment.insert(db)
+        try audit.record(AuditEntryDraft(
+            actor: AuditActor(id: "system", role: "fees"), action: "payment.due",
+            target: AuditTarget(collection: paymentCollection, recordID: payment.id, subjectID: payment.subjectID),
+            decision: .allow(), purpose: "fee-collection", requestID: requestID,
+            details: ["request": payment.requestID, "amount_minor": String(payment.amountMinor), "currency": payment.currency]), in: db)
+    }
+
+    /// The caller's own payments, newest first.
+    public func ownPayments(caller: AuthenticatedCaller, access: AccessContext) async throws -> [PaymentView] {
+        let ownerID = caller.accountID
+        let rows = try await database.read { db in
+            try PaymentRow.fetchAll(db, sql: "SELECT * FROM payments WHERE owner_id = ? ORDER BY created_at DESC, id LIMIT 500", arguments: [ownerID])
+        }
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "payment.list", target: AuditTarget(collection: Self.paymentCollection, subjectID: caller.subjectID),
+            decision: nil, context: access, details: ["count": String(rows.count)])
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return rows.map(\.view)
+    }
+
+    /// One payment as the caller may see it (its payer, or staff of the office with a purpose).
+    public func payment(_ paymentID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> PaymentView {
+        let row = try await loadPayment(paymentID)
+        let decision = decide(caller, .read, row.resource, access)
+        let target = AuditTarget(collection: Self.paymentCollection, recordID: paymentID, subjectID: row.subjectID)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "payment.read", target: target, access: access, hide: true)
+        }
+        let audit = self.audit
+        let draft = AuditTrail.draft(caller: caller, action: "payment.read", target: target, decision: decision, context: access)
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return row.view
+    }
+
+    /// The citizen pays a pending (or previously declined) fee with an instrument token from the provider.
+    ///
+    /// The provider's answer is applied like any callback: once, audited, with a receipt when paid.
+    public func pay(_ paymentID: String, instrument: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> PaymentView {
+        let row = try await loadPayment(paymentID)
+        let decision = decide(caller, .pay, row.resource, access)
+        let target = AuditTarget(collection: Self.paymentCollection, recordID: paymentID, subjectID: row.subjectID)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "payment.pay", target: target, access: access, hide: true)
+        }
+        guard row.status == PaymentStatus.pending.rawValue || row.status == PaymentStatus.failed.rawValue else {
+            throw await refusedTransition(
+                caller: caller, action: "payment.pay", target: target, decision: decision, access: access, status: row.status,
+                message: "only a pending or declined payment can be paid; this one is \(row.status)")
+        }
+        guard let money = Self.money(row) else { throw StrongroomError.internalFailure(PaymentAmountError()) }
+        let event = try await paymentProvider.charge(paymentID: paymentID, amount: money, instrument: instrument)
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "payment.pay", target: target, decision: decision, context: access,
+            details: ["provider": paymentProvider.name])
+        try await writer.write { db in try audit.record(draft, in: db) }
+        _ = try await applyPaymentEvent(event, requestID: access.requestID)
+        return try await loadPayment(paymentID).view
+    }
+
+    /// A supervisor refunds a paid fee.
+    public func refund(_ paymentID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> PaymentView {
+        let row = try await loadPayment(paymentID)
+        let decision = decide(caller, .refund, row.resource, access)
+        let target = AuditTarget(collection: Self.paymentCollection, recordID: paymentID, subjectID: row.subjectID)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "payment.refund", target: target, access: access, hide: true)
+        }
+        guard row.status == PaymentStatus.paid.rawValue, let reference = row.providerReference, let money = Self.money(row) else {
+            throw await refusedTransition(
+                caller: caller, action: "payment.refund", target: target, decision: decision, access: access, status: row.status,
+                message: "only a paid payment can be refunded; this one is \(row.status)")
+        }
+        let event = try await paymentProvider.refund(paymentID: paymentID, amount: money, providerReference: reference)
+        let audit = self.audit
+        let draft = AuditTrail.draft(caller: caller, action: "payment.refund", target: target, decision: decision, context: access)
+        try await writer.write { db in try audit.record(draft, in: db) }
+        _ = try await applyPaymentEvent(event, requestID: access.requestID)
+        return try await loadPayment(paymentID).view
+    }
+
+    /// What applying a provider event did.
+    public enum PaymentEventOutcome: Sendable, Equatable {
+        /// The payment moved to the event's state.
+        case applied(PaymentView)
+        /// The event was applied before; nothing changed (a retried callback).
+        case duplicate(PaymentView)
+    }
+
+    /// Applies a provider event exactly once: checks its signature, that it matches the payment's amount and
+    /// currency and that the transition is allowed, then moves the payment and records the event id — all in one
+    /// transaction with the audit entry. A replayed event changes nothing and is audited as a refused change.
+    ///
+    /// - Throws: ``StrongroomError`` (`invalid_signature`, `not_found`, `amount_mismatch`, `invalid_transition`);
+    ///   each refusal is audited and changes nothing.
+    @discardableResult
+    public func applyPaymentEvent(_ event: PaymentEvent, requestID: String) async throws -> PaymentEventOutcome {
+        let provider = paymentProvider
+        let actor = AuditActor(id: "payment-provider:" + provider.name, role: "payment-provider")
+        let audit = self.audit
+        @Sendable func refusal(_ reason: String, subject: String?) -> AuditEntryDraft {
+            AuditEntryDraft(
+                actor: actor, action: "payment.event", target: AuditTarget(collection: Self.paymentCollection, recordID: bounded(event.paymentID, 64), subjectID: subject),
+                decision: .deny(), purpose: "fee-collection", requestID: requestID,
+                details: ["event": bounded(event.eventID, 64), "kind": event.kind.rawValue, "reason": reason])
+        }
+        guard provider.isAuthentic(event) else {
+            let draft = refusal("invalid-signature", subject: nil)
+            try await writer.write { db in try audit.record(draft, in: db) }
+            throw StrongroomError(.unauthenticated, code: "invalid_signature", message: "the payment event's signature does not verify; it was ignored")
+        }
+        let now = clock.now.millis
+        enum Result: Sendable { case applied(PaymentRow), duplicate(PaymentRow), refused(StrongroomError) }
+        let result: Result = try await writer.write { db in
+            guard var row = try PaymentRow.fetchOne(db, sql: "SELECT * FROM payments WHERE id = ?", arguments: [event.paymentID]) else {
+                try audit.record(refusal("unknown-payment", subject: nil), in: db)
+                return .refused(StrongroomError.notFound("payment"))
+            }
+            let seen = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM payment_events WHERE event_id = ?)", arguments: [event.eventID]) ?? false
+            if seen {
+                try audit.record(refusal("duplicate-event", subject: row.subjectID), in: db)
+                return .duplicate(row)
+            }
+            guard event.amountMinor == row.amountMinor, event.currency == row.currency else {
+                try audit.record(refusal("amount-mismatch", subject: row.subjectID), in: db)
+                return .refused(StrongroomError.conflict("amount_mismatch", "the event's amount or currency differs from the payment's; it was ignored"))
+            }
+            let allowed: Set<String> = switch event.kind {
+            case .paid: [PaymentStatus.pending.rawValue, PaymentStatus.failed.rawValue]
+            case .failed: [PaymentStatus.pending.rawValue]
+            case .refunded: [PaymentStatus.paid.rawValue]
+            }
+            guard allowed.contains(row.status) else {
+                try audit.record(refusal("invalid-transition", subject: row.subjectID), in: db)
+                return .refused(StrongroomError.conflict("invalid_transition", "a \(event.kind.rawValue) event cannot apply to a \(row.status) payment; it was ignored"))
+            }
+            let previous = row.status
+            row.status = switch event.kind {
+            case .paid: PaymentStatus.paid.rawValue
+            case .failed: PaymentStatus.failed.rawValue
+            case .refunded: PaymentStatus.refunded.rawValue
+            }
+            row.providerReference = event.providerReference
+            row.updatedAt = now
+            if event.kind == .paid {
+                row.paidAt = now
+                row.receiptNumber = Self.receiptNumber(at: now)
+            }
+            if event.kind == .refunded { row.refundedAt = now }
+            try row.update(db)
+            try db.execute(
+                sql: "INSERT INTO payment_events (event_id, payment_id, kind, received_at) VALUES (?, ?, ?, ?)",
+                arguments: [event.eventID, row.id, event.kind.rawValue, now])
+            var details = ["event": event.eventID, "kind": event.kind.rawValue, "from": previous, "to": row.status]
+            if let receipt = row.receiptNumber, event.kind == .paid { details["receipt"] = receipt }
+            try audit.record(AuditEntryDraft(
+                actor: actor, action: "payment.event",
+                target: AuditTarget(collection: Self.paymentCollection, recordID: row.id, subjectID: row.subjectID),
+                decision: .allow(), purpose: "fee-collection", requestID: requestID, details: details), in: db)
+            return .applied(row)
+        }
+        switch result {
+        case .applied(let row): return .applied(row.view)
+        case .duplicate(let row): return .duplicate(row.view)
+        case .refused(let error): throw error
+        }
+    }
+
+    /// Refunds a paid fee when a request is rejected and its service says so. Runs after the decision commits; a
+    /// provider failure leaves the payment paid (a supervisor can refund it) and is logged for the operator.
+    func refundOnRejection(requestID: String, service: Service, access: AccessContext) async {
+        guard let fee = service.fee, fee.refundOnRejection else { return }
+        do {
+            let row = try await database.read { db in
+                try PaymentRow.fetchOne(db, sql: "SELECT * FROM payments WHERE request_id = ?", arguments: [requestID])
+            }
+            guard let row, row.status == PaymentStatus.paid.rawValue, let reference = row.providerReference, let money = Self.money(row) else { return }
+            let event = try await paymentProvider.refund(paymentID: row.id, amount: money, providerReference: reference)
+            _ = try await applyPaymentEvent(event, requestID: access.requestID)
+        } catch {
+            logger.error("automatic refund failed; refund it by hand", metadata: ["request": .string(requestID), "error": .string("\(type(of: error))")])
+        }
+    }
+
+    func loadPayment(_ paymentID: String) async throws -> PaymentRow {
+        let row = try database.readNow { db in try PaymentRow.fetchOne(db, sql: "SELECT * FROM payments WHERE id = ?", arguments: [paymentID]) }
+        guard let row else { throw StrongroomError.notFound("payment") }
+        return row
+    }
+
+    static func money(_ row: PaymentRow) -> Money? {
+        guard let currency = Currency(code: row.currency) else { return nil }
+        return Money(minorUnits: row.amountMinor, currency: currency)
+    }
+
+    /// `R-20261129-3F9A1C2B`: the date and 32 random bits, unique by the table's constraint.
+    static func receiptNumber(at millis: Int64) -> String {
+        let parts = UTCDateParts(Date(millis: millis))
+        let date = String(format: "%04d%02d%02d", parts.year, parts.month, parts.day)
+        return "R-\(date)-" + SecureRandom.bytes(count: 4).hexString.uppercased()
+    }
+}
+
+/// A stored payment names a currency the catalog no longer knows.
+struct PaymentAmountError: Error, CustomStringConvertible {
+    var description: String { "a stored payment has an unknown currency" }
+}

@@ -1,0 +1,164 @@
+import AuditLog
+import Catalog
+import GRDB
+import Policy
+import Sealing
+import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Citizens' rights over their data: who accessed it (from the audit log) and a copy of all of it.
+extension RecordService {
+    /// Every access to the calling citizen's records and profile by someone else, oldest first.
+    public func accessReport(caller: AuthenticatedCaller, access: AccessContext) async throws -> AccessReport {
+        guard caller.kind == .citizen, let subjectID = caller.subjectID else {
+            throw StrongroomError.forbidden("the access report lists accesses to a citizen's own data; staff answer written requests with `strongroom subjects access-report`")
+        }
+        let target = AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID)
+        let decision = decide(caller, .export, Resource(type: "subject", attributes: ["owner": .string(caller.accountID)]), access)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "subject.access-report", target: target, access: access, hide: false)
+        }
+        return try await accessReport(subjectID: subjectID, requestedBy: caller, decision: decision, access: access)
+    }
+
+    /// The access report of any data subject, for an officer answering a written request (`strongroom subjects
+    /// access-report`). The report's own generation is audited.
+    public func accessReport(subjectID: String, officer: AuthenticatedCaller, access: AccessContext) async throws -> AccessReport {
+        let known = try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE subject_id = ?", arguments: [subjectID]) != nil
+        }
+        guard known else { throw StrongroomError.notFound("data subject") }
+        return try await accessReport(subjectID: subjectID, requestedBy: officer, decision: nil, access: access)
+    }
+
+    func accessReport(subjectID: String, requestedBy caller: AuthenticatedCaller, decision: Decision?, access: AccessContext) async throws -> AccessReport {
+        let store = audit.store
+        let (entries, own) = try await database.read { db -> ([AuditEntry], Set<String>) in
+            var all: [AuditEntry] = []
+            var after: UInt64?
+            while true {
+                let page = try store.accesses(toSubject: subjectID, afterSeq: after, limit: 1000, in: db)
+                all += page
+                guard page.count == 1000, let last = page.last else { break }
+                after = last.seq
+            }
+            let own = Set(try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE subject_id = ?", arguments: [subjectID]))
+            return (all, own)
+        }
+        let lines = entries.compactMap { AccessReportEntry($0, ownAccounts: own) }
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "subject.access-report", target: AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID),
+            decision: decision, context: access, details: ["entries": String(lines.count)])
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return AccessReport(subjectID: subjectID, generatedAt: clock.now, entries: lines)
+    }
+
+    /// All of the calling citizen's data, opened for them (GDPR article 15 style): profile, requests with their
+    /// fields, messages and decision reasons, payments with receipts, erasure request, and the access report.
+    /// The export is audited (one entry naming the collections and fields exported).
+    public func export(caller: AuthenticatedCaller, access: AccessContext) async throws -> DataExport {
+        guard caller.kind == .citizen, let subjectID = caller.subjectID else {
+            throw StrongroomError.forbidden("only a citizen can export their own data")
+        }
+        let target = AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID)
+        let decision = decide(caller, .export, Resource(type: "subject", attributes: ["owner": .string(caller.accountID)]), access)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "subject.export", target: target, access: access, hide: false)
+        }
+        let accountID = caller.accountID
+        let stored = try await database.read { db in
+            let account = try Row.fetchOne(db, sql: "SELECT created_at FROM accounts WHERE id = ?", arguments: [accountID])
+            let requests = try RequestRow.fetchAll(db, sql: "SELECT * FROM requests WHERE owner_id = ? ORDER BY created_at, id", arguments: [accountID])
+            let payments = try PaymentRow.fetchAll(db, sql: "SELECT * FROM payments WHERE owner_id = ? ORDER BY created_at, id", arguments: [accountID])
+            let messages = try Row.fetchAll(db, sql: """
+                SELECT m.id, m.request_id, m.author_id, m.author_role, m.kind, m.created_at FROM messages m
+                JOIN requests r ON r.id = m.request_id WHERE r.owner_id = ? ORDER BY m.created_at, m.id
+                """, arguments: [accountID])
+            let erasure = try Row.fetchOne(db, sql: "SELECT requested_at, effective_at FROM erasure_requests WHERE subject_id = ?", arguments: [subjectID])
+            var sealed: [String: [FieldRows.Envelope]] = [:]
+            var open: [String: [String: String]] = [:]
+            func load(_ collection: String, _ id: String) throws {
+                sealed["\(collection)/\(id)"] = try FieldRows.sealed(collection: collection, recordID: id, fields: nil, in: db)
+                open["\(collection)/\(id)"] = try FieldRows.open(collection: collection, recordID: id, fields: nil, in: db)
+            }
+            try load(ProfileSchema.collection, accountID)
+            for request in requests {
+                try load(Self.requestCollection, request.id)
+                try load(Self.decisionCollection, request.id)
+            }
+            for message in messages { try load(Self.messageCollection, message["id"]) }
+            return (account: account, requests: requests, payments: payments, messages: messages, erasure: erasure, sealed: sealed, open: open)
+        }
+        var exportedFields: Set<String> = []
+        func opened(_ collection: String, _ id: String) throws -> [String: String] {
+            var values = stored.open["\(collection)/\(id)"] ?? [:]
+            for envelope in stored.sealed["\(collection)/\(id)"] ?? [] {
+                do {
+                    let bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: collection, recordID: id, field: envelope.field))
+                    values[envelope.field] = String(decoding: bytes, as: UTF8.self)
+                } catch let error as SealingError where error == .keyUnavailableCode {
+                    continue  // shredded by retention: gone for everyone, the citizen included
+                }
+            }
+            exportedFields.formUnion(values.keys.map { "\(collection).\($0)" })
+            return values
+        }
+        let profile = try opened(ProfileSchema.collection, accountID)
+        var requests: [DataExport.Request] = []
+        for row in stored.requests {
+            let types = catalog.service(row.serviceID).map { service in
+                Dictionary(service.allFieldDefinitions.filter { $0.isActive(at: row.serviceVersion) }.map { ($0.id, $0.type) }, uniquingKeysWith: { a, _ in a })
+            } ?? [:]
+            let fields = try opened(Self.requestCollection, row.id).mapValues { $0 }
+            let shown = Dictionary(uniqueKeysWithValues: fields.map { ($0.key, Self.display($0.value, type: types[$0.key])) })
+            requests.append(DataExport.Request(
+                summary: Self.requestView(row, record: RecordView(fields: [:], omitted: [])), fields: shown,
+                decisionReason: try opened(Self.decisionCollection, row.id)["reason"]))
+        }
+        let messages = try stored.messages.map { row -> MessageView in
+            let id: String = row["id"]
+            return MessageView(
+                id: id, requestID: row["request_id"], kind: row["kind"], authorRole: row["author_role"],
+                mine: (row["author_id"] as String) == accountID, createdAt: Date(millis: row["created_at"]),
+                body: try opened(Self.messageCollection, id)["body"])
+        }
+        let report = try await accessReport(subjectID: subjectID, requestedBy: caller, decision: decision, access: access)
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "subject.export", target: target, fields: Array(exportedFields), decision: decision, context: access,
+            details: ["requests": String(requests.count), "payments": String(stored.payments.count), "messages": String(messages.count)])
+        try await writer.write { db in try audit.record(draft, in: db) }
+        return DataExport(
+            accountID: accountID, subjectID: subjectID, generatedAt: clock.now,
+            accountCreatedAt: (stored.account?["created_at"] as Int64?).map(Date.init(millis:)), profile: profile, requests: requests,
+            messages: messages, payments: stored.payments.map(\.view),
+            erasureEffectiveAt: (stored.erasure?["effective_at"] as Int64?).map(Date.init(millis:)), accesses: report.entries)
+    }
+}
+
+/// Everything Strongroom holds about one citizen, opened for them.
+public struct DataExport: Sendable {
+    public struct Request: Sendable {
+        public let summary: RequestView
+        /// Every stored field, opened (money shown with its decimal point).
+        public let fields: [String: String]
+        public let decisionReason: String?
+    }
+
+    public let accountID: String
+    public let subjectID: String
+    public let generatedAt: Date
+    public let accountCreatedAt: Date?
+    public let profile: [String: String]
+    public let requests: [Request]
+    public let messages: [MessageView]
+    public let payments: [PaymentView]
+    public let erasureEffectiveAt: Date?
+    public let accesses: [AccessReportEntry]
+}

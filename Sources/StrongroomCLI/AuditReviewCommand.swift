@@ -1,0 +1,165 @@
+import ArgumentParser
+import Strongroom
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension AuditCommand {
+    /// `strongroom audit review`: the break-glass review report, and marking an access reviewed.
+    struct Review: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List break-glass accesses waiting for review, or mark one reviewed (--mark SEQ --finding F).",
+            discussion: """
+                Every break-glass read stays on this report until a second person reviews it. A review is an audit entry \
+                of its own (action break-glass.review) naming the entry and the finding; whoever broke the glass cannot \
+                review their own access. Run as the auditor or supervisor on duty: the review is recorded under your \
+                operating-system user (cli:USER).
+                """)
+
+        @OptionGroup var options: InstallationOptions
+        @Flag(name: .long, help: "Include accesses already reviewed.") var all = false
+        @Option(name: .long, help: "Mark the break-glass access with this audit sequence number reviewed.") var mark: UInt64?
+        @Option(name: .long, help: "The finding when marking: \(BreakGlassFinding.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var finding: String?
+        @Flag(name: .long, help: "JSON lines instead of a table.") var json = false
+
+        func validate() throws {
+            if mark != nil, finding.flatMap(BreakGlassFinding.init(rawValue:)) == nil {
+                throw ValidationError("--mark needs --finding \(BreakGlassFinding.allCases.map(\.rawValue).joined(separator: "|"))")
+            }
+            if mark == nil, finding != nil { throw ValidationError("--finding is used with --mark SEQ") }
+        }
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                let caller = operatorCaller("auditor")
+                let access = AccessContext(purpose: "audit", requestID: "cli-audit-review")
+                if let mark, let finding = finding.flatMap(BreakGlassFinding.init(rawValue:)) {
+                    let item = try await installation.records.reviewBreakGlass(auditSeq: mark, finding: finding, caller: caller, access: access)
+                    FileDescriptorOutput.standardOutput.write(
+                        "marked entry \(mark) reviewed (\(finding.rawValue)); the review is audit entry \(item.review?.auditSeq ?? 0)\n")
+                    return
+                }
+                let items = try await installation.records.breakGlassAccesses(includeReviewed: all, caller: caller, access: access)
+                if json {
+                    FileDescriptorOutput.standardOutput.write(try items.map { try Self.jsonLine($0) }.joined())
+                } else if items.isEmpty {
+                    FileDescriptorOutput.standardOutput.write(all ? "no break-glass accesses in the log\n" : "no break-glass access is waiting for review\n")
+                } else {
+                    var rows = [["SEQ", "TIME", "ACTOR", "ROLE", "OFFICE", "ACTION", "RECORD", "FIELDS", "REVIEW"]]
+                    for item in items {
+                        rows.append([
+                            String(item.auditSeq), item.time.formatted(.iso8601), item.actorID, item.role, item.office ?? "-", item.action,
+                            item.recordID ?? "-", item.fields.joined(separator: ","),
+                            item.review.map { "\($0.finding) by \($0.reviewerID) (entry \($0.auditSeq))" } ?? "WAITING",
+                        ])
+                    }
+                    FileDescriptorOutput.standardOutput.write(TextTable(rows: rows).render())
+                    let waiting = items.filter { $0.review == nil }.count
+                    FileDescriptorOutput.standardOutput.write("\(waiting) waiting for review; mark one with: strongroom audit review --mark SEQ --finding justified\n")
+                }
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+
+        struct Line: Encodable {
+            let audit_seq: UInt64
+            let time: String
+            let actor: String
+            let role: String
+            let office: String?
+            let action: String
+            let record: String?
+            let fields: [String]
+            let reviewed_by: String?
+            let finding: String?
+            let review_seq: UInt64?
+        }
+
+        static func jsonLine(_ item: BreakGlassItem) throws -> String {
+            let line = Line(
+                audit_seq: item.auditSeq, time: item.time.formatted(.iso8601), actor: item.actorID, role: item.role, office: item.office,
+                action: item.action, record: item.recordID, fields: item.fields, reviewed_by: item.review?.reviewerID,
+                finding: item.review?.finding, review_seq: item.review?.auditSeq)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(line), as: UTF8.self) + "\n"
+        }
+    }
+}
+
+extension SubjectsCommand {
+    /// `strongroom subjects access-report ID`: who accessed a subject's data, for answering a written request.
+    struct AccessReportCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "access-report",
+            abstract: "Every access to a data subject's records by someone else: when, role, office, fields, purpose, break-glass.",
+            discussion: "Derived from the audit log; names roles and offices, never staff members. Producing the report is itself audited.")
+
+        @OptionGroup var options: InstallationOptions
+        @Argument(help: "The data subject id (sub_…).") var subject: String
+        @Flag(name: .long, help: "JSON instead of a table.") var json = false
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                let report = try await installation.records.accessReport(
+                    subjectID: subject, officer: operatorCaller("supervisor"),
+                    access: AccessContext(purpose: "legal-obligation", requestID: "cli-subjects-access-report"))
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                    encoder.dateEncodingStrategy = .iso8601
+                    FileDescriptorOutput.standardOutput.write(String(decoding: try encoder.encode(ReportJSON(report)), as: UTF8.self) + "\n")
+                    return
+                }
+                var rows = [["SEQ", "TIME", "ACTION", "WHO", "OFFICE", "RECORD", "FIELDS", "PURPOSE", "BREAK-GLASS", "RESULT"]]
+                for entry in report.entries {
+                    rows.append([
+                        String(entry.auditSeq), entry.time.formatted(.iso8601), entry.action, entry.role, entry.office ?? "-",
+                        entry.recordID ?? "-", entry.fields.joined(separator: ","), entry.purpose ?? "-", entry.breakGlass ? "YES" : "no",
+                        entry.allowed ? "allowed" : "refused",
+                    ])
+                }
+                FileDescriptorOutput.standardOutput.write(
+                    "Access report for \(report.subjectID), \(report.generatedAt.formatted(.iso8601)): \(report.entries.count) access(es)\n")
+                if report.entries.count > 0 { FileDescriptorOutput.standardOutput.write(TextTable(rows: rows).render()) }
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+
+        struct ReportJSON: Encodable {
+            struct Entry: Encodable {
+                let audit_seq: UInt64
+                let time: Date
+                let action: String
+                let accessor: String
+                let role: String
+                let office: String?
+                let record: String?
+                let fields: [String]
+                let purpose: String?
+                let break_glass: Bool
+                let allowed: Bool
+            }
+            let subject: String
+            let generated_at: Date
+            let entries: [Entry]
+
+            init(_ report: AccessReport) {
+                subject = report.subjectID
+                generated_at = report.generatedAt
+                entries = report.entries.map {
+                    Entry(audit_seq: $0.auditSeq, time: $0.time, action: $0.action, accessor: $0.accessorKind, role: $0.role, office: $0.office,
+                          record: $0.recordID, fields: $0.fields, purpose: $0.purpose, break_glass: $0.breakGlass, allowed: $0.allowed)
+                }
+            }
+        }
+    }
+}
