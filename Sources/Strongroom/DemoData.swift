@@ -78,7 +78,7 @@ public enum DemoData {
                 "national_id": .string("1234567TW"), "date_of_birth": .string("1990-01-01"),
             ],
             caller: alice, access: access)
-        for serviceID in ["benefit-application", "change-of-address"] where installation.catalog.service(serviceID) != nil {
+        for serviceID in ["benefit-application", "change-of-address", "fee-payment"] where installation.catalog.service(serviceID) != nil {
             let values = SampleRequests.values(for: serviceID, marker: "Alice", moveDate: installation.clock.today.description) ?? [:]
             _ = try await installation.records.createRequest(serviceID: serviceID, values: values, submit: true, caller: alice, access: access)
         }

@@ -158,6 +158,23 @@ import Testing
         }
         _ = try await fixture.records.ownRequests(caller: caller, access: fixture.access())
 
+        // Casework: a question, the citizen's answer, a decision reason, a search and an export all carry canaries.
+        let casework = fixture.access(purpose: "case-handling")
+        _ = try await fixture.records.claim(draft.id, caller: caseworker, access: casework)
+        let question = canaries.token(), answer = canaries.token(), reason = canaries.token()
+        canaries.needles += [question, answer, reason]
+        _ = try await fixture.records.requestInformation(draft.id, question: "Question \(question)", caller: caseworker, access: casework)
+        _ = try await fixture.records.postMessage(draft.id, body: "Answer \(answer)", caller: caller, access: fixture.access())
+        _ = try await fixture.records.submitRequest(draft.id, caller: caller, access: fixture.access())
+        _ = try await fixture.records.messages(draft.id, caller: caseworker, access: fixture.access(purpose: "case-handling"))
+        _ = try await fixture.records.decideRequest(draft.id, outcome: .reject, reason: "Reason \(reason)", caller: caseworker, access: casework)
+        let searchedID = try #require(rest["national_id"].flatMap { if case .string(let text) = $0 { text } else { nil } })
+        _ = try await fixture.records.search(field: "national_id", value: searchedID, caller: caseworker, access: fixture.access(purpose: "case-handling"))
+        let export = try await fixture.records.export(caller: caller, access: fixture.access())
+        #expect(export.messages.contains { $0.body == "Answer \(answer)" })
+        #expect(export.requests.contains { $0.decisionReason == "Reason \(reason)" })
+        _ = try await fixture.records.accessReport(caller: caller, access: fixture.access())
+
         // Errors: invalid values that carry canaries must not be echoed back.
         var errors: [StrongroomError] = []
         let badValues: [(String, [String: FieldInput])] = [

@@ -1,6 +1,10 @@
 import AuditLog
 import Catalog
+import Foundation
+import GRDB
+import Sealing
 import Strongroom
+import TestSupport
 import Testing
 
 /// The staff half of the product, through the service layer: fee → payment → claim → review with masking →
@@ -141,5 +145,40 @@ import Testing
         #expect(error?.message.contains("4111") == false)
         let paid = try await fixture.records.pay(due.id, instrument: OfflinePaymentProvider.approvingInstrument, caller: citizen, access: fixture.access())
         #expect(paid.status == "paid")
+    }
+
+    @Test func erasureMakesMessagesAndDecisionReasonsUnreadableInEarlierCopiesToo() async throws {
+        let fixture = try InstallationFixture()
+        let citizen = try await fixture.citizen("aoife@example.ie").caller
+        let carol = try await fixture.staff("carol@agency.example", roles: ["caseworker"], office: fixture.configuration.defaultOffice)
+        let request = try await fixture.records.createRequest(
+            serviceID: "benefit-application", values: ServiceSample.benefit, submit: true, caller: citizen, access: fixture.access())
+        _ = try await fixture.records.claim(request.id, caller: carol, access: fixture.access(purpose: Self.casework))
+        _ = try await fixture.records.requestInformation(request.id, question: "Which employer?", caller: carol, access: fixture.access(purpose: Self.casework))
+        _ = try await fixture.records.postMessage(request.id, body: "Acme Ltd.", caller: citizen, access: fixture.access())
+        _ = try await fixture.records.submitRequest(request.id, caller: citizen, access: fixture.access())
+        _ = try await fixture.records.decideRequest(request.id, outcome: .approve, reason: "Eligible.", caller: carol, access: fixture.access(purpose: Self.casework))
+        try fixture.installation.database.checkpoint()
+        let backup = TemporaryDirectory(prefix: "strongroom-backup")
+        try FileManager.default.copyItem(atPath: fixture.installation.database.path, toPath: backup.appending("strongroom.sqlite"))
+
+        _ = try await fixture.records.erase(
+            subjectID: try #require(citizen.subjectID), basis: "GDPR art. 17 test", by: .system("officer"),
+            access: fixture.access(purpose: "legal-obligation"))
+        let copy = try DatabaseQueue(path: backup.appending("strongroom.sqlite"))
+        let rows = try await copy.read { db in
+            try Row.fetchAll(db, sql: "SELECT collection, record_id, field, envelope FROM sealed_fields WHERE collection IN ('messages', 'decisions')")
+        }
+        #expect(rows.count == 4, "info request, answer, decision message and decision reason")
+        for row in rows {
+            let place = FieldPlace(collection: row["collection"], recordID: row["record_id"], field: row["field"])
+            #expect(throws: SealingError.keyUnavailableCode) {
+                _ = try fixture.installation.sealer.open([UInt8](row["envelope"] as Data), at: place)
+            }
+        }
+        let left = try await fixture.installation.database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sealed_fields WHERE collection IN ('messages', 'decisions')")
+        }
+        #expect(left == 0)
     }
 }

@@ -76,7 +76,8 @@ extension RecordService {
             after = nil
             while true {
                 let page = try store.entries(matching: AuditQuery(action: "break-glass.review", afterSeq: after, limit: 1000), in: db)
-                for entry in page {
+                // Refused reviews (same person, already reviewed, no purpose) are logged under the same action as denies.
+                for entry in page where entry.decision.effect == .allow {
                     guard let reviewed = entry.details["entry"].flatMap(UInt64.init) else { continue }
                     reviews[reviewed] = BreakGlassItem.Review(
                         auditSeq: entry.seq, reviewerID: entry.actor.id, finding: entry.details["finding"] ?? "",
