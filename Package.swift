@@ -91,6 +91,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The raw SQLite C API, for the floors: the same system libsqlite3 GRDB links.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // The bare HTTP floor (`strongroom-bench http-floor`) for the HTTP scenarios.
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/StrongroomBench",

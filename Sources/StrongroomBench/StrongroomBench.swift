@@ -11,11 +11,15 @@ struct StrongroomBench: AsyncParsableCommand {
         discussion: """
             Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")). The whole suite takes a few minutes; \
             --quick under two. Run it from the repository root (or pass --catalog and --policies). See docs/benchmarks.md.
-            """)
+            """,
+        subcommands: [CrashCommand.self, HTTPFloorCommand.self])
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case seal, policy, audit, submit, read, search, breakdown, keys
+        case seal, policy, audit, submit, read, search, breakdown, keys, http, soak
+        case badInput = "bad-input"
         var needsInstallation: Bool { [.submit, .read, .search, .breakdown, .keys].contains(self) }
+        /// Runs `strongroom serve` as a child process and loads it over HTTP (see StrongroomBench+HTTP.swift).
+        var needsServer: Bool { [.http, .soak, .badInput].contains(self) }
     }
 
     @Flag(help: "Smaller counts: the whole suite in under two minutes.")
@@ -39,10 +43,22 @@ struct StrongroomBench: AsyncParsableCommand {
     @Option(help: "The policy folder.")
     var policies = "Policies"
 
+    @Option(help: "The strongroom executable the HTTP scenarios serve with (default: the one next to strongroom-bench).")
+    var server: String?
+
+    @Option(help: "Connections wrk keeps open in the http and soak scenarios.")
+    var connections = 32
+
+    @Option(help: "Seconds of each wrk run in the http scenario (default 10; 4 with --quick).")
+    var httpSeconds: Int?
+
+    @Option(help: "Seconds of the soak (default 60; 15 with --quick).")
+    var soakSeconds: Int?
+
     func validate() throws {
         guard inFlight >= 1 else { throw ValidationError("--in-flight must be at least 1") }
         if let auditEntries, auditEntries < 10_000 { throw ValidationError("--audit-entries must be at least 10,000") }
-        if selected.contains(where: \.needsInstallation) {
+        if selected.contains(where: { $0.needsInstallation || $0.needsServer }) {
             for (option, path) in [("--catalog", catalog), ("--policies", policies)] {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -103,6 +119,9 @@ struct StrongroomBench: AsyncParsableCommand {
                 try await bench.ensureRequests(1000)
                 figures += try SearchScenario(bench: bench, lookupsPerRun: quick ? 2000 : 10_000, runs: quick ? 5 : 7).run()
             }
+        }
+        if scenarios.contains(where: \.needsServer) {
+            figures += try runServerScenarios(scenarios, announce: announce)
         }
         let report = BenchReport(
             date: Date().ISO8601Format(), mode: quick ? "quick" : "full", build: build, machine: .current,

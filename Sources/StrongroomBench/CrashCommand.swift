@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+
+/// `strongroom-bench crash load|check`: the two halves of the crash test that `scripts/crash-test.sh` runs around
+/// each SIGKILL of a running `strongroom serve`. Works in debug builds (it measures nothing).
+struct CrashCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crash",
+        abstract: "Crash test driver: concurrent writes until the server is killed, then checks after restart.",
+        discussion: "Run by scripts/crash-test.sh; see docs/benchmarks.md.",
+        subcommands: [Load.self, Check.self])
+
+    struct Load: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign citizens up (first round) and write requests concurrently until the server stops answering.",
+            discussion: """
+                Journals every write before sending it and again once acknowledged (STATE/journal-ROUND.jsonl), and \
+                touches STATE/started-ROUND when writing begins. Exits 0 when the server went away (the expected end), \
+                1 when the server answered a write with anything but 2xx.
+                """)
+
+        @Option(help: "Port of the running server on 127.0.0.1.") var port: Int
+        @Option(help: "State directory shared by every round (citizens, journals).") var state: String
+        @Option(help: "Round number (request numbers are unique per round).") var round: Int
+        @Option(help: "Concurrent writers, each on its own connection.") var workers = 16
+        @Option(help: "Citizen accounts to write as (signed up in the first round).") var citizens = 8
+        @Option(help: "Stop after this many seconds even if the server is still up.") var seconds = 60.0
+
+        func validate() throws {
+            guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+            guard (1...99).contains(workers), (1...256).contains(citizens) else { throw ValidationError("--workers must be 1…99 and --citizens 1…256") }
+            guard (0..<1000).contains(round) else { throw ValidationError("--round must be 0…999") }
+        }
+
+        func run() throws {
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let summary = try CrashLoadDriver(port: port, state: state, round: round, workers: workers, citizenCount: citizens, seconds: seconds).run()
+            let acks = summary.acknowledged
+            print("crash load round \(round): acknowledged \(acks[.create] ?? 0) creates, \(acks[.update] ?? 0) updates, \(acks[.submit] ?? 0) submits; "
+                + "\(summary.inFlightAtEnd) in flight when the server went away; \(summary.stoppedByConnectionErrors) of \(workers) writers stopped by "
+                + "connection errors" + (summary.firstConnectionError.map { " (first: \($0))" } ?? ""))
+            if !summary.unexpected.isEmpty {
+                for line in summary.unexpected.prefix(10) { print("FAIL: \(line)") }
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a database copy taken after SIGKILL, then read every relevant request back from the restarted server.",
+            discussion: "Exits 1 and prints each problem on a FAIL: line when anything acknowledged is lost or anything is half-present.")
+
+        @Option(help: "Port of the restarted server on 127.0.0.1.") var port: Int
+        @Option(help: "State directory used by `crash load`.") var state: String
+        @Option(help: "Directory holding copies of strongroom.sqlite(-wal) and subjects.sqlite(-wal) taken while the server was down.")
+        var snapshot: String
+        @Option(help: "The round just crashed.") var round: Int
+        @Option(help: "Requests of earlier rounds to read back again, picked at random.") var resample = 100
+        @Option(help: "Concurrent readers.") var readers = 8
+
+        func run() throws {
+            let report = try CrashChecker(port: port, state: state, snapshot: snapshot, round: round, resample: resample, readers: readers).run()
+            for line in report.lines { print("  " + line) }
+            if !report.problems.isEmpty {
+                for line in report.problems.prefix(20) { print("FAIL: \(line)") }
+                if report.problems.count > 20 { print("FAIL: … \(report.problems.count) problems in all") }
+                throw ExitCode(1)
+            }
+        }
+    }
+}
