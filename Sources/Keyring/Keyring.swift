@@ -20,20 +20,65 @@ public struct VersionedKey: Sendable {
 public final class Keyring: Sendable {
     /// Where the keys live.
     public let directory: KeyDirectory
-    let root: SecretBytes
-    let macKey: SecretBytes
     let state: Mutex<State>
     /// How often ``currentKey(_:)`` looks at `keyring.json` for a rotation made by another process.
     let refreshInterval: Duration
+    /// The passphrase of a passphrase-protected root key, kept (locked, wiped on release) so that a running process
+    /// can load the new root key after a root rotation made by another process with the same passphrase.
+    let passphrase: SecretBytes?
+
+    /// The root key in force and the keys derived from it.
+    final class RootMaterial: Sendable {
+        let key: SecretBytes
+        /// Authenticates `keyring.json`.
+        let macKey: SecretBytes
+        /// The root key's fingerprint (``Keyring/rootKeyID(_:)``).
+        let id: String
+
+        init(_ key: SecretBytes) throws {
+            self.key = key
+            self.macKey = try Keyring.macKey(for: key)
+            self.id = try Keyring.rootKeyID(key)
+        }
+    }
 
     struct State {
-        var document: KeyRingDocument
+        var rootMaterial: RootMaterial
+        private(set) var document: KeyRingDocument
+        /// The newest version of each key id in ``document``: the version new seals use.
+        private(set) var newest: [String: UInt32] = [:]
         var cache: [CacheKey: SecretBytes] = [:]
         /// Identity of the `keyring.json` file the document came from (inode, size, mtime).
         var stamp: FileStamp?
         var lastCheck: ContinuousClock.Instant?
         /// Why the last refresh from disk was refused (the previous document stays in force).
         var refreshError: KeyringError?
+
+        init(rootMaterial: RootMaterial, document: KeyRingDocument, stamp: FileStamp?, lastCheck: ContinuousClock.Instant?) {
+            self.rootMaterial = rootMaterial
+            self.document = document
+            self.stamp = stamp
+            self.lastCheck = lastCheck
+            self.newest = Self.newestVersions(document.body)
+        }
+
+        /// Changes the document in force (and what is derived from it).
+        mutating func update(_ change: (inout KeyRingDocument) throws -> Void) rethrows {
+            try change(&document)
+            newest = Self.newestVersions(document.body)
+        }
+
+        static func newestVersions(_ body: KeyRingDocument.Body) -> [String: UInt32] {
+            var newest: [String: UInt32] = [:]
+            for entry in body.keys { newest[entry.id] = max(newest[entry.id] ?? 0, entry.version) }
+            return newest
+        }
+
+        /// Whether a look at the file on disk is due at `now`.
+        func refreshIsDue(at now: ContinuousClock.Instant, interval: Duration) -> Bool {
+            guard let last = lastCheck else { return true }
+            return now - last >= interval
+        }
     }
 
     struct CacheKey: Hashable {
@@ -41,15 +86,18 @@ public final class Keyring: Sendable {
         let version: UInt32
     }
 
+    /// The root key in force (it changes when this process follows a root rotation made by another one).
+    var root: SecretBytes { state.withLock { $0.rootMaterial.key } }
+    var macKey: SecretBytes { state.withLock { $0.rootMaterial.macKey } }
+
     init(
         directory: KeyDirectory, root: SecretBytes, document: KeyRingDocument, stamp: FileStamp? = nil,
-        refreshInterval: Duration = .seconds(1)
+        refreshInterval: Duration = .seconds(1), passphrase: SecretBytes? = nil
     ) throws {
         self.directory = directory
-        self.root = root
-        self.macKey = try Self.macKey(for: root)
         self.refreshInterval = refreshInterval
-        self.state = Mutex(State(document: document, stamp: stamp, lastCheck: ContinuousClock.now))
+        self.passphrase = passphrase
+        self.state = Mutex(State(rootMaterial: try RootMaterial(root), document: document, stamp: stamp, lastCheck: ContinuousClock.now))
     }
 
     static func macKey(for root: SecretBytes) throws -> SecretBytes {
@@ -76,9 +124,11 @@ public final class Keyring: Sendable {
             format: KeyRingDocument.currentFormat, rootKeyID: try rootKeyID(root), keys: [], minimumVersions: [:])
         let keyring = try Keyring(directory: directory, root: root, document: KeyRingDocument(body: body, mac: ""))
         try keyring.state.withLock { state in
-            for id in [KeyID.records, .index] {
-                state.document.body.keys.append(try keyring.newEntry(id, version: 1, now: now))
-                state.document.body.minimumVersions[id.rawValue] = 1
+            try state.update { document in
+                for id in [KeyID.records, .index] {
+                    document.body.keys.append(try newEntry(id, version: 1, now: now, root: root))
+                    document.body.minimumVersions[id.rawValue] = 1
+                }
             }
         }
         try SecureFile.writeAtomically(try RootKeyFile.encode(root, protection: protection), to: directory.rootKeyPath)
@@ -108,7 +158,11 @@ public final class Keyring: Sendable {
         defer { SecretBytes.wipe(&rootBytes) }
         let root = try RootKeyFile.decode(rootBytes, path: directory.rootKeyPath, passphrase: passphrase)
         let (document, stamp) = try readVerifiedDocument(directory, root: root, macKey: try macKey(for: root))
-        return try Keyring(directory: directory, root: root, document: document, stamp: stamp, refreshInterval: refreshInterval)
+        // Kept only when it is needed, to follow a root rotation (see ``refreshIfChanged()``).
+        var retained: SecretBytes?
+        if RootKeyFile.isPassphraseProtected(rootBytes), var kept = passphrase { retained = try SecretBytes(consuming: &kept) }
+        return try Keyring(
+            directory: directory, root: root, document: document, stamp: stamp, refreshInterval: refreshInterval, passphrase: retained)
     }
 
     /// Reads `keyring.json` and checks that it belongs to `root` and that its MAC is valid.
@@ -136,11 +190,21 @@ public final class Keyring: Sendable {
 
     /// The newest version of `id`, which new seals use.
     public func currentKey(_ id: KeyID) throws -> VersionedKey {
+        // The common case takes the lock once: no refresh due, the newest version unwrapped already.
+        let now = ContinuousClock.now
+        let interval = refreshInterval
+        if let ready = state.withLock({ state -> VersionedKey? in
+            guard !state.refreshIsDue(at: now, interval: interval), let version = state.newest[id.rawValue],
+                version >= (state.document.body.minimumVersions[id.rawValue] ?? 1),
+                let key = state.cache[CacheKey(id: id, version: version)]
+            else { return nil }
+            return VersionedKey(id: id, version: version, key: key)
+        }) {
+            return ready
+        }
         refreshIfDue()
         let version = try state.withLock { state -> UInt32 in
-            guard let newest = state.document.body.keys.filter({ $0.id == id.rawValue }).map(\.version).max() else {
-                throw KeyringError.unknownKey(id.rawValue, nil)
-            }
+            guard let newest = state.newest[id.rawValue] else { throw KeyringError.unknownKey(id.rawValue, nil) }
             return newest
         }
         return VersionedKey(id: id, version: version, key: try key(id, version: version))
@@ -148,28 +212,30 @@ public final class Keyring: Sendable {
 
     /// The key `id` at `version`, for opening. Fails closed for retired versions.
     public func key(_ id: KeyID, version: UInt32) throws -> SecretBytes {
+        let now = ContinuousClock.now
+        let interval = refreshInterval
+        let cacheKey = CacheKey(id: id, version: version)
+        // The minimum is checked before the cache, so a retirement read from disk fails closed at once.
+        if let cached = state.withLock({ state -> SecretBytes? in
+            guard !state.refreshIsDue(at: now, interval: interval),
+                version >= (state.document.body.minimumVersions[id.rawValue] ?? 1)
+            else { return nil }
+            return state.cache[cacheKey]
+        }) {
+            return cached
+        }
         refreshIfDue()
         let known = state.withLock { state in state.document.body.keys.contains { $0.id == id.rawValue && $0.version == version } }
         // A version this process has not seen may have been added by a rotation in another process.
         if !known { _ = try? refresh() }
         return try state.withLock { state in
-            let cacheKey = CacheKey(id: id, version: version)
-            // The minimum is checked before the cache, so a retirement read from disk fails closed at once.
             let minimum = state.document.body.minimumVersions[id.rawValue] ?? 1
             guard version >= minimum else { throw KeyringError.retired(id.rawValue, version, minimum: minimum) }
             if let cached = state.cache[cacheKey] { return cached }
             guard let entry = state.document.body.keys.first(where: { $0.id == id.rawValue && $0.version == version }) else {
                 throw KeyringError.unknownKey(id.rawValue, version)
             }
-            guard let nonce = [UInt8](hexString: entry.nonce), let wrapped = [UInt8](hexString: entry.wrapped) else {
-                throw KeyringError.corrupt(directory.keyRingPath, "entry \(id) v\(version) is not hex")
-            }
-            let key: SecretBytes
-            do {
-                key = try XChaCha20Poly1305.unwrap(wrapped, key: root, nonce: nonce, associatedData: Self.wrapContext(id, version))
-            } catch {
-                throw KeyringError.tampered(directory.keyRingPath)
-            }
+            let key = try Self.unwrap(entry, root: state.rootMaterial.key, path: directory.keyRingPath)
             state.cache[cacheKey] = key
             return key
         }
@@ -192,7 +258,14 @@ public final class Keyring: Sendable {
     /// The audit signing key pair, unwrapped from its file.
     public func auditSigningKeyPair() throws -> Ed25519.KeyPair {
         let bytes = try SecureFile.readChecked(directory.auditSigningKeyPath)
-        return try Ed25519.KeyPair(secretKey: AuditSigningKeyFile.decode(bytes, root: root, path: directory.auditSigningKeyPath))
+        do {
+            return try Ed25519.KeyPair(secretKey: AuditSigningKeyFile.decode(bytes, root: root, path: directory.auditSigningKeyPath))
+        } catch {
+            // After a root rotation made by another process the file is wrapped by the new root: follow it, try again.
+            guard try refresh() else { throw error }
+            let bytes = try SecureFile.readChecked(directory.auditSigningKeyPath)
+            return try Ed25519.KeyPair(secretKey: AuditSigningKeyFile.decode(bytes, root: root, path: directory.auditSigningKeyPath))
+        }
     }
 
     /// Adds a new version of `id`; new seals use it at once, older versions keep opening what they sealed.
@@ -202,11 +275,14 @@ public final class Keyring: Sendable {
     /// meanwhile by another process (the CLI while the server runs) is never lost.
     public func rotate(_ id: KeyID, now: Date = Date()) throws -> UInt32 {
         try DirectoryLock.withExclusive(directory) {
-            try refresh(strict: true)
+            try refresh(strict: true, directoryLocked: true)
             let version = try state.withLock { state -> UInt32 in
-                let next = (state.document.body.keys.filter { $0.id == id.rawValue }.map(\.version).max() ?? 0) + 1
-                state.document.body.keys.append(try newEntry(id, version: next, now: now))
-                if state.document.body.minimumVersions[id.rawValue] == nil { state.document.body.minimumVersions[id.rawValue] = 1 }
+                let next = (state.newest[id.rawValue] ?? 0) + 1
+                let root = state.rootMaterial.key
+                try state.update { document in
+                    document.body.keys.append(try Self.newEntry(id, version: next, now: now, root: root))
+                    if document.body.minimumVersions[id.rawValue] == nil { document.body.minimumVersions[id.rawValue] = 1 }
+                }
                 return next
             }
             try persist()
@@ -216,7 +292,7 @@ public final class Keyring: Sendable {
 
     // MARK: - Internals
 
-    func newEntry(_ id: KeyID, version: UInt32, now: Date) throws -> KeyRingDocument.Entry {
+    static func newEntry(_ id: KeyID, version: UInt32, now: Date, root: SecretBytes) throws -> KeyRingDocument.Entry {
         let key = try SecretBytes(randomCount: 32)
         let nonce = XChaCha20Poly1305.randomNonce()
         let wrapped = try XChaCha20Poly1305.wrap(key, key: root, nonce: nonce, associatedData: Self.wrapContext(id, version))
@@ -227,7 +303,10 @@ public final class Keyring: Sendable {
 
     func persist() throws {
         let bytes = try state.withLock { state -> [UInt8] in
-            state.document.mac = try mac(of: state.document.body).hexString
+            let macKey = state.rootMaterial.macKey
+            try state.update { document in
+                document.mac = try BLAKE2b.hash(try KeyRingDocument.encodeBody(document.body), key: macKey, outputByteCount: 32).hexString
+            }
             return try state.document.encoded()
         }
         try SecureFile.writeAtomically(bytes, to: directory.keyRingPath)
@@ -235,8 +314,17 @@ public final class Keyring: Sendable {
         state.withLock { $0.stamp = stamp }
     }
 
-    func mac(of body: KeyRingDocument.Body) throws -> [UInt8] {
-        try BLAKE2b.hash(try KeyRingDocument.encodeBody(body), key: macKey, outputByteCount: 32)
+    /// Unwraps one key ring entry with `root`. Any failure is reported as tampering: the entry is authenticated.
+    static func unwrap(_ entry: KeyRingDocument.Entry, root: SecretBytes, path: String) throws -> SecretBytes {
+        guard let nonce = [UInt8](hexString: entry.nonce), let wrapped = [UInt8](hexString: entry.wrapped) else {
+            throw KeyringError.corrupt(path, "entry \(entry.id) v\(entry.version) is not hex")
+        }
+        do {
+            return try XChaCha20Poly1305.unwrap(
+                wrapped, key: root, nonce: nonce, associatedData: wrapContext(KeyID(rawValue: entry.id), entry.version))
+        } catch {
+            throw KeyringError.tampered(path)
+        }
     }
 
     static func wrapContext(_ id: KeyID, _ version: UInt32) -> [UInt8] {

@@ -5,7 +5,7 @@ public struct KeyringError: Error, CustomStringConvertible, Equatable, Sendable 
     enum Code: Equatable, Sendable {
         case directoryMissing, directoryPermissions, filePermissions, fileMissing, corruptFile
         case passphraseRequired, wrongPassphrase, alreadyInitialized, unknownKey, retiredKey
-        case rootKeyMismatch, tampered, ioFailure, invalidArgument, rolledBack, rotationPending
+        case rootKeyMismatch, tampered, ioFailure, invalidArgument, rolledBack, rotationPending, rootRotatedElsewhere
     }
 
     let code: Code
@@ -61,6 +61,9 @@ public struct KeyringError: Error, CustomStringConvertible, Equatable, Sendable 
     static func rolledBack(_ path: String, _ detail: String) -> KeyringError {
         KeyringError(.rolledBack, "the key ring file \(path) was replaced by an older one (\(detail)); the key ring in memory stays in force. Restore the newest key ring from the key backup")
     }
+    static func rootRotatedElsewhere(_ detail: String) -> KeyringError {
+        KeyringError(.rootRotatedElsewhere, "the root key was rotated by another process and cannot be followed here: \(detail)")
+    }
     static func rotationPending(_ detail: String) -> KeyringError {
         KeyringError(.rotationPending, "a root key rotation was interrupted after it committed and cannot be finished yet: \(detail)")
     }
@@ -79,6 +82,7 @@ public struct KeyringError: Error, CustomStringConvertible, Equatable, Sendable 
     public static let tamperedCode = KeyringError(.tampered, "")
     public static let rolledBackCode = KeyringError(.rolledBack, "")
     public static let rotationPendingCode = KeyringError(.rotationPending, "")
+    public static let rootRotatedElsewhereCode = KeyringError(.rootRotatedElsewhere, "")
     public static let invalidArgumentCode = KeyringError(.invalidArgument, "")
 }
 

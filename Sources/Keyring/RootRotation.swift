@@ -163,7 +163,8 @@ extension Keyring {
     /// - Parameters:
     ///   - protection: how the new root key file is protected (keep the passphrase protection the old one had).
     ///   - beforeStep: called before each step; tests throw from it to simulate a crash at that point.
-    /// - Returns: the key ring under the new root key. This instance must not be used afterwards.
+    /// - Returns: the key ring under the new root key. This instance follows the rotation too on its next refresh
+    ///   (as any other process with the key directory does), but the returned one is ready at once.
     public func rotateRoot(
         to protection: RootKeyProtection, beforeStep: (RootRotationStep) throws -> Void = { _ in }
     ) throws -> Keyring {
@@ -175,6 +176,9 @@ extension Keyring {
             guard !SecureFile.exists(pendingAuditSigningKeyPath) else {
                 throw KeyringError.rotationPending("an audit signing key rotation is unfinished (\(pendingAuditSigningKeyPath)); finish it with `strongroom keys rotate --audit-signing` first")
             }
+            // Start from the key ring on disk, under the root in force (following one rotated by another process).
+            try refresh(strict: true, directoryLocked: true)
+            let (root, macKey) = state.withLock { ($0.rootMaterial.key, $0.rootMaterial.macKey) }
             let (current, _) = try Self.readVerifiedDocument(directory, root: root, macKey: macKey)
             let signingFile = try SecureFile.readChecked(directory.auditSigningKeyPath)
             let signingKey = try AuditSigningKeyFile.decode(signingFile, root: root, path: directory.auditSigningKeyPath)
@@ -184,20 +188,13 @@ extension Keyring {
             var body = current.body
             body.rootKeyID = try Self.rootKeyID(newRoot)
             body.keys = try current.body.keys.map { entry in
-                guard let nonce = [UInt8](hexString: entry.nonce), let wrapped = [UInt8](hexString: entry.wrapped) else {
-                    throw KeyringError.corrupt(directory.keyRingPath, "entry \(entry.id) v\(entry.version) is not hex")
-                }
-                let context = Self.wrapContext(KeyID(rawValue: entry.id), entry.version)
-                let key: SecretBytes
-                do {
-                    key = try XChaCha20Poly1305.unwrap(wrapped, key: root, nonce: nonce, associatedData: context)
-                } catch {
-                    throw KeyringError.tampered(directory.keyRingPath)
-                }
+                let key = try Self.unwrap(entry, root: root, path: directory.keyRingPath)
                 let newNonce = XChaCha20Poly1305.randomNonce()
                 var rewrapped = entry
                 rewrapped.nonce = newNonce.hexString
-                rewrapped.wrapped = try XChaCha20Poly1305.wrap(key, key: newRoot, nonce: newNonce, associatedData: context).hexString
+                rewrapped.wrapped = try XChaCha20Poly1305.wrap(
+                    key, key: newRoot, nonce: newNonce, associatedData: Self.wrapContext(KeyID(rawValue: entry.id), entry.version)
+                ).hexString
                 return rewrapped
             }
             let mac = try BLAKE2b.hash(try KeyRingDocument.encodeBody(body), key: newMacKey, outputByteCount: 32)
@@ -213,9 +210,11 @@ extension Keyring {
             try beforeStep(.commit)
             try SecureFile.writeAtomically(Array((body.rootKeyID + "\n").utf8), to: RootRotation.marker(directory))
             try RootRotation.rollForward(directory, passphrase: nil, knownRoot: newRoot, beforeStep: beforeStep)
+            var retained: SecretBytes?
+            if case .passphrase(var passphrase, _) = protection { retained = try SecretBytes(consuming: &passphrase) }
             return try Keyring(
                 directory: directory, root: newRoot, document: document, stamp: FileStamp(path: directory.keyRingPath),
-                refreshInterval: refreshInterval)
+                refreshInterval: refreshInterval, passphrase: retained)
         }
     }
 
