@@ -78,7 +78,8 @@ public struct Rewrap: Sendable {
     ///   - batchSize: rows per read and per write transaction.
     ///   - progress: called after each batch with (rows done, rows planned).
     ///   - afterBatch: called after each committed batch with the number of batches so far; tests throw from it to
-    ///     simulate a kill.
+    ///     simulate a kill. The next batch may already be in the writer's hands then: it commits (or fails) before
+    ///     the run returns.
     public func run(
         batchSize: Int = 2000, caller: AuthenticatedCaller, requestID: String,
         progress: (@Sendable (Int, Int) -> Void)? = nil, afterBatch: (@Sendable (Int) throws -> Void)? = nil
@@ -97,26 +98,9 @@ public struct Rewrap: Sendable {
         // Passes repeat while they find work: a server that had not yet seen the rotation may have sealed a few more
         // fields under the old version meanwhile. Unreadable rows do not count as work, so this ends.
         for _ in 0..<3 {
-            var cursor: FieldRows.RewrapCursor?
-            var passWork = 0
-            // Pipelined: while one batch's replacements commit, the next batch is read and re-sealed.
-            var pending: Task<(Int, Int), any Error>?
-            while true {
-                let prepared = try await prepareBatch(below: plan.recordsVersion, after: cursor, limit: batchSize, into: &report)
-                if let pending {
-                    let (replaced, changed) = try await pending.value
-                    report.rewrapped += replaced
-                    report.changedMeanwhile += changed
-                    passWork += replaced
-                    batches += 1
-                    progress?(report.rewrapped + report.changedMeanwhile + report.unreadable, total)
-                    try afterBatch?(batches)
-                }
-                pending = nil
-                guard let (replacements, next) = prepared else { break }
-                cursor = next
-                pending = Task { try await self.write(replacements) }
-            }
+            let passWork = try await rewrapPass(
+                below: plan.recordsVersion, batchSize: batchSize, total: total, report: &report, batches: &batches,
+                progress: progress, afterBatch: afterBatch)
             if passWork == 0 { break }
         }
         var indexCursor: FieldRows.RewrapCursor?
@@ -148,64 +132,98 @@ public struct Rewrap: Sendable {
         try await installation.writer.write { db in try audit.record(draft, in: db) }
     }
 
-    typealias Replacement = (row: FieldRows.StoredEnvelope, envelope: [UInt8], version: UInt32)
-
-    /// Reads one batch of sealed fields under older versions and re-seals them (on both cores). Returns the
-    /// replacements and the cursor after the batch, or `nil` when nothing is left.
-    private func prepareBatch(
-        below version: UInt32, after cursor: FieldRows.RewrapCursor?, limit: Int, into report: inout Report
-    ) async throws -> ([Replacement], FieldRows.RewrapCursor)? {
-        let rows = try installation.database.readNow { db in
-            try FieldRows.sealedBelow(version: version, after: cursor, limit: limit, in: db)
+    /// One pass over the fields under versions below `version`, as a three-stage pipeline: while batch N's
+    /// replacements commit (one short write through the group committer), batch N+1 is re-sealed on every core and
+    /// batch N+2 is read. Returns how many fields it replaced.
+    private func rewrapPass(
+        below version: UInt32, batchSize: Int, total: Int, report: inout Report, batches: inout Int,
+        progress: (@Sendable (Int, Int) -> Void)?, afterBatch: (@Sendable (Int) throws -> Void)?
+    ) async throws -> Int {
+        let database = installation.database
+        func read(after cursor: FieldRows.RewrapCursor?) throws -> [SealedRow] {
+            try database.readNow { db in try Rows.sealed(below: version, after: cursor, limit: batchSize, in: db) }
         }
-        guard let last = rows.last else { return nil }
-        let sealer = installation.sealer
-        let chunks = stride(from: 0, to: rows.count, by: max(1, (rows.count + 1) / 2)).map { Array(rows[$0..<min($0 + max(1, (rows.count + 1) / 2), rows.count)]) }
-        var replacements: [Replacement] = []
-        replacements.reserveCapacity(rows.count)
-        var unreadable = 0
-        try await withThrowingTaskGroup(of: ([Replacement], Int).self) { group in
-            for chunk in chunks {
+        var passWork = 0
+        var rows = try read(after: nil)
+        // Up to two batches are handed to the writer at once, so it never waits for this task between commits.
+        var inFlight: [(write: Task<Int, any Error>, count: Int)] = []
+        func settleOldest() async throws {
+            let (write, count) = inFlight.removeFirst()
+            let replaced = try await write.value
+            report.rewrapped += replaced
+            report.changedMeanwhile += count - replaced
+            passWork += replaced
+            batches += 1
+            progress?(report.rewrapped + report.changedMeanwhile + report.unreadable, total)
+            try afterBatch?(batches)
+        }
+        do {
+            while let last = rows.last {
+                // Re-seal this batch in child tasks while this task reads the next one. The read's snapshot may
+                // still show batches being written: the cursor, not the version, is what moves past them.
+                let batch = rows
+                async let sealed = Self.reseal(batch, sealer: installation.sealer)
+                rows = try read(after: last.cursor)
+                let (replacements, unreadable) = try await sealed
+                report.unreadable += unreadable
+                if replacements.isEmpty {
+                    batches += 1
+                    progress?(report.rewrapped + report.changedMeanwhile + report.unreadable, total)
+                    try afterBatch?(batches)
+                } else {
+                    let writer = installation.writer
+                    inFlight.append((Task { try await writer.write { db in try Rows.replace(replacements, in: db) } }, replacements.count))
+                }
+                while inFlight.count > 1 { try await settleOldest() }
+            }
+            while !inFlight.isEmpty { try await settleOldest() }
+        } catch {
+            // Nothing is left running when this returns: a write already handed over has committed or failed.
+            for (write, _) in inFlight { _ = try? await write.value }
+            throw error
+        }
+        return passWork
+    }
+
+    /// Opens and re-seals a batch on every core, in small chunks so that the cores stay busy while the writer
+    /// commits. Only plaintext just opened is sealed, so nothing is ever sealed twice. Returns the replacements and
+    /// how many fields could not be opened (retired or unknown version, destroyed subject key, damage).
+    static func reseal(_ rows: [SealedRow], sealer: FieldSealer) async throws -> ([Replacement], Int) {
+        let chunkSize = 128
+        return try await withThrowingTaskGroup(of: (Int, [Replacement], Int).self) { group in
+            for start in stride(from: 0, to: rows.count, by: chunkSize) {
+                let chunk = rows[start..<min(start + chunkSize, rows.count)]
                 group.addTask {
                     var done: [Replacement] = []
+                    done.reserveCapacity(chunk.count)
                     var failed = 0
                     for row in chunk {
                         let place = FieldPlace(collection: row.collection, recordID: row.recordID, field: row.field)
                         do {
-                            let parsed = try SealedEnvelope(parsing: row.bytes)
-                            var plaintext = try sealer.open(row.bytes, at: place)
+                            var plaintext = try sealer.open(row.envelope, at: place)
                             defer { SecretBytes.wipe(&plaintext) }
-                            let envelope = try sealer.seal(plaintext, for: place, subjectKeyID: parsed.subjectKeyID)
-                            done.append((row, envelope, try FieldSealer.keyVersion(of: envelope).version))
+                            // The header is authenticated by the open above, so its subject key is the field's own.
+                            let subjectKeyID = try SealedEnvelope(parsing: row.envelope).subjectKeyID
+                            let envelope = try sealer.seal(plaintext, for: place, subjectKeyID: subjectKeyID)
+                            done.append(Replacement(row: row, envelope: envelope, version: try FieldSealer.keyVersion(of: envelope).version))
                         } catch {
                             failed += 1
                         }
                     }
-                    return (done, failed)
+                    return (start, done, failed)
                 }
             }
-            for try await (done, failed) in group {
-                replacements += done
+            // Back in read order (primary key order for one version), so the writer walks the table forward.
+            var chunks: [Int: [Replacement]] = [:]
+            var unreadable = 0
+            for try await (start, done, failed) in group {
+                chunks[start] = done
                 unreadable += failed
             }
-        }
-        report.unreadable += unreadable
-        return (replacements, FieldRows.RewrapCursor(keyVersion: last.keyVersion, collection: last.collection, recordID: last.recordID, field: last.field))
-    }
-
-    /// Writes a batch: each row is replaced only if its stored envelope is still the one that was read.
-    private func write(_ replacements: [Replacement]) async throws -> (Int, Int) {
-        try await installation.writer.write { db -> (Int, Int) in
-            var replaced = 0
-            for item in replacements {
-                if try FieldRows.replaceSealed(
-                    collection: item.row.collection, recordID: item.row.recordID, field: item.row.field, expected: item.row.bytes,
-                    with: item.envelope, keyVersion: item.version, in: db)
-                {
-                    replaced += 1
-                }
-            }
-            return (replaced, replacements.count - replaced)
+            var replacements: [Replacement] = []
+            replacements.reserveCapacity(rows.count)
+            for start in chunks.keys.sorted() { replacements += chunks[start]! }
+            return (replacements, unreadable)
         }
     }
 

@@ -5,7 +5,7 @@ import GRDB
 import Keyring
 import Sealing
 import Storage
-import Strongroom
+@testable import Strongroom
 import Synchronization
 import TestSupport
 import Testing
@@ -87,18 +87,21 @@ struct RewrapTests {
             })
         }
         let midway = try await rewrap.plan().sealedByVersion
-        #expect(midway[2] == afterBatches * 16)
+        // The batch after the kill point may already have been handed to the writer: it commits whole, or not at all.
+        let done = midway[2] ?? 0
+        #expect(done == afterBatches * 16 || done == (afterBatches + 1) * 16)
+        #expect(midway[1] == 200 - done)
         // Every field is readable in the middle too: old ones under v1, rewrapped ones under v2.
         for (id, envelope) in try bulkEnvelopes(installation) {
             #expect(String(decoding: try installation.sealer.open(envelope, at: .init(collection: "bulk", recordID: id, field: "f")), as: UTF8.self) == values[id])
         }
         let before = try bulkEnvelopes(installation)
         let report = try await rewrap.run(batchSize: 16, caller: officer, requestID: "rw-resume")
-        #expect(report.rewrapped == 200 - afterBatches * 16)
+        #expect(report.rewrapped == 200 - done)
         try expectBulk(installation, equal: values, version: 2)
         // Fields rewrapped before the kill were left alone by the resumed run.
         let after = try bulkEnvelopes(installation)
-        #expect(after.filter { before[$0.key] == $0.value }.count == afterBatches * 16)
+        #expect(after.filter { before[$0.key] == $0.value }.count == done)
     }
 
     @Test("a replacement only lands when the stored envelope is still the one read")
@@ -118,6 +121,17 @@ struct RewrapTests {
         }
         #expect(!replaced)
         #expect(try bulkEnvelopes(installation)["r000000"] == newer)
+        // The rewrap's own statement (bound straight through SQLite) keeps the same rule, row by row.
+        let row = Rewrap.SealedRow(collection: "bulk", recordID: "r000000", field: "f", envelope: stale, keyVersion: 1)
+        let current = Rewrap.SealedRow(collection: "bulk", recordID: "r000000", field: "f", envelope: newer, keyVersion: 1)
+        let again = try installation.sealer.seal(Array("written meanwhile".utf8), for: place)
+        let count = try await installation.database.write { db in
+            try Rewrap.Rows.replace([.init(row: row, envelope: rewrapped, version: 9), .init(row: current, envelope: again, version: 9)], in: db)
+        }
+        #expect(count == 1)
+        #expect(try bulkEnvelopes(installation)["r000000"] == again)
+        let versions = try await installation.database.read { db in try FieldRows.sealedCountsByKeyVersion(in: db) }
+        #expect(versions == [9: 1])
     }
 
     @Test("reads and writes through the service succeed while a rewrap runs, and concurrent writes are never overwritten")
