@@ -19,11 +19,14 @@ public struct KeyOperations: Sendable {
     public let keyring: Keyring
     public let database: StrongroomDatabase
     let audit: SQLiteAuditStore
+    /// The subject key store, when the caller has it open; otherwise it is opened from the key directory when needed.
+    let subjectKeys: SubjectKeyStore?
 
-    public init(keyring: Keyring, database: StrongroomDatabase) {
+    public init(keyring: Keyring, database: StrongroomDatabase, subjectKeys: SubjectKeyStore? = nil) {
         self.keyring = keyring
         self.database = database
         self.audit = SQLiteAuditStore(database: database)
+        self.subjectKeys = subjectKeys
     }
 
     /// Throws `forbidden` unless `caller` holds the security-officer role.
@@ -77,16 +80,21 @@ public struct KeyOperations: Sendable {
         public let fieldsLeft: [UInt32: Int]
     }
 
-    /// Sets the minimum decryption version of `records`. Refused while sealed fields remain under an older version,
-    /// unless `force` (then those fields fail closed).
+    /// Sets the minimum decryption version of `records`, or of `subjects` (the key that wraps shredding keys).
+    ///
+    /// `records`: refused while sealed fields remain under an older version, unless `force` (then those fields fail
+    /// closed). `subjects`: refused while any shredding key is still wrapped by an older version — `force` does not
+    /// apply, since it would make every field of those citizens unreadable; `keys rewrap` moves them first.
+    /// Nothing is changed when it is refused.
     public func retire(
         _ id: KeyID, below version: UInt32, force: Bool, caller: AuthenticatedCaller, requestID: String
     ) throws -> Retirement {
         try Self.authorize(caller)
+        if id == SubjectKeyStore.wrappingKeyID { return try retireWrappingKey(below: version, caller: caller, requestID: requestID) }
         guard id == .records else {
             throw StrongroomError.invalid(
                 "unsupported_key",
-                "only \"records\" versions can be retired: sign-in indexes use index key version 1, so retiring \"index\" would lock every account out")
+                "only \"records\" and \"subjects\" versions can be retired: sign-in indexes use index key version 1, so retiring \"index\" would lock every account out")
         }
         let keyring = self.keyring, audit = self.audit
         return try database.write { db in
@@ -113,6 +121,31 @@ public struct KeyOperations: Sendable {
             }
             _ = try audit.append(Self.draft("keys.retire", caller: caller, requestID: requestID, details: details), in: db)
             return Retirement(previousMinimum: previous, minimum: version, fieldsLeft: left)
+        }
+    }
+
+    /// Retires old versions of the key that wraps shredding keys, once no shredding key is wrapped by them.
+    private func retireWrappingKey(below version: UInt32, caller: AuthenticatedCaller, requestID: String) throws -> Retirement {
+        let id = SubjectKeyStore.wrappingKeyID
+        let keyring = self.keyring, audit = self.audit
+        let store = try subjectKeys ?? SubjectKeyStore.existing(in: keyring.directory, keyring: keyring)
+        return try database.write { db in
+            let previous: UInt32
+            do {
+                if let store {
+                    previous = try store.retireWrappingVersions(below: version)
+                } else {
+                    // No subject key store yet: no shredding key can be wrapped by any version.
+                    previous = try keyring.retire(id, below: version)
+                }
+            } catch let error as KeyringError {
+                throw StrongroomError.invalid("invalid_version", error.message)
+            }
+            _ = try audit.append(
+                Self.draft("keys.retire", caller: caller, requestID: requestID, details: [
+                    "key": id.rawValue, "previous_minimum_version": String(previous), "minimum_version": String(version),
+                ]), in: db)
+            return Retirement(previousMinimum: previous, minimum: version, fieldsLeft: [:])
         }
     }
 

@@ -37,8 +37,20 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
         var ids: [String: [UInt8]] = [:]
     }
 
-    /// Opens (creating if needed, mode 0600) the store in `directory`.
-    public init(directory: KeyDirectory, keyring: Keyring) throws {
+    /// Opens (creating if needed, mode 0600) the store in `directory`, and adds the `subjects` wrapping key to the
+    /// key ring when it has none yet.
+    public convenience init(directory: KeyDirectory, keyring: Keyring) throws {
+        try self.init(directory: directory, keyring: keyring, addWrappingKey: true)
+    }
+
+    /// Opens the store in `directory` if there is one, changing nothing in the key ring (for key operations and
+    /// status from the command line). Returns `nil` when the key directory has no subject key store.
+    public static func existing(in directory: KeyDirectory, keyring: Keyring) throws -> SubjectKeyStore? {
+        guard FileManager.default.fileExists(atPath: directory.file(fileName)) else { return nil }
+        return try SubjectKeyStore(directory: directory, keyring: keyring, addWrappingKey: false)
+    }
+
+    private init(directory: KeyDirectory, keyring: Keyring, addWrappingKey: Bool) throws {
         let path = directory.file(Self.fileName)
         let existed = FileManager.default.fileExists(atPath: path)
         var configuration = Configuration()
@@ -69,7 +81,7 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
                 CREATE INDEX IF NOT EXISTS shredding_keys_by_scope ON shredding_keys(scope);
                 """)
         }
-        if keyring.status().first(where: { $0.id == Self.wrappingKeyID }) == nil {
+        if addWrappingKey && keyring.status().first(where: { $0.id == Self.wrappingKeyID }) == nil {
             try keyring.rotate(Self.wrappingKeyID)
         }
     }
@@ -86,6 +98,9 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
             }
             let id = SecureRandom.bytes(count: 16)
             let key = try SecretBytes(randomCount: 32)
+            // Under this store's write lock, and after a look at the key ring on disk: a retirement of old wrapping
+            // versions (which holds the same lock while it checks) is either seen here or sees this key.
+            keyring.refreshIfChanged()
             let wrapping = try keyring.currentKey(Self.wrappingKeyID)
             let nonce = XChaCha20Poly1305.randomNonce()
             let wrapped = try XChaCha20Poly1305.wrap(key, key: wrapping.key, nonce: nonce, associatedData: Self.context(id))
@@ -99,6 +114,32 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
         }
         cache.withLock { $0.ids[cacheKey] = id }
         return id
+    }
+
+    /// Creates the `scope` key of each subject that has none yet, in one transaction (bulk imports; benchmarks).
+    ///
+    /// - Returns: how many keys were created.
+    @discardableResult
+    public func createKeys(subjects: [String], scope: String) throws -> Int {
+        keyring.refreshIfChanged()
+        return try queue.write { db -> Int in
+            let wrapping = try keyring.currentKey(Self.wrappingKeyID)
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO shredding_keys (id, subject_id, scope, wrapping_version, nonce, wrapped, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            let now = Date().millis
+            var created = 0
+            for subject in subjects {
+                let id = SecureRandom.bytes(count: 16)
+                let key = try SecretBytes(randomCount: 32)
+                let nonce = XChaCha20Poly1305.randomNonce()
+                let wrapped = try XChaCha20Poly1305.wrap(key, key: wrapping.key, nonce: nonce, associatedData: Self.context(id))
+                try insert.execute(arguments: [Data(id), subject, scope, Int64(wrapping.version), Data(nonce), Data(wrapped), now])
+                created += db.changesCount
+            }
+            return created
+        }
     }
 
     /// The key with this id (for opening). Throws once it has been destroyed.
@@ -144,6 +185,7 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
     /// rewrapped.
     @discardableResult
     public func rewrapToCurrentVersion() throws -> Int {
+        keyring.refreshIfChanged()
         let current = try keyring.currentKey(Self.wrappingKeyID)
         return try queue.write { db -> Int in
             let rows = try Row.fetchAll(
@@ -164,6 +206,29 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
                 rewrapped += db.changesCount
             }
             return rewrapped
+        }
+    }
+
+    /// Retires the `subjects` key versions below `version` (see ``Keyring/retire(_:below:)``) — only when no shredding
+    /// key is wrapped by one of them any more. The count and the retirement run under this store's write lock, so no
+    /// shredding key can be wrapped by an old version in between.
+    ///
+    /// - Throws: `fields_remain` (conflict), naming how many shredding keys each older version still wraps and what to
+    ///   run; nothing is changed then.
+    /// - Returns: the previous minimum version.
+    func retireWrappingVersions(below version: UInt32) throws -> UInt32 {
+        try queue.write { db -> UInt32 in
+            let left = try Row.fetchAll(
+                db, sql: "SELECT wrapping_version, COUNT(*) FROM shredding_keys WHERE wrapping_version < ? GROUP BY wrapping_version",
+                arguments: [Int64(version)]
+            ).map { (UInt32(truncatingIfNeeded: $0[0] as Int64), $0[1] as Int) }
+            guard left.isEmpty else {
+                let list = left.sorted { $0.0 < $1.0 }.map { "v\($0.0): \($0.1)" }.joined(separator: ", ")
+                throw StrongroomError.conflict(
+                    "shredding_keys_remain",
+                    "shredding keys are still wrapped by \(Self.wrappingKeyID) versions below \(version) (\(list)); run `strongroom keys rewrap` first, then retire again. Nothing was changed")
+            }
+            return try keyring.retire(Self.wrappingKeyID, below: version)
         }
     }
 

@@ -36,9 +36,10 @@ struct KeysCommand: AsyncParsableCommand {
                         (try FieldRows.sealedCountsByKeyVersion(in: db), try FieldRows.indexCountsByKeyVersion(in: db))
                     }
                 }
+                let shredding = try SubjectKeyStore.existing(in: location.keyDirectory, keyring: keyring)?.countsByWrappingVersion()
                 let report = KeyStatusReport(
                     statuses: keyring.status(), directory: location.keys, maximumAgeDays: maximumAgeDays,
-                    sealedFields: counts?.sealed, indexRows: counts?.indexes)
+                    sealedFields: counts?.sealed, indexRows: counts?.indexes, shreddingKeys: shredding)
                 FileDescriptorOutput.standardOutput.write(report.render(json: json))
             } catch {
                 throw fail("\(error)")
@@ -176,22 +177,35 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Retire records versions below VERSION: data still under them fails closed.",
-            discussion: "Refused while sealed fields remain under those versions, unless --force. A running server picks it up within a second.")
+            abstract: "Retire versions of a key below VERSION: records (default) or subjects (the key that wraps shredding keys).",
+            discussion: """
+                records: data still under a retired version fails closed; refused while sealed fields remain under those                 versions, unless --force. subjects: refused while any shredding key is still wrapped by an older version                 (run `strongroom keys rewrap` first); --force does not apply. A running server picks it up within a second.
+                """)
 
+        @Argument(help: "The key whose old versions to retire: records (default) or subjects.") var key: String = "records"
         @OptionGroup var location: LocationOptions
         @OptionGroup var passphraseOptions: PassphraseOptions
         @Option(name: .long, help: "The new minimum decryption version.") var below: UInt32
-        @Flag(name: .long, help: "Retire even though fields remain under older versions (they become unreadable).") var force = false
+        @Flag(name: .long, help: "records only: retire even though fields remain under older versions (they become unreadable).") var force = false
+
+        func validate() throws {
+            guard ["records", "subjects"].contains(key) else {
+                throw ValidationError("only records and subjects versions can be retired; \(key) is neither")
+            }
+            if force && key != "records" {
+                throw ValidationError("--force goes with records only: retiring a subjects version that still wraps shredding keys would make those citizens' data unreadable; run `strongroom keys rewrap` first")
+            }
+        }
 
         func run() async throws {
             do {
                 let keyring = try passphraseOptions.openKeyring(location.keyDirectory)
                 let operations = KeyOperations(keyring: keyring, database: try StrongroomDatabase(dataDirectory: location.data))
+                let id = KeyID(rawValue: key)
                 let result = try operations.retire(
-                    .records, below: below, force: force, caller: operatorCaller(KeyOperations.role),
+                    id, below: below, force: force, caller: operatorCaller(KeyOperations.role),
                     requestID: "cli-keys-retire-\(UInt32.random(in: 0...UInt32.max))")
-                var text = "records versions below \(result.minimum) are retired (the minimum was \(result.previousMinimum)).\n"
+                var text = "\(id) versions below \(result.minimum) are retired (the minimum was \(result.previousMinimum)).\n"
                 if !result.fieldsLeft.isEmpty {
                     let left = result.fieldsLeft.sorted { $0.key < $1.key }.map { "v\($0.key): \($0.value)" }.joined(separator: ", ")
                     text += "Forced: these fields now fail closed: \(left).\n"
@@ -213,6 +227,8 @@ struct KeyStatusReport {
     var sealedFields: [UInt32: Int]?
     /// Blind index rows per index version, when the database could be read.
     var indexRows: [UInt32: Int]?
+    /// Shredding keys per `subjects` version, when the key directory has a subject key store.
+    var shreddingKeys: [UInt32: Int]?
     var now = Date()
 
     private struct Line: Encodable {
@@ -224,6 +240,7 @@ struct KeyStatusReport {
         let overdue: Bool
         let sealedFields: Int?
         let indexRows: Int?
+        let shreddingKeys: Int?
     }
 
     func isOverdue(_ status: KeyStatus) -> Bool {
@@ -235,7 +252,8 @@ struct KeyStatusReport {
             id: status.id.rawValue, version: status.version, createdAt: status.createdAt, state: status.state.rawValue,
             ageDays: Int(now.timeIntervalSince(status.createdAt) / 86_400), overdue: isOverdue(status),
             sealedFields: status.id == .records ? sealedFields.map { $0[status.version] ?? 0 } : nil,
-            indexRows: status.id == .index ? indexRows.map { $0[status.version] ?? 0 } : nil)
+            indexRows: status.id == .index ? indexRows.map { $0[status.version] ?? 0 } : nil,
+            shreddingKeys: status.id == SubjectKeyStore.wrappingKeyID ? shreddingKeys.map { $0[status.version] ?? 0 } : nil)
     }
 
     func render(json: Bool) -> String {
@@ -250,7 +268,8 @@ struct KeyStatusReport {
         var rows = [["KEY", "VERSION", "STATE", "CREATED", "AGE", "OVERDUE", "IN USE BY"]]
         for status in statuses {
             let line = line(status)
-            let use = line.sealedFields.map { "\($0) fields" } ?? line.indexRows.map { "\($0) index rows" } ?? "-"
+            let use = line.sealedFields.map { "\($0) fields" } ?? line.indexRows.map { "\($0) index rows" }
+                ?? line.shreddingKeys.map { "\($0) shredding keys" } ?? "-"
             rows.append([
                 line.id, String(line.version), line.state, formatter.string(from: status.createdAt), "\(line.ageDays)d",
                 line.overdue ? "yes (> \(maximumAgeDays)d)" : "no", use,
