@@ -59,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
                 CheckpointService(installation: installation, logger: logger),
                 PolicyReloadService(installation: installation, logger: logger),
                 RetentionService(installation: installation, logger: logger),
+                KeyAgeService(installation: installation, logger: logger),
             ], logger: logger,
             onServerRunning: { port in
                 FileDescriptorOutput.standardOutput.write(ServeBanner(host: host, port: port, demo: isDemo, accounts: printed).render())
@@ -98,12 +99,10 @@ struct ServeBanner {
     }
 }
 
-/// Keys older than the configured maximum age.
+/// Keys older than the configured maximum age (the server checks at start, then ``KeyAgeService`` while it runs).
 enum KeyAgeCheck {
     static func overdue(_ statuses: [KeyStatus], maximumDays: Int, now: Date = Date()) -> [String] {
-        statuses.filter { $0.state == .active && now.timeIntervalSince($0.createdAt) > Double(maximumDays) * 86_400 }.map {
-            "key \($0.id) v\($0.version) is older than \(maximumDays) days; rotate it with `strongroom keys rotate --data \($0.id)`"
-        }
+        KeyAgeService.overdueWarnings(statuses, maximumDays: maximumDays, now: now)
     }
 }
 
