@@ -10,8 +10,8 @@ import Foundation
 /// security-officer role only. Details name key ids, versions and fingerprints — never key bytes.
 ///
 /// Works on a key ring and the records database without a catalog, so `strongroom keys …` can run while the server
-/// serves: data-key rotations and retirements reach a running server through ``Keyring/refreshIfChanged()`` (within a
-/// second); root and audit-signing rotations need the server stopped (see SECURITY.md, "Rotation and rewrap").
+/// serves: rotations (root included) and retirements reach a running server through ``Keyring/refreshIfChanged()``
+/// (within a second), audit-signing handovers through the log (see SECURITY.md, "Rotation and rewrap").
 public struct KeyOperations: Sendable {
     /// The one role allowed to run key operations.
     public static let role = "security-officer"

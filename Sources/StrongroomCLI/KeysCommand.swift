@@ -55,14 +55,15 @@ struct KeysCommand: AsyncParsableCommand {
                 older fields keep opening until `keys rewrap` re-seals them. \
                 --root rewraps the key ring and the audit signing key under a new root key (no record is re-encrypted); \
                 --audit-signing hands the checkpoint signing over to a new key with a signed entry in the log. \
-                Stop the server before --root or --audit-signing, and start it again afterwards. \
+                A running server follows all three; after a --root rotation that changed the passphrase (--new-passphrase-file) \
+                it must be restarted with the new passphrase. \
                 The data directory is given with --data-directory here, because --data names the data key.
                 """)
 
         @Flag(name: .long, help: "Rotate a data key: KEY is records (default), index or subjects.") var data = false
         @Argument(help: "With --data: the data key to rotate (records, index or subjects).") var key: String?
-        @Flag(name: .long, help: "Rotate the root key (the server must be stopped).") var root = false
-        @Flag(name: .long, help: "Rotate the audit checkpoint signing key (the server must be stopped).") var auditSigning = false
+        @Flag(name: .long, help: "Rotate the root key (a running server follows it).") var root = false
+        @Flag(name: .long, help: "Rotate the audit checkpoint signing key (a running server follows the handover).") var auditSigning = false
 
         @Option(name: .long, help: "The key directory (mode 0700).") var keys: String = "./Keys"
         @Option(name: .customLong("data-directory"), help: "The data directory holding the SQLite database (for the audit log).")
@@ -104,7 +105,10 @@ struct KeysCommand: AsyncParsableCommand {
                     let oldID = keyring.rootKeyID
                     let rotated = try operations.rotateRoot(to: protection, caller: caller, requestID: requestID)
                     out.write("Root key rotated: id \(oldID) -> \(rotated.rootKeyID). Every key in the key ring and the audit signing key were rewrapped; no record was re-encrypted.\n")
-                    out.write("The old root key file was overwritten and removed. Back up \(keys) now (keys only, never with the data), and restart the server.\n")
+                    out.write("The old root key file was overwritten and removed. Back up \(keys) now (keys only, never with the data).\n")
+                    if newPassphraseFile != nil {
+                        out.write("The passphrase changed: restart a running server with the new one (until then it keeps the keys it holds and sees no later rotation).\n")
+                    }
                 } else {
                     let rotation = try operations.rotateAuditSigningKey(
                         keyName: StrongroomConfiguration.defaultAuditKeyName, origin: StrongroomConfiguration.defaultAuditOrigin, caller: caller, requestID: requestID)
