@@ -68,9 +68,7 @@ extension Keyring {
                 state.update { $0 = document }
                 state.stamp = stamp
                 state.refreshError = nil
-                for cached in state.cache.keys where cached.version < (document.body.minimumVersions[cached.id.rawValue] ?? 1) {
-                    state.cache[cached] = nil
-                }
+                state.dropCached { $0.version < (document.body.minimumVersions[$0.id.rawValue] ?? 1) }
             }
             return true
         } catch {
@@ -154,7 +152,7 @@ extension Keyring {
                         "versions of \(id) below \(previous) are already retired, and a retired version cannot be revived")
                 }
                 state.update { $0.body.minimumVersions[id.rawValue] = version }
-                for cached in state.cache.keys where cached.id == id && cached.version < version { state.cache[cached] = nil }
+                state.dropCached { $0.id == id && $0.version < version }
                 return previous
             }
             try persist()

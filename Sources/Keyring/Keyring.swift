@@ -47,7 +47,11 @@ public final class Keyring: Sendable {
         private(set) var document: KeyRingDocument
         /// The newest version of each key id in ``document``: the version new seals use.
         private(set) var newest: [String: UInt32] = [:]
-        var cache: [CacheKey: SecretBytes] = [:]
+        /// Unwrapped keys by id and version.
+        private(set) var cache: [CacheKey: SecretBytes] = [:]
+        /// The cached keys that may be used now (at or above their minimum version), built on first use after any
+        /// change: the lookup on every seal and open is a short scan comparing small strings, not two hashes.
+        private var usable: [UsableKey]?
         /// Identity of the `keyring.json` file the document came from (inode, size, mtime).
         var stamp: FileStamp?
         var lastCheck: ContinuousClock.Instant?
@@ -62,10 +66,38 @@ public final class Keyring: Sendable {
             self.newest = Self.newestVersions(document.body)
         }
 
+        struct UsableKey {
+            let id: KeyID
+            let version: UInt32
+            let isNewest: Bool
+            let key: SecretBytes
+        }
+
         /// Changes the document in force (and what is derived from it).
         mutating func update(_ change: (inout KeyRingDocument) throws -> Void) rethrows {
             try change(&document)
             newest = Self.newestVersions(document.body)
+            usable = nil
+        }
+
+        mutating func cache(_ key: SecretBytes, for cacheKey: CacheKey) {
+            cache[cacheKey] = key
+            usable = nil
+        }
+
+        mutating func dropCached(where shouldDrop: (CacheKey) -> Bool) {
+            for cached in cache.keys where shouldDrop(cached) { cache[cached] = nil }
+            usable = nil
+        }
+
+        mutating func usableKeys() -> [UsableKey] {
+            if let usable { return usable }
+            let built = cache.compactMap { cacheKey, key -> UsableKey? in
+                guard cacheKey.version >= (document.body.minimumVersions[cacheKey.id.rawValue] ?? 1) else { return nil }
+                return UsableKey(id: cacheKey.id, version: cacheKey.version, isNewest: newest[cacheKey.id.rawValue] == cacheKey.version, key: key)
+            }
+            usable = built
+            return built
         }
 
         static func newestVersions(_ body: KeyRingDocument.Body) -> [String: UInt32] {
@@ -194,11 +226,11 @@ public final class Keyring: Sendable {
         let now = ContinuousClock.now
         let interval = refreshInterval
         if let ready = state.withLock({ state -> VersionedKey? in
-            guard !state.refreshIsDue(at: now, interval: interval), let version = state.newest[id.rawValue],
-                version >= (state.document.body.minimumVersions[id.rawValue] ?? 1),
-                let key = state.cache[CacheKey(id: id, version: version)]
-            else { return nil }
-            return VersionedKey(id: id, version: version, key: key)
+            guard !state.refreshIsDue(at: now, interval: interval) else { return nil }
+            for usable in state.usableKeys() where usable.isNewest && usable.id == id {
+                return VersionedKey(id: id, version: usable.version, key: usable.key)
+            }
+            return nil
         }) {
             return ready
         }
@@ -217,10 +249,9 @@ public final class Keyring: Sendable {
         let cacheKey = CacheKey(id: id, version: version)
         // The minimum is checked before the cache, so a retirement read from disk fails closed at once.
         if let cached = state.withLock({ state -> SecretBytes? in
-            guard !state.refreshIsDue(at: now, interval: interval),
-                version >= (state.document.body.minimumVersions[id.rawValue] ?? 1)
-            else { return nil }
-            return state.cache[cacheKey]
+            guard !state.refreshIsDue(at: now, interval: interval) else { return nil }
+            for usable in state.usableKeys() where usable.version == version && usable.id == id { return usable.key }
+            return nil
         }) {
             return cached
         }
@@ -236,7 +267,7 @@ public final class Keyring: Sendable {
                 throw KeyringError.unknownKey(id.rawValue, version)
             }
             let key = try Self.unwrap(entry, root: state.rootMaterial.key, path: directory.keyRingPath)
-            state.cache[cacheKey] = key
+            state.cache(key, for: cacheKey)
             return key
         }
     }
