@@ -165,10 +165,11 @@ public final class AccountService: Sendable {
         let now = clock.now.millis
         let found = try database.readNow { db -> (AccountRow, String)? in
             guard let session = try Row.fetchOne(
-                db, sql: "SELECT account_id, expires_at, revoked_at, strength FROM sessions WHERE token_hash = ?", arguments: [Data(hash)])
+                db.cachedStatement(sql: "SELECT account_id, expires_at, revoked_at, strength FROM sessions WHERE token_hash = ?"),
+                arguments: [Data(hash)])
             else { return nil }
             guard (session["revoked_at"] as Int64?) == nil, (session["expires_at"] as Int64) > now else { return nil }
-            guard let account = try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [session["account_id"] as String]),
+            guard let account = try AccountRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE id = ?"), arguments: [session["account_id"] as String]),
                 account.status == "active"
             else { return nil }
             return (account, session["strength"] as String)

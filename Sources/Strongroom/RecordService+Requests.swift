@@ -210,14 +210,14 @@ extension RecordService {
         // One snapshot: the row and its stored fields. Envelopes of fields the decision omits are read but never opened.
         // A short synchronous read: cheaper than hopping to GRDB's reader queue and back for ~20 µs of work.
         let loaded = try database.readNow { db -> (RequestRow, [FieldRows.Envelope], [String: String], [FieldRows.Envelope], Row?)? in
-            guard let row = try RequestRow.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [requestID]) else { return nil }
+            guard let row = try RequestRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [requestID]) else { return nil }
             // A caseworker's decision carries a sealed reason; automatic decisions and open requests have none.
             let reason = row.outcome != nil && row.decidedByRule == nil
                 ? try FieldRows.sealed(collection: Self.decisionCollection, recordID: requestID, fields: nil, in: db) : []
             return (
                 row, try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db),
                 try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db), reason,
-                try Row.fetchOne(db, sql: "SELECT id, status FROM payments WHERE request_id = ?", arguments: [requestID])
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM payments WHERE request_id = ?"), arguments: [requestID])
             )
         }
         guard let (row, sealed, open, reasonEnvelopes, payment) = loaded, let service = catalog.service(row.serviceID) else {
@@ -281,7 +281,7 @@ extension RecordService {
 
     func loadRequest(_ requestID: String) async throws -> (RequestRow, Service) {
         let row = try database.readNow { db in
-            try RequestRow.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [requestID])
+            try RequestRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [requestID])
         }
         guard let row, let service = catalog.service(row.serviceID) else { throw StrongroomError.notFound("record") }
         return (row, service)

@@ -7,8 +7,9 @@ import Synchronization
 
 /// Gathers concurrent writes into shared transactions, so throughput does not fall to one fsync per request.
 ///
-/// Each write runs inside its own savepoint within a batch transaction: a write that throws is rolled back alone
-/// and its caller gets the error; the others commit together. A caller's `write` returns only after the batch
+/// A write that throws is rolled back alone and its caller gets the error; the others commit together (the batch
+/// first runs without savepoints; if a write throws, the batch is rolled back and runs again with a savepoint per
+/// write, so a write's body may run twice and must not have effects outside the database). A caller's `write` returns only after the batch
 /// has committed (WAL, `synchronous=FULL`), so an acknowledged write is durable. Writes of one batch run in
 /// arrival order on one serial queue, which also keeps the audit chain single-writer.
 public final class GroupCommitWriter: Sendable {
@@ -94,6 +95,37 @@ public final class GroupCommitWriter: Sendable {
     }
 
     private func commit(_ batch: [Job]) {
+        // Fast path: the whole batch in one transaction without per-write savepoints (two statements fewer per
+        // write). Writes almost never fail; when one does, the transaction is rolled back — nothing of the batch is
+        // kept — and the batch runs again with a savepoint per write, so only the failing write is lost.
+        if batch.count > 1 {
+            let committed: Bool
+            do {
+                committed = try database.pool.writeWithoutTransaction { db -> Bool in
+                    var failed = false
+                    try db.inTransaction(.immediate) {
+                        for job in batch {
+                            do {
+                                try job.run(db)
+                            } catch {
+                                failed = true
+                                return .rollback
+                            }
+                        }
+                        return .commit
+                    }
+                    return !failed
+                }
+            } catch {
+                for job in batch { job.finish(error) }
+                return
+            }
+            if committed {
+                record(batch.count)
+                for job in batch { job.finish(nil) }
+                return
+            }
+        }
         var outcomes = [(any Error)?](repeating: nil, count: batch.count)
         do {
             try database.pool.writeWithoutTransaction { db in
@@ -112,13 +144,17 @@ public final class GroupCommitWriter: Sendable {
                     return .commit
                 }
             }
-            state.withLock {
-                $0.batches += 1
-                $0.writes += batch.count
-            }
+            record(batch.count)
             for (job, outcome) in zip(batch, outcomes) { job.finish(outcome) }
         } catch {
             for job in batch { job.finish(error) }
+        }
+    }
+
+    private func record(_ writes: Int) {
+        state.withLock {
+            $0.batches += 1
+            $0.writes += writes
         }
     }
 }

@@ -143,7 +143,7 @@ extension RecordService {
         let now = clock.now.millis
         enum Result: Sendable { case applied(PaymentRow), duplicate(PaymentRow), refused(StrongroomError) }
         let result: Result = try await writer.write { db in
-            guard var row = try PaymentRow.fetchOne(db, sql: "SELECT * FROM payments WHERE id = ?", arguments: [event.paymentID]) else {
+            guard var row = try PaymentRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE id = ?"), arguments: [event.paymentID]) else {
                 try audit.record(refusal("unknown-payment", subject: nil), in: db)
                 return .refused(StrongroomError.notFound("payment"))
             }
@@ -214,7 +214,7 @@ extension RecordService {
     }
 
     func loadPayment(_ paymentID: String) async throws -> PaymentRow {
-        let row = try database.readNow { db in try PaymentRow.fetchOne(db, sql: "SELECT * FROM payments WHERE id = ?", arguments: [paymentID]) }
+        let row = try database.readNow { db in try PaymentRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE id = ?"), arguments: [paymentID]) }
         guard let row else { throw StrongroomError.notFound("payment") }
         return row
     }
