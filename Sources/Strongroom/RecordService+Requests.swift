@@ -206,52 +206,63 @@ extension RecordService {
     }
 
     /// One request as the caller may see it; the read is audited before anything is returned.
+    ///
+    /// The whole read runs as one job of the group committer: the row and its stored fields are loaded inside the
+    /// writer's transaction (a consistent snapshot that needs no read transaction — and no WAL read lock — of its
+    /// own), the gate decides, and the audit entry is appended; the job commits with its batch. Only then, outside
+    /// the writer, are the fields the decision allows opened. Envelopes of omitted fields are never opened.
     public func request(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
-        // One snapshot: the row and its stored fields. Envelopes of fields the decision omits are read but never opened.
-        // A short synchronous read: cheaper than hopping to GRDB's reader queue and back for ~20 µs of work.
-        let loaded = try database.readNow { db -> (RequestRow, [FieldRows.Envelope], [String: String], [FieldRows.Envelope], Row?)? in
-            guard let row = try RequestRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [requestID]) else { return nil }
+        let loaded = try await writer.write { [catalog, audit] db -> RequestRead in
+            guard let row = try RequestRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [requestID]),
+                let service = catalog.service(row.serviceID)
+            else { return .missing }
+            let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
+            let decision = self.decide(caller, .read, row.resource(sensitivity: Self.sensitivity(of: service)), access)
+            guard decision.isPermitted else {
+                try audit.record(Self.denialDraft(decision, caller: caller, action: "request.read", target: target, access: access), in: db)
+                return .denied(decision)
+            }
+            let sealed = try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db)
+            let open = try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db)
             // A caseworker's decision carries a sealed reason; automatic decisions and open requests have none.
             let reason = row.outcome != nil && row.decidedByRule == nil
                 ? try FieldRows.sealed(collection: Self.decisionCollection, recordID: requestID, fields: nil, in: db) : []
-            return (
-                row, try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db),
-                try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db), reason,
-                try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM payments WHERE request_id = ?"), arguments: [requestID])
-            )
+            let payment = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM payments WHERE request_id = ?"), arguments: [requestID])
+            var touched = Self.allowedFields(decision.fieldPlan, among: Set(sealed.map(\.field)).union(open.keys))
+            if !reason.isEmpty { touched.formUnion(Self.allowedFields(decision.fieldPlan, among: ["decision_reason"])) }
+            try audit.record(
+                AuditTrail.draft(caller: caller, action: "request.read", target: target, fields: Array(touched), decision: decision, context: access),
+                in: db)
+            return .loaded(RequestRead.Loaded(
+                row: row, decision: decision, sealed: sealed, open: open, reason: reason,
+                paymentID: payment?["id"], paymentStatus: payment?["status"]))
         }
-        guard let (row, sealed, open, reasonEnvelopes, payment) = loaded, let service = catalog.service(row.serviceID) else {
-            throw StrongroomError.notFound("record")
+        let read: RequestRead.Loaded
+        switch loaded {
+        case .missing: throw StrongroomError.notFound("record")
+        case .denied(let decision): throw Self.denialError(decision, hide: true)
+        case .loaded(let value): read = value
         }
-        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
-        let decision = decide(caller, .read, row.resource(sensitivity: Self.sensitivity(of: service)), access)
-        guard decision.isPermitted else {
-            throw await denied(decision, caller: caller, action: "request.read", target: target, access: access, hide: true)
-        }
-        let present = Set(sealed.map(\.field)).union(open.keys)
+        let row = read.row
+        guard let service = catalog.service(row.serviceID) else { throw StrongroomError.notFound("record") }
+        let plan = read.decision.fieldPlan
         let record = try view(
-            collection: Self.requestCollection, recordID: requestID, plan: decision.fieldPlan, present: present, sealed: sealed, open: open,
-            definitions: service.allFieldDefinitions.filter { $0.isActive(at: row.serviceVersion) })
+            collection: Self.requestCollection, recordID: requestID, plan: plan, present: Set(read.sealed.map(\.field)).union(read.open.keys),
+            sealed: read.sealed, open: read.open, definitions: service.allFieldDefinitions.filter { $0.isActive(at: row.serviceVersion) })
         var reason: String?
-        var touched = Array(record.fields.keys)
-        if let envelope = reasonEnvelopes.first, Self.allowedFields(decision.fieldPlan, among: ["decision_reason"]).contains("decision_reason") {
+        if let envelope = read.reason.first, Self.allowedFields(plan, among: ["decision_reason"]).contains("decision_reason") {
             do {
                 let bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: Self.decisionCollection, recordID: requestID, field: envelope.field))
                 reason = String(decoding: bytes, as: UTF8.self)
-                touched.append("decision_reason")
             } catch let error as SealingError where error == .keyUnavailableCode {
                 reason = nil
             }
         }
-        let audit = self.audit
-        let draft = AuditTrail.draft(
-            caller: caller, action: "request.read", target: target, fields: touched, decision: decision, context: access)
-        try await writer.write { db in try audit.record(draft, in: db) }
         var result = Self.requestView(row, record: record)
         result.decisionReason = reason
         result.assigneeID = caller.kind == .staff ? row.assigneeID : nil
-        result.paymentID = payment?["id"]
-        result.paymentStatus = payment?["status"]
+        result.paymentID = read.paymentID
+        result.paymentStatus = read.paymentStatus
         return result
     }
 
@@ -363,4 +374,21 @@ extension RecordService {
         try db.execute(sql: "UPDATE requests SET updated_at = ? WHERE id = ? AND status = ?", arguments: [millis, requestID, status])
         return db.changesCount == 1
     }
+}
+
+/// What the writer's part of a request read found.
+enum RequestRead: Sendable {
+    struct Loaded: Sendable {
+        let row: RequestRow
+        let decision: Decision
+        let sealed: [FieldRows.Envelope]
+        let open: [String: String]
+        let reason: [FieldRows.Envelope]
+        let paymentID: String?
+        let paymentStatus: String?
+    }
+
+    case missing
+    case denied(Decision)
+    case loaded(Loaded)
 }

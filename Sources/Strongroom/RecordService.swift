@@ -69,14 +69,26 @@ public final class RecordService: Sendable {
         _ decision: Decision, caller: AuthenticatedCaller, action: String, target: AuditTarget, access: AccessContext, hide: Bool
     ) async -> StrongroomError {
         let audit = self.audit
-        let draft = AuditTrail.draft(
-            caller: caller, action: action, target: target, decision: decision, context: access,
-            details: ["reason": decision.reasons.first.map { String("\($0)".prefix(200)) } ?? "default-deny"])
+        let draft = Self.denialDraft(decision, caller: caller, action: action, target: target, access: access)
         do {
             try await writer.write { db in try audit.record(draft, in: db) }
         } catch {
             return StrongroomError.internalFailure(error)
         }
+        return Self.denialError(decision, hide: hide)
+    }
+
+    /// The audit entry of a denied access.
+    static func denialDraft(
+        _ decision: Decision, caller: AuthenticatedCaller, action: String, target: AuditTarget, access: AccessContext
+    ) -> AuditEntryDraft {
+        AuditTrail.draft(
+            caller: caller, action: action, target: target, decision: decision, context: access,
+            details: ["reason": decision.reasons.first.map { String("\($0)".prefix(200)) } ?? "default-deny"])
+    }
+
+    /// The error a denied caller gets: what to declare when only the purpose was missing, else 404 or 403.
+    static func denialError(_ decision: Decision, hide: Bool) -> StrongroomError {
         let purposeUnmet = decision.reasons.contains { if case .purposeUnmet = $0 { return true } else { return false } }
         if purposeUnmet {
             return StrongroomError(.forbidden, code: "purpose_required", message: "declare a permitted purpose of use for this access (header Strongroom-Purpose)")
