@@ -20,7 +20,8 @@ extension StrongroomBench {
         if scenarios.contains(.soak) {
             announce(.soak)
             figures += try SoakScenario(
-                strongroom: strongroom, catalog: catalog, policies: policies, seconds: soakSeconds ?? (quick ? 15 : 60), connections: connections
+                strongroom: strongroom, catalog: catalog, policies: policies, seconds: soakSeconds ?? (quick ? 15 : 60), connections: connections,
+                lists: !soakWithoutLists
             ).run()
         }
         if scenarios.contains(.badInput) {

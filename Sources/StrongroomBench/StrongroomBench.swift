@@ -55,6 +55,9 @@ struct StrongroomBench: AsyncParsableCommand {
     @Option(help: "Seconds of the soak (default 60; 15 with --quick).")
     var soakSeconds: Int?
 
+    @Flag(help: "Leave lists of one's requests out of the soak's mix.")
+    var soakWithoutLists = false
+
     func validate() throws {
         guard inFlight >= 1 else { throw ValidationError("--in-flight must be at least 1") }
         if let auditEntries, auditEntries < 10_000 { throw ValidationError("--audit-entries must be at least 10,000") }

@@ -11,6 +11,8 @@ struct WrkRun {
     var p99: Double
     var non2xx: Int
     var socketErrors: Int
+    /// wrk's own breakdown ("connect 0, read 0, write 0, timeout 0"), when it reported any.
+    var socketErrorText: String?
     var output: String
 
     var errors: Int { non2xx + socketErrors }
@@ -58,11 +60,12 @@ struct WrkRun {
         let total = lines.first { $0.contains(" requests in ") }.flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
         let non2xx = value(after: "Non-2xx or 3xx responses:").flatMap { Int($0) } ?? 0
         var socketErrors = 0
-        if let errors = value(after: "Socket errors:") {
+        let socketErrorText = value(after: "Socket errors:")
+        if let errors = socketErrorText {
             // "connect 0, read 0, write 0, timeout 0"
             socketErrors = errors.split(separator: ",").compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
         }
-        return WrkRun(requestsPerSecond: rate, requests: total, p50: p50, p90: p90, p99: p99, non2xx: non2xx, socketErrors: socketErrors, output: output)
+        return WrkRun(requestsPerSecond: rate, requests: total, p50: p50, p90: p90, p99: p99, non2xx: non2xx, socketErrors: socketErrors, socketErrorText: socketErrorText, output: output)
     }
 
     /// "1.23ms", "950.00us", "1.02s", "2.00m" → milliseconds.
@@ -76,6 +79,6 @@ struct WrkRun {
     /// One line for the notes: rate, latencies, errors.
     var summary: String {
         "\(BenchFormat.number(requestsPerSecond))/s, p50 \(BenchFormat.number(p50)) ms, p90 \(BenchFormat.number(p90)) ms, "
-            + "p99 \(BenchFormat.number(p99)) ms, \(requests) requests, \(non2xx) non-2xx, \(socketErrors) socket errors"
+            + "p99 \(BenchFormat.number(p99)) ms, \(requests) requests, \(non2xx) non-2xx, \(socketErrors) socket errors" + (socketErrorText.map { " (\($0))" } ?? "")
     }
 }
