@@ -78,8 +78,8 @@ public struct Rewrap: Sendable {
     ///   - batchSize: rows per read and per write transaction.
     ///   - progress: called after each batch with (rows done, rows planned).
     ///   - afterBatch: called after each committed batch with the number of batches so far; tests throw from it to
-    ///     simulate a kill. The next batch may already be in the writer's hands then: it commits (or fails) before
-    ///     the run returns.
+    ///     simulate a kill. Up to two later batches may already be in the writer's hands then: each commits whole
+    ///     (or fails) before the run returns.
     public func run(
         batchSize: Int = 2000, caller: AuthenticatedCaller, requestID: String,
         progress: (@Sendable (Int, Int) -> Void)? = nil, afterBatch: (@Sendable (Int) throws -> Void)? = nil
@@ -132,9 +132,9 @@ public struct Rewrap: Sendable {
         try await installation.writer.write { db in try audit.record(draft, in: db) }
     }
 
-    /// One pass over the fields under versions below `version`, as a three-stage pipeline: while batch N's
-    /// replacements commit (one short write through the group committer), batch N+1 is re-sealed on every core and
-    /// batch N+2 is read. Returns how many fields it replaced.
+    /// One pass over the fields under versions below `version`, as a three-stage pipeline: while earlier batches'
+    /// replacements commit (one short write each through the group committer), the next batch is re-sealed on every
+    /// core and the one after it is read. Returns how many fields it replaced.
     private func rewrapPass(
         below version: UInt32, batchSize: Int, total: Int, report: inout Report, batches: inout Int,
         progress: (@Sendable (Int, Int) -> Void)?, afterBatch: (@Sendable (Int) throws -> Void)?
@@ -145,7 +145,8 @@ public struct Rewrap: Sendable {
         }
         var passWork = 0
         var rows = try read(after: nil)
-        // Up to two batches are handed to the writer at once, so it never waits for this task between commits.
+        // Up to three batches are in the writer's hands at once: it never waits for this task between commits, and the
+        // re-sealing of the next batch never waits for the writer unless it is three batches behind.
         var inFlight: [(write: Task<Int, any Error>, count: Int)] = []
         func settleOldest() async throws {
             let (write, count) = inFlight.removeFirst()
@@ -174,7 +175,7 @@ public struct Rewrap: Sendable {
                     let writer = installation.writer
                     inFlight.append((Task { try await writer.write { db in try Rows.replace(replacements, in: db) } }, replacements.count))
                 }
-                while inFlight.count > 1 { try await settleOldest() }
+                while inFlight.count > 2 { try await settleOldest() }
             }
             while !inFlight.isEmpty { try await settleOldest() }
         } catch {

@@ -87,9 +87,9 @@ struct RewrapTests {
             })
         }
         let midway = try await rewrap.plan().sealedByVersion
-        // The batch after the kill point may already have been handed to the writer: it commits whole, or not at all.
+        // Up to two batches after the kill point may already have been handed to the writer: each commits whole.
         let done = midway[2] ?? 0
-        #expect(done == afterBatches * 16 || done == (afterBatches + 1) * 16)
+        #expect(done % 16 == 0 && (afterBatches...afterBatches + 2).contains(done / 16))
         #expect(midway[1] == 200 - done)
         // Every field is readable in the middle too: old ones under v1, rewrapped ones under v2.
         for (id, envelope) in try bulkEnvelopes(installation) {
