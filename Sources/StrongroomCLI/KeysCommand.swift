@@ -97,6 +97,8 @@ struct KeysCommand: AsyncParsableCommand {
                     out.write("\(id) is now at version \(version); new seals use it at once (a running server picks it up within a second).\n")
                     if id == .records {
                         out.write("Older fields keep opening under their own version. Re-seal them with `strongroom keys rewrap`, then retire the old versions with `strongroom keys retire --below \(version)`.\n")
+                    } else if id == SubjectKeyStore.wrappingKeyID {
+                        out.write("New shredding keys are wrapped by it at once. Rewrap the existing ones with `strongroom keys rewrap`, then retire the old versions with `strongroom keys retire subjects --below \(version)`.\n")
                     } else {
                         out.write("Searches look in every live index version. Recompute old blind indexes with `strongroom keys rewrap`.\n")
                     }
