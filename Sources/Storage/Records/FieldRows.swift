@@ -90,27 +90,30 @@ public enum FieldRows {
 
     /// The envelopes of `fields` (all fields when `nil`) of one record. Only the named rows are read.
     public static func sealed(collection: String, recordID: String, fields: Set<String>?, in db: Database) throws -> [Envelope] {
-        let rows = try Row.fetchAll(
+        // A cursor reads each row in place: no Row copies (this runs inside the writer for every audited read).
+        let rows = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT field, envelope, key_version FROM sealed_fields WHERE collection = ? AND record_id = ?"),
             arguments: [collection, recordID])
-        return rows.compactMap { row in
-            let field: String = row["field"]
-            if let fields, !fields.contains(field) { return nil }
-            let data: Data = row["envelope"]
-            return Envelope(field: field, bytes: [UInt8](data), keyVersion: UInt32(truncatingIfNeeded: row["key_version"] as Int64))
+        var result: [Envelope] = []
+        while let row = try rows.next() {
+            let field: String = row[0]
+            if let fields, !fields.contains(field) { continue }
+            let bytes = try row.withUnsafeData(atIndex: 1) { data in data.map { [UInt8]($0) } ?? [] }
+            result.append(Envelope(field: field, bytes: bytes, keyVersion: UInt32(truncatingIfNeeded: row[2] as Int64)))
         }
+        return result
     }
 
     /// The public values of `fields` (all when `nil`) of one record.
     public static func open(collection: String, recordID: String, fields: Set<String>?, in db: Database) throws -> [String: String] {
-        let rows = try Row.fetchAll(
+        let rows = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT field, value FROM open_fields WHERE collection = ? AND record_id = ?"),
             arguments: [collection, recordID])
         var result: [String: String] = [:]
-        for row in rows {
-            let field: String = row["field"]
+        while let row = try rows.next() {
+            let field: String = row[0]
             if let fields, !fields.contains(field) { continue }
-            result[field] = row["value"]
+            result[field] = row[1]
         }
         return result
     }
