@@ -17,8 +17,9 @@ public final class CheckpointSignerResolver: Sendable {
     private let origin: String
     private let store: SQLiteAuditStore
     private let seen = Mutex<(scannedSeq: Int64, keyInForce: String?)>((-1, nil))
-    /// The last signer read from the key file. After a root rotation made by the CLI, this process cannot unwrap
-    /// the rewrapped file until it restarts; it keeps signing with the key it has while that key is still in force.
+    /// The last signer read from the key file. If the key file cannot be read for a moment (for example while the CLI
+    /// replaces it during a root rotation, which the key ring follows on its next refresh), this process keeps signing
+    /// with the key it has while that key is still in force.
     private let lastInstalled = Mutex<AuditCheckpointSigner?>(nil)
 
     init(keyring: Keyring, keyName: String, origin: String, store: SQLiteAuditStore) {
