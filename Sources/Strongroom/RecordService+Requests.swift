@@ -66,7 +66,7 @@ extension RecordService {
         let audit = self.audit
         let finalRow = row
         let allDrafts = drafts
-        let payment = submit && row.outcome != "rejected" ? duePayment(for: row, service: service, at: .onSubmission, now: now) : nil
+        let payment = submit ? paymentDueAtSubmission(row, service: service, now: now) : nil
         try await writer.write { db in
             try finalRow.insert(db)
             try Self.store(
@@ -167,7 +167,7 @@ extension RecordService {
         let drafts = try await submission(of: &row, service: service, values: validated, caller: caller, access: access, target: target)
         let audit = self.audit
         let finalRow = row
-        let payment = row.outcome != "rejected" ? duePayment(for: row, service: service, at: .onSubmission, now: clock.now.millis) : nil
+        let payment = paymentDueAtSubmission(row, service: service, now: clock.now.millis)
         try await writer.write { db in
             let current = try String.fetchOne(db, sql: "SELECT status FROM requests WHERE id = ?", arguments: [requestID])
             guard current == previousStatus else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }

@@ -147,6 +147,22 @@ import Testing
         #expect(paid.status == "paid")
     }
 
+    @Test func anAutomaticApprovalMakesAnOnApprovalFeeDueAndAnAutomaticRejectionOwesNothing() async throws {
+        let fixture = try InstallationFixture()
+        let citizen = try await fixture.citizen("liam@example.ie").caller
+        let approved = try await fixture.records.createRequest(
+            serviceID: "class-registration", values: ServiceSample.classRegistration, submit: true, caller: citizen, access: fixture.access())
+        #expect(approved.outcome == "approved" && approved.paymentStatus == "pending")
+        let payments = try await fixture.records.ownPayments(caller: citizen, access: fixture.access())
+        #expect(payments.count == 1 && payments.first?.amountMinor == 4000 && payments.first?.requestID == approved.id)
+        var tooOld = ServiceSample.classRegistration
+        tooOld["class_choice"] = .string("pottery-adult")
+        let rejected = try await fixture.records.createRequest(
+            serviceID: "class-registration", values: tooOld, submit: true, caller: citizen, access: fixture.access())
+        #expect(rejected.outcome == "rejected" && rejected.paymentID == nil)
+        #expect(try await fixture.records.ownPayments(caller: citizen, access: fixture.access()).count == 1)
+    }
+
     @Test func erasureMakesMessagesAndDecisionReasonsUnreadableInEarlierCopiesToo() async throws {
         let fixture = try InstallationFixture()
         let citizen = try await fixture.citizen("aoife@example.ie").caller

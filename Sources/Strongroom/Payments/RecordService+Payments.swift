@@ -22,6 +22,16 @@ extension RecordService {
             provider: paymentProvider.name, now: now)
     }
 
+    /// The payment a submission makes due: the fee charged on submission, or — when the automatic rules approve the
+    /// request at once — the fee charged on approval. A request rejected at once owes nothing.
+    func paymentDueAtSubmission(_ row: RequestRow, service: Service, now: Int64) -> PaymentRow? {
+        switch row.outcome {
+        case "rejected": nil
+        case "approved": duePayment(for: row, service: service, at: .onSubmission, now: now) ?? duePayment(for: row, service: service, at: .onApproval, now: now)
+        default: duePayment(for: row, service: service, at: .onSubmission, now: now)
+        }
+    }
+
     /// Inserts a due payment with its audit entry, inside the caller's transaction. A request has at most one fee
     /// payment: a resubmission does not create a second.
     static func insertDue(_ payment: PaymentRow, audit: AuditTrail, requestID: String, in db: Database) throws {
