@@ -18,6 +18,7 @@
 #   CRASH_ROUNDS (5)  CRASH_SEED (random; printed)  CRASH_WORKERS (16)  CRASH_CITIZENS (8)
 #   CRASH_KILL_MIN_MS (300)  CRASH_KILL_MAX_MS (4000): the kill comes this long after writing begins
 #   CRASH_REQUIRE_CLEAN_STOP=1  fail when the server does not exit on SIGTERM at the end (otherwise a note)
+#   CRASH_FAIL_ON_STALL=1       fail when no write was acknowledged in the last second before a kill (otherwise a note)
 #   CRASH_KEEP=1      keep the temporary directory (it is always kept on failure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,9 +77,11 @@ say "seed $SEED (CRASH_SEED=$SEED reproduces the kill delays), $ROUNDS rounds, $
 
 # Starts the server on a free port; sets SERVER_PID and PORT.
 START_COUNT=0
+STALLS=0
 start_server() {
   START_COUNT=$((START_COUNT + 1))
   local log="$WORK/serve-$START_COUNT.log"
+  : > "$log"
   "$BIN/strongroom" serve --keys "$WORK/Keys" --data "$WORK/data" --catalog "$ROOT/Catalog" --policies "$ROOT/Policies" \
     --host 127.0.0.1 --port 0 > "$log" 2>&1 &
   SERVER_PID=$!
@@ -135,6 +138,10 @@ for round in $(seq 1 "$ROUNDS"); do
   LOAD_PID=""
   cat "$WORK/load-$round.log"
   [ "$load_status" = 0 ] || fail "round $round: the load driver saw a write refused while the server was up (see above)"
+  if grep -q '^STALL:' "$WORK/load-$round.log"; then
+    STALLS=$((STALLS + 1))
+    [ "${CRASH_FAIL_ON_STALL:-0}" = 1 ] && fail "round $round: the server had stopped answering before the kill"
+  fi
   say "round $round: server killed with SIGKILL ${delay_ms} ms after writing began"
 
   snapshot "$round"
@@ -158,4 +165,5 @@ wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 "$BIN/strongroom" audit verify --data "$WORK/data" --public-key "$WORK/Keys/audit-signing.pub" --since "$WORK/checkpoint-$ROUNDS" \
   > "$WORK/verify-final.log" 2>&1 || { cat "$WORK/verify-final.log" >&2; fail "final strongroom audit verify failed"; }
+[ "$STALLS" = 0 ] || say "note: in $STALLS of $ROUNDS rounds the server had stopped answering writes before it was killed (STALL lines above; CRASH_FAIL_ON_STALL=1 fails)"
 say "PASS: $ROUNDS crashes, every acknowledged write present and readable, nothing half-present, audit log intact ($(( $(date +%s) - STARTED_AT )) s)"

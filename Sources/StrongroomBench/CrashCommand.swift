@@ -39,6 +39,11 @@ struct CrashCommand: ParsableCommand {
             print("crash load round \(round): acknowledged \(acks[.create] ?? 0) creates, \(acks[.update] ?? 0) updates, \(acks[.submit] ?? 0) submits; "
                 + "\(summary.inFlightAtEnd) in flight when the server went away; \(summary.stoppedByConnectionErrors) of \(workers) writers stopped by "
                 + "connection errors" + (summary.firstConnectionError.map { " (first: \($0))" } ?? ""))
+            if let silence = summary.silenceBeforeEnd, silence > 1 {
+                // Not a durability failure, so not a FAIL line: scripts/crash-test.sh counts these.
+                print("STALL: no write was acknowledged in the \(BenchFormat.number(silence)) s before the server went away: "
+                    + "it had stopped answering before it was killed (see docs/benchmarks.md)")
+            }
             if !summary.unexpected.isEmpty {
                 for line in summary.unexpected.prefix(10) { print("FAIL: \(line)") }
                 throw ExitCode(1)

@@ -20,6 +20,9 @@ struct CrashLoadDriver {
         var unexpected: [String]
         var stoppedByConnectionErrors: Int
         var firstConnectionError: String?
+        /// Seconds between the last acknowledgement and the first connection error (the kill): long when the
+        /// server had stopped answering before it was killed.
+        var silenceBeforeEnd: Double?
     }
 
     func run() throws -> Summary {
@@ -32,6 +35,7 @@ struct CrashLoadDriver {
         let unexpected = SharedList<String>()
         let connectionErrors = SharedList<String>()
         let inFlight = SharedCounter()
+        let lastAck = SharedInstant(), firstError = SharedInstant()
         let round = self.round, port = self.port
 
         ThreadWorkers.run(workers) { worker in
@@ -54,6 +58,7 @@ struct CrashLoadDriver {
                 ack.status = object["status"] as? String
                 ack.fields = Self.shownFields(object)
                 journal.record(ack)
+                lastAck.markNow()
                 acknowledged.append(intent.step)
                 return ack
             }
@@ -79,6 +84,7 @@ struct CrashLoadDriver {
                     submit.step = .submit
                     _ = try step(submit, "POST", "/v1/requests/\(id)/submit", token: token, body: nil)
                 } catch {
+                    firstError.markFirst()
                     connectionErrors.append("worker \(worker): \(error)")
                     return
                 }
@@ -88,7 +94,8 @@ struct CrashLoadDriver {
         for step in acknowledged.all { counts[step, default: 0] += 1 }
         return Summary(
             acknowledged: counts, inFlightAtEnd: inFlight.current, unexpected: unexpected.all,
-            stoppedByConnectionErrors: connectionErrors.count, firstConnectionError: connectionErrors.all.first)
+            stoppedByConnectionErrors: connectionErrors.count, firstConnectionError: connectionErrors.all.first,
+            silenceBeforeEnd: lastAck.value.flatMap { ack in firstError.value.map { $0.timeIntervalSince(ack) } })
     }
 
     /// A response's fields as text: the revealed value, or `masked:…` when the server masked it.

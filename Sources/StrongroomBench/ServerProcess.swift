@@ -50,7 +50,7 @@ final class ServerProcess {
     deinit { stop() }
 
     /// SIGTERM, then SIGKILL after `grace` seconds.
-    func stop(grace: Double = 5) {
+    func stop(grace: Double = 3) {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(grace)

@@ -13,21 +13,21 @@ extension StrongroomBench {
         if scenarios.contains(.http) {
             announce(.http)
             figures += try HTTPScenario(
-                strongroom: strongroom, catalog: catalog, policies: policies, seconds: httpSeconds ?? (quick ? 4 : 10), connections: connections,
+                strongroom: strongroom, catalog: catalog, policies: policies, seconds: httpSeconds ?? (quick ? 3 : 10), connections: connections,
                 citizens: 16
             ).run()
         }
         if scenarios.contains(.soak) {
             announce(.soak)
             figures += try SoakScenario(
-                strongroom: strongroom, catalog: catalog, policies: policies, seconds: soakSeconds ?? (quick ? 15 : 60), connections: connections,
+                strongroom: strongroom, catalog: catalog, policies: policies, seconds: soakSeconds ?? (quick ? 10 : 60), connections: connections,
                 lists: !soakWithoutLists
             ).run()
         }
         if scenarios.contains(.badInput) {
             announce(.badInput)
             figures += try BadInputScenario(
-                strongroom: strongroom, catalog: catalog, policies: policies, rounds: quick ? 3 : 10, slowClients: 200, slowSeconds: quick ? 5 : 10
+                strongroom: strongroom, catalog: catalog, policies: policies, rounds: quick ? 3 : 10, slowClients: 200, slowSeconds: quick ? 3 : 10
             ).run()
         }
         return figures

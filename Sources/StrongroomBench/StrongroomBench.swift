@@ -49,10 +49,10 @@ struct StrongroomBench: AsyncParsableCommand {
     @Option(help: "Connections wrk keeps open in the http and soak scenarios.")
     var connections = 32
 
-    @Option(help: "Seconds of each wrk run in the http scenario (default 10; 4 with --quick).")
+    @Option(help: "Seconds of each wrk run in the http scenario (default 10; 3 with --quick).")
     var httpSeconds: Int?
 
-    @Option(help: "Seconds of the soak (default 60; 15 with --quick).")
+    @Option(help: "Seconds of the soak (default 60; 10 with --quick).")
     var soakSeconds: Int?
 
     @Flag(help: "Leave lists of one's requests out of the soak's mix.")

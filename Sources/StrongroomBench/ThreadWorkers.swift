@@ -39,3 +39,15 @@ final class SharedCounter: @unchecked Sendable {
     func add(_ amount: Int = 1) { lock.withLock { value += amount } }
     var current: Int { lock.withLock { value } }
 }
+
+/// A moment that several threads record and one reads.
+final class SharedInstant: @unchecked Sendable {
+    // @unchecked: `date` is only touched while `lock` is held.
+    private let lock = NSLock()
+    private var date: Date?
+
+    func markNow() { lock.withLock { date = Date() } }
+    /// Records now only if nothing was recorded yet.
+    func markFirst() { lock.withLock { if date == nil { date = Date() } } }
+    var value: Date? { lock.withLock { date } }
+}
