@@ -31,13 +31,23 @@ public struct KeyAgeService: Service {
         }
     }
 
+    /// Overdue data keys, and the root and audit signing keys by the dates the audit log gives them.
+    public static func allOverdueWarnings(_ installation: Installation, now: Date = Date()) -> [String] {
+        let maximumDays = installation.configuration.maximumKeyAgeDays
+        var warnings = overdueWarnings(installation.keyring.status(), maximumDays: maximumDays, now: now)
+        let store = installation.auditStore
+        if let dates = try? installation.database.read({ db in try KeyInstallDates.read(from: store, in: db) }) {
+            warnings += dates.overdueWarnings(maximumDays: maximumDays, now: now)
+        }
+        return warnings
+    }
+
     public func run() async throws {
         while !Task.isCancelledOrShuttingDown {
             try? await Task.sleep(for: interval)
             if Task.isCancelledOrShuttingDown { break }
             installation.keyring.refreshIfChanged()
-            let warnings = Self.overdueWarnings(installation.keyring.status(), maximumDays: installation.configuration.maximumKeyAgeDays)
-            for warning in warnings { logger.warning("\(warning)") }
+            for warning in Self.allOverdueWarnings(installation) { logger.warning("\(warning)") }
         }
     }
 }

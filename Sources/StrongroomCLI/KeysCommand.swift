@@ -30,16 +30,19 @@ struct KeysCommand: AsyncParsableCommand {
                 let keyring = try passphraseOptions.openKeyring(location.keyDirectory)
                 // Counts come from the database opened read-only; a key directory without a database still shows its keys.
                 var counts: (sealed: [UInt32: Int], indexes: [UInt32: Int])?
+                var installed: KeyInstallDates?
                 if FileManager.default.fileExists(atPath: location.data + "/" + StrongroomDatabase.fileName) {
                     let reader = try StrongroomDatabase.openReadOnly(dataDirectory: location.data)
                     counts = try await reader.read { db in
                         (try FieldRows.sealedCountsByKeyVersion(in: db), try FieldRows.indexCountsByKeyVersion(in: db))
                     }
+                    let store = SQLiteAuditStore(reader: reader)
+                    installed = try await reader.read { db in try KeyInstallDates.read(from: store, in: db) }
                 }
                 let shredding = try SubjectKeyStore.existing(in: location.keyDirectory, keyring: keyring)?.countsByWrappingVersion()
                 let report = KeyStatusReport(
                     statuses: keyring.status(), directory: location.keys, maximumAgeDays: maximumAgeDays,
-                    sealedFields: counts?.sealed, indexRows: counts?.indexes, shreddingKeys: shredding)
+                    sealedFields: counts?.sealed, indexRows: counts?.indexes, shreddingKeys: shredding, installed: installed)
                 FileDescriptorOutput.standardOutput.write(report.render(json: json))
             } catch {
                 throw fail("\(error)")
@@ -235,6 +238,8 @@ struct KeyStatusReport {
     var indexRows: [UInt32: Int]?
     /// Shredding keys per `subjects` version, when the key directory has a subject key store.
     var shreddingKeys: [UInt32: Int]?
+    /// When the root and audit signing keys came into use, from the audit log (when the database could be read).
+    var installed: KeyInstallDates?
     var now = Date()
 
     private struct Line: Encodable {
@@ -247,6 +252,18 @@ struct KeyStatusReport {
         let sealedFields: Int?
         let indexRows: Int?
         let shreddingKeys: Int?
+    }
+
+    /// The root and audit signing keys, dated by the audit log.
+    private var wholeKeyLines: [Line] {
+        guard let installed else { return [] }
+        return [("root", installed.root), ("audit-signing", installed.auditSigning)].compactMap { id, date in
+            guard let date else { return nil }
+            let age = now.timeIntervalSince(date)
+            return Line(
+                id: id, version: 0, createdAt: date, state: "active", ageDays: Int(age / 86_400),
+                overdue: age > Double(maximumAgeDays) * 86_400, sealedFields: nil, indexRows: nil, shreddingKeys: nil)
+        }
     }
 
     func isOverdue(_ status: KeyStatus) -> Bool {
@@ -267,7 +284,9 @@ struct KeyStatusReport {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
-            let lines = statuses.compactMap { try? encoder.encode(line($0)) }.map { String(decoding: $0, as: UTF8.self) }
+            var encoded = statuses.compactMap { try? encoder.encode(line($0)) }
+            encoded += wholeKeyLines.compactMap { try? encoder.encode($0) }
+            let lines = encoded.map { String(decoding: $0, as: UTF8.self) }
             return lines.joined(separator: "\n") + "\n"
         }
         let formatter = ISO8601DateFormatter()
@@ -281,9 +300,21 @@ struct KeyStatusReport {
                 line.overdue ? "yes (> \(maximumAgeDays)d)" : "no", use,
             ])
         }
+        for whole in wholeKeyLines {
+            rows.append([
+                whole.id, "-", whole.state, formatter.string(from: whole.createdAt), "\(whole.ageDays)d",
+                whole.overdue ? "yes (> \(maximumAgeDays)d)" : "no", whole.id == "root" ? "key ring, audit signing key" : "checkpoints",
+            ])
+        }
         var out = "Key directory: \(directory)\n" + TextTable(rows: rows).render()
         if statuses.contains(where: isOverdue) {
             out += "Overdue keys: rotate them with `strongroom keys rotate --data KEY`.\n"
+        }
+        for whole in wholeKeyLines where whole.overdue {
+            out += "Overdue: rotate the \(whole.id) key with `strongroom keys rotate --\(whole.id)`.\n"
+        }
+        if installed == nil {
+            out += "(No database here: the root and audit signing key ages come from the audit log; pass --data.)\n"
         }
         return out
     }

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        for warning in KeyAgeCheck.overdue(installation.keyring.status(), maximumDays: installation.configuration.maximumKeyAgeDays) {
+        for warning in KeyAgeService.allOverdueWarnings(installation) {
             logger.warning("\(warning)")
         }
         let printed = accounts
@@ -99,12 +99,6 @@ struct ServeBanner {
     }
 }
 
-/// Keys older than the configured maximum age (the server checks at start, then ``KeyAgeService`` while it runs).
-enum KeyAgeCheck {
-    static func overdue(_ statuses: [KeyStatus], maximumDays: Int, now: Date = Date()) -> [String] {
-        KeyAgeService.overdueWarnings(statuses, maximumDays: maximumDays, now: now)
-    }
-}
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
