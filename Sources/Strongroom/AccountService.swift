@@ -163,7 +163,7 @@ public final class AccountService: Sendable {
     public func authenticate(token: String) async throws -> AuthenticatedCaller {
         guard let hash = Self.tokenHash(token) else { throw StrongroomError.unauthenticated }
         let now = clock.now.millis
-        let found = try database.readNow { db -> (AccountRow, String)? in
+        let found = try await database.read { db -> (AccountRow, String)? in
             guard let session = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT account_id, expires_at, revoked_at, strength FROM sessions WHERE token_hash = ?"),
                 arguments: [Data(hash)])

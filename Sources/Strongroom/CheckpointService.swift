@@ -20,7 +20,7 @@ public struct CheckpointService: Service {
             everyEntries: UInt64(configuration.checkpointEveryEntries), every: .seconds(configuration.checkpointEverySeconds))
         let tick = Duration.seconds(max(1, min(10, configuration.checkpointEverySeconds / 4)))
         while !Task.isCancelledOrShuttingDown {
-            try? await Task.sleep(for: tick)
+            await sleepUnlessShuttingDown(for: tick)
             await checkpoint(policy: policy)
         }
         await checkpoint(policy: AuditCheckpointPolicy(everyEntries: 1, every: nil))
@@ -42,4 +42,10 @@ public struct CheckpointService: Service {
 
 extension Task where Success == Never, Failure == Never {
     static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+}
+
+/// Sleeps for `duration`, or returns as soon as graceful shutdown begins (SIGTERM/SIGINT), so that a timer service
+/// sleeping for hours does not hold the server's shutdown.
+func sleepUnlessShuttingDown(for duration: Duration) async {
+    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
 }

@@ -32,11 +32,11 @@ public struct KeyAgeService: Service {
     }
 
     /// Overdue data keys, and the root and audit signing keys by the dates the audit log gives them.
-    public static func allOverdueWarnings(_ installation: Installation, now: Date = Date()) -> [String] {
+    public static func allOverdueWarnings(_ installation: Installation, now: Date = Date()) async -> [String] {
         let maximumDays = installation.configuration.maximumKeyAgeDays
         var warnings = overdueWarnings(installation.keyring.status(), maximumDays: maximumDays, now: now)
         let store = installation.auditStore
-        if let dates = try? installation.database.read({ db in try KeyInstallDates.read(from: store, in: db) }) {
+        if let dates = try? await installation.database.read({ db in try KeyInstallDates.read(from: store, in: db) }) {
             warnings += dates.overdueWarnings(maximumDays: maximumDays, now: now)
         }
         return warnings
@@ -44,10 +44,10 @@ public struct KeyAgeService: Service {
 
     public func run() async throws {
         while !Task.isCancelledOrShuttingDown {
-            try? await Task.sleep(for: interval)
+            await sleepUnlessShuttingDown(for: interval)
             if Task.isCancelledOrShuttingDown { break }
             installation.keyring.refreshIfChanged()
-            for warning in Self.allOverdueWarnings(installation) { logger.warning("\(warning)") }
+            for warning in await Self.allOverdueWarnings(installation) { logger.warning("\(warning)") }
         }
     }
 }

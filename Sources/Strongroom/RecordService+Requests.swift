@@ -291,7 +291,7 @@ extension RecordService {
     // MARK: - Internals
 
     func loadRequest(_ requestID: String) async throws -> (RequestRow, Service) {
-        let row = try database.readNow { db in
+        let row = try await database.read { db in
             try RequestRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [requestID])
         }
         guard let row, let service = catalog.service(row.serviceID) else { throw StrongroomError.notFound("record") }
@@ -313,7 +313,7 @@ extension RecordService {
         var hasAddress = false
         if needsFacts {
             let ownerID = row.ownerID
-            hasAddress = try database.readNow { db in
+            hasAddress = try await database.read { db in
                 try FieldRows.presentFields(collection: ProfileSchema.collection, recordID: ownerID, in: db).contains("postal_address")
             }
         }

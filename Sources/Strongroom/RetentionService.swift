@@ -22,7 +22,7 @@ public struct RetentionService: Service {
             } catch {
                 logger.error("retention sweep failed", metadata: ["error": .string(String(describing: type(of: error)))])
             }
-            try? await Task.sleep(for: interval)
+            await sleepUnlessShuttingDown(for: interval)
         }
     }
 }

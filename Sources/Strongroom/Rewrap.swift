@@ -140,11 +140,11 @@ public struct Rewrap: Sendable {
         progress: (@Sendable (Int, Int) -> Void)?, afterBatch: (@Sendable (Int) throws -> Void)?
     ) async throws -> Int {
         let database = installation.database
-        func read(after cursor: FieldRows.RewrapCursor?) throws -> [SealedRow] {
-            try database.readNow { db in try Rows.sealed(below: version, after: cursor, limit: batchSize, in: db) }
+        func read(after cursor: FieldRows.RewrapCursor?) async throws -> [SealedRow] {
+            try await database.read { db in try Rows.sealed(below: version, after: cursor, limit: batchSize, in: db) }
         }
         var passWork = 0
-        var rows = try read(after: nil)
+        var rows = try await read(after: nil)
         // Up to three batches are in the writer's hands at once: it never waits for this task between commits, and the
         // re-sealing of the next batch never waits for the writer unless it is three batches behind.
         var inFlight: [(write: Task<Int, any Error>, count: Int)] = []
@@ -164,7 +164,7 @@ public struct Rewrap: Sendable {
                 // still show batches being written: the cursor, not the version, is what moves past them.
                 let batch = rows
                 async let sealed = Self.reseal(batch, sealer: installation.sealer)
-                rows = try read(after: last.cursor)
+                rows = try await read(after: last.cursor)
                 let (replacements, unreadable) = try await sealed
                 report.unreadable += unreadable
                 if replacements.isEmpty {

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        for warning in KeyAgeService.allOverdueWarnings(installation) {
+        for warning in await KeyAgeService.allOverdueWarnings(installation) {
             logger.warning("\(warning)")
         }
         let printed = accounts

@@ -62,14 +62,12 @@ public final class StrongroomDatabase: Sendable {
         try await pool.write(body)
     }
 
-    /// Runs `body` on a read-only snapshot.
+    /// Runs `body` on a read-only snapshot, blocking the calling thread until a reader is free.
+    ///
+    /// Never from async code: a task blocked here holds a thread of the cooperative pool while the readers it waits
+    /// for may be held by async reads that need such a thread to finish — with every pool thread blocked, nothing
+    /// moves (seen as a server that stops answering under load). Async code uses the async ``read(_:)``.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
-    }
-
-    /// A short read on the calling thread, also from async code: for a few tens of microseconds of work this is
-    /// cheaper than hopping to GRDB's reader queue and back.
-    public func readNow<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
     }
 

@@ -224,7 +224,7 @@ extension RecordService {
     }
 
     func loadPayment(_ paymentID: String) async throws -> PaymentRow {
-        let row = try database.readNow { db in try PaymentRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE id = ?"), arguments: [paymentID]) }
+        let row = try await database.read { db in try PaymentRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE id = ?"), arguments: [paymentID]) }
         guard let row else { throw StrongroomError.notFound("payment") }
         return row
     }
