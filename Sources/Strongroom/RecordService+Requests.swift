@@ -213,7 +213,7 @@ extension RecordService {
     /// the writer, are the fields the decision allows opened. Envelopes of omitted fields are never opened.
     public func request(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
         let loaded = try await writer.write { [catalog, audit] db -> RequestRead in
-            guard let row = try RequestRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [requestID]),
+            guard let row = try RequestRow.find(requestID, in: db),
                 let service = catalog.service(row.serviceID)
             else { return .missing }
             let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
@@ -223,7 +223,9 @@ extension RecordService {
                 return .denied(decision)
             }
             let sealed = try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db)
-            let open = try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db)
+            // Services whose every field is sealed (in every version) store nothing in open_fields: skip the query.
+            let hasOpenFields = service.allFieldDefinitions.contains { !$0.isSealed }
+            let open = hasOpenFields ? try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db) : [:]
             // A caseworker's decision carries a sealed reason; automatic decisions and open requests have none.
             let reason = row.outcome != nil && row.decidedByRule == nil
                 ? try FieldRows.sealed(collection: Self.decisionCollection, recordID: requestID, fields: nil, in: db) : []
@@ -292,7 +294,7 @@ extension RecordService {
 
     func loadRequest(_ requestID: String) async throws -> (RequestRow, Service) {
         let row = try await database.read { db in
-            try RequestRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [requestID])
+            try RequestRow.find(requestID, in: db)
         }
         guard let row, let service = catalog.service(row.serviceID) else { throw StrongroomError.notFound("record") }
         return (row, service)

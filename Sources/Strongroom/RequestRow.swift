@@ -53,6 +53,34 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         decidedAt = row["decided_at"]
     }
 
+    /// The columns in the order ``init(positional:)`` reads them.
+    static let columns = "id, service_id, service_version, owner_id, subject_id, office, status, sealed, assignee_id, outcome, decided_by_rule, created_at, updated_at, submitted_at, decided_at"
+
+    /// Decodes a row selected with ``columns``, by position (no column-name lookups: this runs on every read).
+    init(positional row: Row) {
+        id = row[0]
+        serviceID = row[1]
+        serviceVersion = row[2]
+        ownerID = row[3]
+        subjectID = row[4]
+        office = row[5]
+        status = row[6]
+        sealed = row[7]
+        assigneeID = row[8]
+        outcome = row[9]
+        decidedByRule = row[10]
+        createdAt = row[11]
+        updatedAt = row[12]
+        submittedAt = row[13]
+        decidedAt = row[14]
+    }
+
+    /// The request with this id, or `nil`.
+    static func find(_ id: String, in db: Database) throws -> RequestRow? {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT \(columns) FROM requests WHERE id = ?"), arguments: [id])
+        return try rows.next().map(RequestRow.init(positional:))
+    }
+
     init(id: String, serviceID: String, serviceVersion: Int, ownerID: String, subjectID: String, office: String, now: Int64) {
         self.id = id
         self.serviceID = serviceID

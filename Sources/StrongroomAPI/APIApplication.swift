@@ -19,6 +19,8 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(installation: installation),
+        // A connection that sends nothing for this long is closed, so idle clients cannot hold file descriptors forever.
+        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
         configuration: .init(address: .hostname(host, port: port), serverName: "Strongroom"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },

@@ -68,7 +68,7 @@ extension RecordService {
         let found = try await database.read { db -> [(RequestRow, [FieldRows.Envelope], [String: String])] in
             let ids = try FieldRows.search(collection: Self.requestCollection, field: field, indexes: digests, in: db).prefix(50)
             return try ids.compactMap { id in
-                guard let row = try RequestRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM requests WHERE id = ?"), arguments: [id]) else { return nil }
+                guard let row = try RequestRow.find(id, in: db) else { return nil }
                 return (row, try FieldRows.sealed(collection: Self.requestCollection, recordID: id, fields: nil, in: db),
                         try FieldRows.open(collection: Self.requestCollection, recordID: id, fields: nil, in: db))
             }
