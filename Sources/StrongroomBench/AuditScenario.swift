@@ -126,7 +126,11 @@ struct AuditScenario {
                 index = end
             }
             try database.checkpoint()
-            store = writing
+            _ = writing
+            // Verified the way `strongroom audit verify` reads a live installation: a read-only connection with
+            // SQLite's default page cache (the service's own connections keep a 32 MiB cache, which a full pass over
+            // a large log fills whatever its size).
+            store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: scratch.path))
         }
         guard let store else { throw BenchError("the audit log for the memory figure was not built") }
         let before = ResidentMemory.current ?? 0
