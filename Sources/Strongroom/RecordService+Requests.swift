@@ -24,7 +24,7 @@ extension RecordService {
         guard let service = catalog.service(serviceID) else {
             throw StrongroomError(.notFound, code: "unknown_service", message: "there is no e-service with this id; list them with GET /v1/services")
         }
-        let requestID = Self.newID("req")
+        let requestID = newOrderedID("req")
         let now = clock.now.millis
         var row = RequestRow(
             id: requestID, serviceID: service.id, serviceVersion: service.version, ownerID: caller.accountID,

@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import Policy
 import Sealing
+import Sodium
 import Storage
 
 #if canImport(FoundationEssentials)
@@ -287,6 +288,16 @@ public final class RecordService: Sendable {
     }
 
     static func newID(_ prefix: String) -> String { AccountService.newID(prefix) }
+
+    /// A time-ordered id for records created at a high rate (requests, messages, payments): 48 bits of milliseconds,
+    /// then 64 random bits. Records created together sit next to each other in every index keyed by their id, so a
+    /// group commit writes a few shared pages instead of one page per record per index. The id shows when it was
+    /// made, which the record's `created_at` shows anyway.
+    func newOrderedID(_ prefix: String) -> String {
+        let millis = UInt64(max(0, clock.now.millis)) & 0xFFFF_FFFF_FFFF
+        let time = String(millis, radix: 16)
+        return prefix + "_" + String(repeating: "0", count: 12 - time.count) + time + SecureRandom.bytes(count: 8).hexString
+    }
 }
 
 extension Calendar {

@@ -26,7 +26,7 @@ extension RecordService {
     func sealedMessage(
         _ text: String, kind: MessageKind, row: RequestRow, service: Service, caller: AuthenticatedCaller
     ) throws -> SealedMessage {
-        let id = Self.newID("msg")
+        let id = newOrderedID("msg")
         let key = try retentionKey(subjectID: row.subjectID, service: service, createdAt: row.createdAt)(FieldDefinition.note(id: "body"))
         let envelope = try sealer.seal(Array(text.utf8), for: FieldPlace(collection: Self.messageCollection, recordID: id, field: "body"), subjectKeyID: key)
         return SealedMessage(

@@ -18,7 +18,7 @@ extension RecordService {
     func duePayment(for row: RequestRow, service: Service, at moment: Fee.Due, now: Int64) -> PaymentRow? {
         guard let fee = service.fee, fee.due == moment, fee.amount.minorUnits > 0 else { return nil }
         return PaymentRow(
-            id: Self.newID("pay"), request: row, amountMinor: fee.amount.minorUnits, currency: fee.amount.currency.code,
+            id: newOrderedID("pay"), request: row, amountMinor: fee.amount.minorUnits, currency: fee.amount.currency.code,
             provider: paymentProvider.name, now: now)
     }
 
