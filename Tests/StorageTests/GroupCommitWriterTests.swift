@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Storage
+@testable import Storage
 import Testing
 import TestSupport
 
@@ -52,5 +52,32 @@ struct GroupCommitWriterTests {
         let statistics = writer.statistics
         #expect(statistics.writes == count)
         #expect(statistics.batches < count, "\(statistics.batches) batches for \(count) writes: commits were not shared")
+    }
+}
+
+/// WAL checkpoints run off the commit path, and still happen.
+@Suite("Background WAL checkpoints")
+struct WALCheckpointerTests {
+    @Test("the writer checkpoints in its commits only past a higher threshold; the background checkpointer copies the WAL back")
+    func walIsCopiedBackOffTheCommitPath() async throws {
+        let directory = TemporaryDirectory(prefix: "strongroom-wal")
+        let database = try StrongroomDatabase(dataDirectory: directory.path)
+        let writer = GroupCommitWriter(database: database)
+        let checkpointer = try #require(writer.checkpointer)
+        let automatic = try await database.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(automatic == GroupCommitWriter.automaticCheckpointPages)
+        try await writer.write { db in try db.execute(sql: "CREATE TABLE blobs (n INTEGER PRIMARY KEY, data BLOB)") }
+        let sizeBefore = (try? FileManager.default.attributesOfItem(atPath: database.path)[.size] as? Int) ?? 0
+        await withTaskGroup(of: Void.self) { group in
+            for n in 0..<2000 {
+                group.addTask { _ = try? await writer.write { db in try db.execute(sql: "INSERT INTO blobs VALUES (?, randomblob(2000))", arguments: [n]) } }
+            }
+        }
+        let result = try checkpointer.checkpointNow()
+        #expect(result.walFrameCount == result.checkpointedFrameCount, "every WAL frame is in the database file")
+        let sizeAfter = (try? FileManager.default.attributesOfItem(atPath: database.path)[.size] as? Int) ?? 0
+        #expect(sizeAfter >= sizeBefore + 2000 * 2000, "the rows reached the database file, not just the WAL")
+        let count = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blobs") }
+        #expect(count == 2000)
     }
 }

@@ -18,6 +18,12 @@ public final class GroupCommitWriter: Sendable {
     private let gatherMicroseconds: UInt32
     private let queue = DispatchQueue(label: "strongroom.group-commit")
     private let state = Mutex(State())
+    /// The writer's automatic checkpoint threshold while the background checkpointer runs (SQLite's default: 1,000).
+    static let automaticCheckpointPages = 4096
+
+    /// Copies the WAL back off the commit path (`nil` if its connection could not be opened: SQLite's automatic
+    /// checkpoint stays on then).
+    let checkpointer: WALCheckpointer?
 
     private struct State {
         var pending: [Job] = []
@@ -38,6 +44,16 @@ public final class GroupCommitWriter: Sendable {
         self.database = database
         self.maximumBatch = maximumBatch
         self.gatherMicroseconds = gatherMicroseconds
+        var checkpointer: WALCheckpointer?
+        do {
+            checkpointer = try WALCheckpointer(path: database.path)
+            try database.pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.automaticCheckpointPages)")
+            }
+        } catch {
+            checkpointer = nil
+        }
+        self.checkpointer = checkpointer
     }
 
     /// Runs `body` in a shared write transaction and returns once that transaction has committed.
@@ -156,6 +172,7 @@ public final class GroupCommitWriter: Sendable {
             $0.batches += 1
             $0.writes += writes
         }
+        checkpointer?.kick()
     }
 }
 
