@@ -76,9 +76,22 @@ public final class StrongroomDatabase: Sendable {
         try await pool.read(body)
     }
 
-    /// Forces a WAL checkpoint (tests and backups).
+    /// Forces a WAL checkpoint (tests and backups): every committed page is copied into the database file and the
+    /// WAL is truncated.
+    ///
+    /// SQLite answers `SQLITE_BUSY` at once, without its busy handler, while another connection runs a checkpoint —
+    /// the group committer's background checkpointer does, after commits — so this retries for up to ten seconds.
     public func checkpoint() throws {
-        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        var attempts = 0
+        while true {
+            do {
+                try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+                return
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempts < 2000 {
+                attempts += 1
+                usleep(5000)
+            }
+        }
     }
 }
 
