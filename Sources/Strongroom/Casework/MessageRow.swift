@@ -14,8 +14,8 @@ public enum MessageKind: String, Sendable, CaseIterable {
     case message
     /// A caseworker's request for more information (the request moves to `info-requested`).
     case infoRequest = "info-request"
-    /// The reason given with a decision.
-    case decision
+    // The reason given with a decision is not a message: it is sealed once, with the request (collection
+    // `decisions`), and shown on the request. The table's CHECK still accepts 'decision' (shipped migration).
 }
 
 /// A message with its sealed body, ready to insert in one transaction: the `messages` row (ids, author role,

@@ -164,14 +164,12 @@ extension RecordService {
             let envelope = try self.sealer.seal(Array(text.utf8), for: place, subjectKeyID: key)
             let version = try FieldSealer.keyVersion(of: envelope).version
             let payment = outcome == .approve ? self.duePayment(for: row, service: service, at: .onApproval, now: now) : nil
-            let message = try self.sealedMessage(text, kind: .decision, row: row, service: service, caller: caller)
             let decided = row
             let audit = self.audit
             return .proceed(["outcome": row.outcome ?? ""], extra: { db in
                 try FieldRows.putSealed(
                     envelope, keyVersion: version, collection: Self.decisionCollection, recordID: decided.id, field: "reason",
                     subjectID: decided.subjectID, shredKey: key, at: now, in: db)
-                try message.insert(db)
                 if let payment { try Self.insertDue(payment, audit: audit, requestID: access.requestID, in: db) }
             })
         }
