@@ -69,14 +69,21 @@ public final class RecordService: Sendable {
     func denied(
         _ decision: Decision, caller: AuthenticatedCaller, action: String, target: AuditTarget, access: AccessContext, hide: Bool
     ) async -> StrongroomError {
+        await recordRefusal(
+            Self.denialDraft(decision, caller: caller, action: action, target: target, access: access),
+            then: Self.denialError(decision, hide: hide))
+    }
+
+    /// Commits the audit entry of a refused access and returns `error` for the caller to throw (or an internal
+    /// failure if the entry could not be written: no refusal goes unrecorded).
+    func recordRefusal(_ draft: AuditEntryDraft, then error: StrongroomError) async -> StrongroomError {
         let audit = self.audit
-        let draft = Self.denialDraft(decision, caller: caller, action: action, target: target, access: access)
         do {
             try await writer.write { db in try audit.record(draft, in: db) }
         } catch {
             return StrongroomError.internalFailure(error)
         }
-        return Self.denialError(decision, hide: hide)
+        return error
     }
 
     /// The audit entry of a denied access.
@@ -254,22 +261,15 @@ public final class RecordService: Sendable {
             caller: caller, action: action, target: target, fields: Array(named), decision: decision, context: access,
             details: ["reason": "invalid-input", "code": error.code])
         draft.decision = .deny(decision.ruleIDs)
-        let audit = self.audit
-        let entry = draft
-        do {
-            try await writer.write { db in try audit.record(entry, in: db) }
-        } catch {
-            return StrongroomError.internalFailure(error)
-        }
-        return error
+        return await recordRefusal(draft, then: error)
     }
 
-    /// A submitted key is named back only when it is shaped like a field id; anything else may be personal data
-    /// pasted into a key, and is never echoed or logged.
-    static func nameableKey(_ key: String) -> String {
+    /// A submitted key or id is named back only when it is shaped like an id; anything else may be personal data
+    /// pasted into it, and is never echoed or logged.
+    static func nameableKey(_ key: String, otherwise placeholder: String = "(unnamed field)") -> String {
         let idShaped = !key.isEmpty && key.count <= 64
             && key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
-        return idShaped ? key : "(unnamed field)"
+        return idShaped ? key : placeholder
     }
 
     static func fieldProblems(_ error: CatalogError) -> StrongroomError {

@@ -30,7 +30,9 @@ extension Routes {
         let query = request.uri.queryParameters
         let allowed: Set<String> = ["office", "service", "status", "min_age_days", "assignee", "limit"]
         if let unknown = query.map({ String($0.key) }).first(where: { !allowed.contains($0) }) {
-            throw StrongroomError.invalid("unknown_parameter", "unknown query parameter `\(unknown.prefix(40))`; use \(allowed.sorted().joined(separator: ", "))")
+            // Named back only when it looks like a parameter name: a query string may carry anything.
+            let named = unknown.count <= 40 && unknown.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") } ? "`\(unknown)`" : "(unnamed)"
+            throw StrongroomError.invalid("unknown_parameter", "unknown query parameter \(named); use \(allowed.sorted().joined(separator: ", "))")
         }
         var filter = CaseQueueFilter()
         filter.office = query["office"].map(String.init)

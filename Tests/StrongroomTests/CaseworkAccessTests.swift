@@ -280,6 +280,45 @@ import Testing
     }
 }
 
+/// Bad input on the casework paths: a clear error, nothing written, nothing echoed or logged.
+@Suite struct CaseworkBadInputTests {
+    @Test(arguments: ["", "   \n\t ", "ring \u{7}bell", String(repeating: "x", count: 4001)])
+    func badMessageBodiesAreRefusedAndWriteNothing(body: String) async throws {
+        let scene = try await CaseworkAccessTests.Scene()
+        try await scene.expectRefused(body.count > 4000 ? "body_too_long" : body.contains("\u{7}") ? "invalid_body" : "missing_body",
+                                      by: scene.citizen, action: "message.create") {
+            try await scene.fixture.records.postMessage(scene.request.id, body: body, caller: scene.citizen, access: scene.fixture.access())
+        }
+        #expect(try scene.fixture.count("messages") == 0)
+    }
+
+    @Test func aForgedCallbackWithFreeTextIdsLeavesOnlyPlaceholdersInTheLog() async throws {
+        let scene = try await CaseworkAccessTests.Scene()
+        let forged = PaymentEvent(
+            eventID: "Aoife Byrne 1234567AB", paymentID: "IE29AIBK93115212345678 <script>", kind: .paid, amountMinor: 500,
+            currency: "EUR", providerReference: "x", signature: "00")
+        let error = await strongroomError { try await scene.fixture.records.applyPaymentEvent(forged, requestID: "forged") }
+        #expect(error?.code == "invalid_signature")
+        let entry = try #require(try scene.fixture.auditEntries().last)
+        #expect(entry.action == "payment.event" && entry.decision.effect == .deny)
+        #expect(entry.target.recordID == "(malformed)" && entry.details["event"] == "(malformed)")
+        for value in ["Aoife", "1234567AB", "IE29AIBK", "script"] { #expect(!entry.canonicalText.contains(value)) }
+    }
+
+    @Test func anUnknownQueueStatusIsNamedBackOnlyWhenItLooksLikeOne() async throws {
+        let scene = try await CaseworkAccessTests.Scene()
+        let access = scene.fixture.access(purpose: "case-handling")
+        let pasted = await strongroomError {
+            try await scene.fixture.records.queue(CaseQueueFilter(statuses: ["Aoife Byrne 1234567AB"]), caller: scene.carol, access: access)
+        }
+        #expect(pasted?.code == "unknown_status" && pasted?.message.contains("Aoife") == false)
+        let typo = await strongroomError {
+            try await scene.fixture.records.queue(CaseQueueFilter(statuses: ["lost"]), caller: scene.carol, access: access)
+        }
+        #expect(typo?.message.contains("`lost`") == true)
+    }
+}
+
 extension AuditEntry {
     /// The entry's canonical bytes as text, to prove a value never reached the log.
     var canonicalText: String { String(decoding: canonicalBytes, as: UTF8.self) }

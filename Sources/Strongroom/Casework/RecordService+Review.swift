@@ -30,7 +30,7 @@ extension RecordService {
         let known = Set(RequestStatus.allCases.map(\.rawValue))
         if let unknown = statuses.first(where: { !known.contains($0) }) {
             throw StrongroomError.invalid(
-                "unknown_status", "`\(bounded(unknown, 32))` is not a request status; use one of \(RequestStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                "unknown_status", "`\(Self.nameableKey(unknown, otherwise: "(a value)"))` is not a request status; use one of \(RequestStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let service = filter.serviceID, catalog.service(service) == nil {
             throw StrongroomError(.notFound, code: "unknown_service", message: "there is no e-service with this id; list them with GET /v1/services")
@@ -263,14 +263,7 @@ extension RecordService {
             caller: caller, action: action, target: target, decision: decision, context: access,
             details: ["reason": code.replacingOccurrences(of: "_", with: "-"), "status": status])
         draft.decision = .deny(decision.ruleIDs)
-        let audit = self.audit
-        let entry = draft
-        do {
-            try await writer.write { db in try audit.record(entry, in: db) }
-        } catch {
-            return StrongroomError.internalFailure(error)
-        }
-        return StrongroomError.conflict(code, message)
+        return await recordRefusal(draft, then: StrongroomError.conflict(code, message))
     }
 
     /// A free-text note (message, question, reason): 1–4,000 characters, no control characters but line breaks and tabs.

@@ -139,16 +139,19 @@ extension RecordService {
         let provider = paymentProvider
         let actor = AuditActor(id: "payment-provider:" + provider.name, role: "payment-provider")
         let audit = self.audit
+        // A refused event may come from anyone (the callback route needs no session): its ids enter the log only when
+        // they are shaped like ids, never as free text.
         @Sendable func refusal(_ reason: String, subject: String?) -> AuditEntryDraft {
             AuditEntryDraft(
-                actor: actor, action: "payment.event", target: AuditTarget(collection: Self.paymentCollection, recordID: bounded(event.paymentID, 64), subjectID: subject),
+                actor: actor, action: "payment.event",
+                target: AuditTarget(collection: Self.paymentCollection, recordID: Self.nameableKey(event.paymentID, otherwise: "(malformed)"), subjectID: subject),
                 decision: .deny(), purpose: "fee-collection", requestID: requestID,
-                details: ["event": bounded(event.eventID, 64), "kind": event.kind.rawValue, "reason": reason])
+                details: ["event": Self.nameableKey(event.eventID, otherwise: "(malformed)"), "kind": event.kind.rawValue, "reason": reason])
         }
         guard provider.isAuthentic(event) else {
-            let draft = refusal("invalid-signature", subject: nil)
-            try await writer.write { db in try audit.record(draft, in: db) }
-            throw StrongroomError(.unauthenticated, code: "invalid_signature", message: "the payment event's signature does not verify; it was ignored")
+            throw await recordRefusal(
+                refusal("invalid-signature", subject: nil),
+                then: StrongroomError(.unauthenticated, code: "invalid_signature", message: "the payment event's signature does not verify; it was ignored"))
         }
         let now = clock.now.millis
         enum Result: Sendable { case applied(PaymentRow), duplicate(PaymentRow), refused(StrongroomError) }
