@@ -36,7 +36,10 @@ extension RecordService {
         return try await accessReport(subjectID: subjectID, requestedBy: officer, decision: nil, access: access)
     }
 
-    func accessReport(subjectID: String, requestedBy caller: AuthenticatedCaller, decision: Decision?, access: AccessContext) async throws -> AccessReport {
+    /// - Parameter audited: record the report's generation (the export records its own entry instead).
+    func accessReport(
+        subjectID: String, requestedBy caller: AuthenticatedCaller, decision: Decision?, access: AccessContext, audited: Bool = true
+    ) async throws -> AccessReport {
         let store = audit.store
         let (entries, own) = try await database.read { db -> ([AuditEntry], Set<String>) in
             var all: [AuditEntry] = []
@@ -51,6 +54,7 @@ extension RecordService {
             return (all, own)
         }
         let lines = entries.compactMap { AccessReportEntry($0, ownAccounts: own) }
+        guard audited else { return AccessReport(subjectID: subjectID, generatedAt: clock.now, entries: lines) }
         let audit = self.audit
         let draft = AuditTrail.draft(
             caller: caller, action: "subject.access-report", target: AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID),
@@ -128,7 +132,7 @@ extension RecordService {
                 mine: (row["author_id"] as String) == accountID, createdAt: Date(millis: row["created_at"]),
                 body: try opened(Self.messageCollection, id)["body"])
         }
-        let report = try await accessReport(subjectID: subjectID, requestedBy: caller, decision: decision, access: access)
+        let report = try await accessReport(subjectID: subjectID, requestedBy: caller, decision: decision, access: access, audited: false)
         let audit = self.audit
         let draft = AuditTrail.draft(
             caller: caller, action: "subject.export", target: target, fields: Array(exportedFields), decision: decision, context: access,
