@@ -72,7 +72,7 @@ struct SearchHitBody: Encodable {
     }
 }
 
-struct BreakGlassBody: Encodable {
+public struct BreakGlassBody: Encodable {
     struct Review: Encodable {
         let audit_seq: UInt64
         let reviewer: String
@@ -91,7 +91,7 @@ struct BreakGlassBody: Encodable {
     let fields: [String]
     let review: Review?
 
-    init(_ item: BreakGlassItem) {
+    public init(_ item: BreakGlassItem) {
         audit_seq = item.auditSeq
         time = item.time
         actor = item.actorID
@@ -143,7 +143,7 @@ struct PaymentEventBody: Encodable {
     let payment: PaymentBody
 }
 
-struct AccessEntryBody: Encodable {
+public struct AccessEntryBody: Encodable {
     let audit_seq: UInt64
     let time: Date
     let action: String
@@ -157,7 +157,7 @@ struct AccessEntryBody: Encodable {
     let break_glass: Bool
     let allowed: Bool
 
-    init(_ entry: AccessReportEntry) {
+    public init(_ entry: AccessReportEntry) {
         audit_seq = entry.auditSeq
         time = entry.time
         action = entry.action
@@ -173,12 +173,12 @@ struct AccessEntryBody: Encodable {
     }
 }
 
-struct AccessReportBody: Encodable {
+public struct AccessReportBody: Encodable {
     let subject: String
     let generated_at: Date
     let items: [AccessEntryBody]
 
-    init(_ report: AccessReport) {
+    public init(_ report: AccessReport) {
         subject = report.subjectID
         generated_at = report.generatedAt
         items = report.entries.map(AccessEntryBody.init)

@@ -10,6 +10,14 @@ import Foundation
 #endif
 
 /// JSON in and out, strictly: unknown keys are errors, numbers keep their digits, dates are ISO 8601.
+/// The API's JSON for tools outside the HTTP layer (the CLI's `--json`), so both print the same shapes.
+public enum APIJSON {
+    /// One compact JSON document, keys sorted, ISO 8601 dates — exactly as the API answers.
+    public static func encode(_ body: some Encodable) throws -> String {
+        String(decoding: try JSONCoding.encoder.encode(body), as: UTF8.self)
+    }
+}
+
 enum JSONCoding {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Strongroom
+import StrongroomAPI
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -46,7 +47,7 @@ extension AuditCommand {
                 }
                 let items = try await installation.records.breakGlassAccesses(includeReviewed: all, caller: caller, access: access)
                 if json {
-                    FileDescriptorOutput.standardOutput.write(try items.map { try Self.jsonLine($0) }.joined())
+                    FileDescriptorOutput.standardOutput.write(try items.map { try APIJSON.encode(BreakGlassBody($0)) + "\n" }.joined())
                 } else if items.isEmpty {
                     FileDescriptorOutput.standardOutput.write(all ? "no break-glass accesses in the log\n" : "no break-glass access is waiting for review\n")
                 } else {
@@ -65,30 +66,6 @@ extension AuditCommand {
             } catch {
                 throw fail("\(error)")
             }
-        }
-
-        struct Line: Encodable {
-            let audit_seq: UInt64
-            let time: String
-            let actor: String
-            let role: String
-            let office: String?
-            let action: String
-            let record: String?
-            let fields: [String]
-            let reviewed_by: String?
-            let finding: String?
-            let review_seq: UInt64?
-        }
-
-        static func jsonLine(_ item: BreakGlassItem) throws -> String {
-            let line = Line(
-                audit_seq: item.auditSeq, time: item.time.formatted(.iso8601), actor: item.actorID, role: item.role, office: item.office,
-                action: item.action, record: item.recordID, fields: item.fields, reviewed_by: item.review?.reviewerID,
-                finding: item.review?.finding, review_seq: item.review?.auditSeq)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return String(decoding: try encoder.encode(line), as: UTF8.self) + "\n"
         }
     }
 }
@@ -112,10 +89,7 @@ extension SubjectsCommand {
                     subjectID: subject, officer: operatorCaller("supervisor"),
                     access: AccessContext(purpose: "legal-obligation", requestID: "cli-subjects-access-report"))
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                    encoder.dateEncodingStrategy = .iso8601
-                    FileDescriptorOutput.standardOutput.write(String(decoding: try encoder.encode(ReportJSON(report)), as: UTF8.self) + "\n")
+                    FileDescriptorOutput.standardOutput.write(try APIJSON.encode(AccessReportBody(report)) + "\n")
                     return
                 }
                 var rows = [["SEQ", "TIME", "ACTION", "WHO", "OFFICE", "RECORD", "FIELDS", "PURPOSE", "BREAK-GLASS", "RESULT"]]
@@ -131,34 +105,6 @@ extension SubjectsCommand {
                 if report.entries.count > 0 { FileDescriptorOutput.standardOutput.write(TextTable(rows: rows).render()) }
             } catch {
                 throw fail("\(error)")
-            }
-        }
-
-        struct ReportJSON: Encodable {
-            struct Entry: Encodable {
-                let audit_seq: UInt64
-                let time: Date
-                let action: String
-                let accessor: String
-                let role: String
-                let office: String?
-                let record: String?
-                let fields: [String]
-                let purpose: String?
-                let break_glass: Bool
-                let allowed: Bool
-            }
-            let subject: String
-            let generated_at: Date
-            let entries: [Entry]
-
-            init(_ report: AccessReport) {
-                subject = report.subjectID
-                generated_at = report.generatedAt
-                entries = report.entries.map {
-                    Entry(audit_seq: $0.auditSeq, time: $0.time, action: $0.action, accessor: $0.accessorKind, role: $0.role, office: $0.office,
-                          record: $0.recordID, fields: $0.fields, purpose: $0.purpose, break_glass: $0.breakGlass, allowed: $0.allowed)
-                }
             }
         }
     }
