@@ -30,6 +30,11 @@ public struct Service: Sendable, Hashable, Identifiable {
     public let rules: [DecisionRule]
     /// The file the service came from (relative to the catalog directory).
     public let sourceFile: String
+    /// The highest sensitivity among the current version's fields (`.public` when it has none). Derived once: the
+    /// gate asks for it on every access.
+    public let highestSensitivity: Sensitivity
+    /// Whether any field, in any version, is stored unsealed; when not, no request of this service has public values.
+    public let storesOpenFields: Bool
 
     /// Creates a service; the loader is the usual source.
     public init(
@@ -48,6 +53,8 @@ public struct Service: Sendable, Hashable, Identifiable {
         self.allFieldDefinitions = fields
         self.rules = rules
         self.sourceFile = sourceFile
+        self.highestSensitivity = fields.filter { $0.isActive(at: version) }.map(\.sensitivity).max() ?? .public
+        self.storesOpenFields = fields.contains { !$0.isSealed }
     }
 
     /// The fields of the current version, in catalog order.

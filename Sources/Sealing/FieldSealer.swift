@@ -39,7 +39,7 @@ public struct FieldSealer: Sendable {
             keyID: dataKey.id.rawValue, keyVersion: dataKey.version, subjectKeyID: subjectKeyID,
             nonce: XChaCha20Poly1305.randomNonce(), ciphertext: [])
         let ciphertext = try XChaCha20Poly1305.seal(
-            plaintext, key: key, nonce: unsealed.nonce, associatedData: unsealed.associatedData(for: place))
+            plaintext, key: key, nonce: unsealed.nonce, associatedData: try unsealed.associatedData(for: place))
         return SealedEnvelope(
             keyID: unsealed.keyID, keyVersion: unsealed.keyVersion, subjectKeyID: subjectKeyID,
             nonce: unsealed.nonce, ciphertext: ciphertext
@@ -52,19 +52,27 @@ public struct FieldSealer: Sendable {
     ///   ``SealingError/malformed`` for bytes that are not an envelope; `keyUnavailable` when the named key is
     ///   retired, unknown or shredded.
     public func open(_ envelope: [UInt8], at place: FieldPlace) throws -> [UInt8] {
-        let parsed = try SealedEnvelope(parsing: envelope)
-        let dataKey: SecretBytes
-        do {
-            dataKey = try keyring.key(KeyID(rawValue: parsed.keyID), version: parsed.keyVersion)
-        } catch {
-            throw SealingError.keyUnavailable(error)
-        }
-        let key = try fieldKey(dataKey: dataKey, keyID: parsed.keyID, version: parsed.keyVersion, subjectKeyID: parsed.subjectKeyID)
-        do {
-            return try XChaCha20Poly1305.open(
-                parsed.ciphertext, key: key, nonce: parsed.nonce, associatedData: parsed.associatedData(for: place))
-        } catch {
-            throw SealingError.authenticationFailed
+        // Read in place: the parts are checked and used where they lie, nothing is copied but the subject key id.
+        try envelope.withUnsafeBytes { bytes in
+            let layout = try SealedEnvelope.Layout(parsing: bytes)
+            let dataKey: SecretBytes
+            do {
+                dataKey = try keyring.key(KeyID(rawValue: layout.keyID), version: layout.keyVersion)
+            } catch {
+                throw SealingError.keyUnavailable(error)
+            }
+            let subjectKeyID = layout.subjectKeyID.map { Array(bytes[$0]) }
+            let key = try fieldKey(dataKey: dataKey, keyID: layout.keyID, version: layout.keyVersion, subjectKeyID: subjectKeyID)
+            let associatedData = try SealedEnvelope.associatedData(header: UnsafeRawBufferPointer(rebasing: bytes[layout.header]), place: place)
+            do {
+                return try associatedData.withUnsafeBytes { associatedData in
+                    try XChaCha20Poly1305.open(
+                        ciphertext: UnsafeRawBufferPointer(rebasing: bytes[layout.ciphertext]), key: key,
+                        nonce: UnsafeRawBufferPointer(rebasing: bytes[layout.nonce]), associatedData: associatedData)
+                }
+            } catch {
+                throw SealingError.authenticationFailed
+            }
         }
     }
 

@@ -52,37 +52,76 @@ public struct SealedEnvelope: Sendable, Equatable {
     ///
     /// - Throws: ``SealingError/malformed``.
     public init(parsing bytes: [UInt8]) throws {
-        guard bytes.count >= 3, bytes[0] == Self.formatVersion else { throw SealingError.malformed }
-        let flags = bytes[1]
-        guard flags & ~Self.subjectFlag == 0 else { throw SealingError.malformed }
-        let keyLength = Int(bytes[2])
-        guard (1...64).contains(keyLength) else { throw SealingError.malformed }
-        var offset = 3
-        guard bytes.count >= offset + keyLength + 4 else { throw SealingError.malformed }
-        let keyBytes = bytes[offset..<offset + keyLength]
-        guard keyBytes.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else { throw SealingError.malformed }
-        keyID = String(decoding: keyBytes, as: UTF8.self)
-        offset += keyLength
-        keyVersion = bytes[offset..<offset + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        offset += 4
-        if flags & Self.subjectFlag != 0 {
-            guard bytes.count >= offset + Self.subjectKeyIDByteCount else { throw SealingError.malformed }
-            subjectKeyID = Array(bytes[offset..<offset + Self.subjectKeyIDByteCount])
-            offset += Self.subjectKeyIDByteCount
-        } else {
-            subjectKeyID = nil
-        }
-        guard bytes.count >= offset + 24 + 16 else { throw SealingError.malformed }
-        nonce = Array(bytes[offset..<offset + 24])
-        ciphertext = Array(bytes[(offset + 24)...])
+        let layout = try bytes.withUnsafeBytes { try Layout(parsing: $0) }
+        keyID = layout.keyID
+        keyVersion = layout.keyVersion
+        subjectKeyID = layout.subjectKeyID.map { Array(bytes[$0]) }
+        nonce = Array(bytes[layout.nonce])
+        ciphertext = Array(bytes[layout.ciphertext])
     }
 
-    func associatedData(for place: FieldPlace) -> [UInt8] {
-        var ad = Array("strongroom.field.v1".utf8) + header
-        for part in [place.collection, place.recordID, place.field] {
-            ad.append(UInt8(part.utf8.count))
-            ad += Array(part.utf8)
+    /// Where the parts of an envelope lie, checked without copying them out: every length is checked, unknown
+    /// versions and flags are refused.
+    struct Layout {
+        let keyID: String
+        let keyVersion: UInt32
+        let subjectKeyID: Range<Int>?
+        let nonce: Range<Int>
+        let ciphertext: Range<Int>
+        /// Every byte before the nonce.
+        var header: Range<Int> { 0..<nonce.lowerBound }
+
+        /// - Throws: ``SealingError/malformed``.
+        init(parsing bytes: UnsafeRawBufferPointer) throws {
+            guard bytes.count >= 3, bytes[0] == SealedEnvelope.formatVersion else { throw SealingError.malformed }
+            let flags = bytes[1]
+            guard flags & ~SealedEnvelope.subjectFlag == 0 else { throw SealingError.malformed }
+            let keyLength = Int(bytes[2])
+            guard (1...64).contains(keyLength) else { throw SealingError.malformed }
+            var offset = 3
+            guard bytes.count >= offset + keyLength + 4 else { throw SealingError.malformed }
+            let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + keyLength])
+            guard keyBytes.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else { throw SealingError.malformed }
+            keyID = String(decoding: keyBytes, as: UTF8.self)
+            offset += keyLength
+            keyVersion = bytes[offset..<offset + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            offset += 4
+            if flags & SealedEnvelope.subjectFlag != 0 {
+                guard bytes.count >= offset + SealedEnvelope.subjectKeyIDByteCount else { throw SealingError.malformed }
+                subjectKeyID = offset..<offset + SealedEnvelope.subjectKeyIDByteCount
+                offset += SealedEnvelope.subjectKeyIDByteCount
+            } else {
+                subjectKeyID = nil
+            }
+            guard bytes.count >= offset + 24 + 16 else { throw SealingError.malformed }
+            nonce = offset..<offset + 24
+            ciphertext = offset + 24..<bytes.count
+        }
+    }
+
+    func associatedData(for place: FieldPlace) throws -> [UInt8] {
+        try header.withUnsafeBytes { try Self.associatedData(header: $0, place: place) }
+    }
+
+    /// "strongroom.field.v1" || header || for each of collection, record id, field: one length byte, then its UTF-8.
+    ///
+    /// - Throws: ``SealingError/invalidPlace(_:)`` when a part of the place is longer than 255 bytes (no value is
+    ///   ever sealed for such a place).
+    static func associatedData(header: UnsafeRawBufferPointer, place: FieldPlace) throws -> [UInt8] {
+        let parts = [place.collection.utf8, place.recordID.utf8, place.field.utf8]
+        guard parts.allSatisfy({ $0.count <= 255 }) else {
+            throw SealingError.invalidPlace("each part of a field place must be at most 255 bytes")
+        }
+        var ad: [UInt8] = []
+        ad.reserveCapacity(associatedDataPrefix.count + header.count + 3 + parts.reduce(0) { $0 + $1.count })
+        ad += associatedDataPrefix
+        ad += header
+        for part in parts {
+            ad.append(UInt8(part.count))
+            ad += part
         }
         return ad
     }
+
+    private static let associatedDataPrefix = Array("strongroom.field.v1".utf8)
 }

@@ -52,6 +52,32 @@ public enum XChaCha20Poly1305 {
         return output
     }
 
+    /// Verifies and decrypts ciphertext (followed by its tag) that lies in a larger buffer, without copying it out.
+    ///
+    /// - Throws: ``SodiumError/authenticationFailed`` for any mismatch: ciphertext, tag, nonce, associated data or key.
+    public static func open(
+        ciphertext: UnsafeRawBufferPointer, key: SecretBytes, nonce: UnsafeRawBufferPointer, associatedData: UnsafeRawBufferPointer
+    ) throws -> [UInt8] {
+        guard key.count == keyByteCount, nonce.count == nonceByteCount, ciphertext.count >= tagByteCount,
+            let c = ciphertext.baseAddress, let n = nonce.baseAddress
+        else { throw SodiumError.authenticationFailed }
+        SodiumLibrary.ensureInitialized()
+        var output = [UInt8](repeating: 0, count: ciphertext.count - tagByteCount)
+        let status = withMutableBytePointer(&output) { out, _ in
+            key.withKeyPointer { k in
+                crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    out, nil, nil, c.assumingMemoryBound(to: UInt8.self), UInt64(ciphertext.count),
+                    associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(associatedData.count),
+                    n.assumingMemoryBound(to: UInt8.self), k)
+            }
+        }
+        guard status == 0 else {
+            SecretBytes.wipe(&output)
+            throw SodiumError.authenticationFailed
+        }
+        return output
+    }
+
     /// Encrypts key material under a wrapping key; the plaintext key never leaves guarded memory except inside libsodium.
     public static func wrap(_ secret: SecretBytes, key: SecretBytes, nonce: [UInt8], associatedData: [UInt8]) throws -> [UInt8] {
         try checkShapes(key: key, nonce: nonce)

@@ -134,7 +134,7 @@ extension AccountService {
     /// the TOTP secret back.
     public func unsafeCurrentOneTimeCode(accountID: String) throws -> String {
         let place = FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret")
-        let envelopes = try database.read { db in
+        let envelopes = try database.readBlocking { db in
             try FieldRows.sealed(collection: Self.collection, recordID: accountID, fields: ["totp_secret"], in: db)
         }
         guard let envelope = envelopes.first else { throw StrongroomError.notFound("staff account") }

@@ -236,7 +236,7 @@ public struct KeyOperations: Sendable {
         guard let pending = try keyring.pendingAuditSigningKeyPair() else { return false }
         let pendingKey = try AuditVerifierKey(name: keyName, publicKey: pending.publicKey)
         let audit = self.audit
-        let latest = try database.read { db in
+        let latest = try database.readBlocking { db in
             try audit.entries(matching: AuditQuery(flags: [.checkpointKeyHandover], limit: 100_000), in: db).last
         }
         if let latest, latest.details["handover.newKey"] == pendingKey.text {
@@ -262,6 +262,6 @@ public struct KeyOperations: Sendable {
 
     /// Sealed fields per `records` key version, and blind index rows per `index` key version.
     public func counts() throws -> (sealed: [UInt32: Int], indexes: [UInt32: Int]) {
-        try database.read { db in (try FieldRows.sealedCountsByKeyVersion(in: db), try FieldRows.indexCountsByKeyVersion(in: db)) }
+        try database.readBlocking { db in (try FieldRows.sealedCountsByKeyVersion(in: db), try FieldRows.indexCountsByKeyVersion(in: db)) }
     }
 }

@@ -207,37 +207,35 @@ extension RecordService {
 
     /// One request as the caller may see it; the read is audited before anything is returned.
     ///
-    /// The whole read runs as one job of the group committer: the row and its stored fields are loaded inside the
-    /// writer's transaction (a consistent snapshot that needs no read transaction — and no WAL read lock — of its
-    /// own), the gate decides, and the audit entry is appended; the job commits with its batch. Only then, outside
-    /// the writer, are the fields the decision allows opened. Envelopes of omitted fields are never opened.
+    /// The row and its stored fields are loaded from one snapshot, shared with other reads of the moment (the
+    /// group reader, beside the writer), and the gate decides there; the audit entry — the fields the decision lets
+    /// through, or the refusal — then commits through the group committer (``auditedRead(_:)``). Only after that
+    /// commit are the fields the decision allows opened; envelopes of omitted fields are never opened.
     public func request(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
-        let loaded = try await writer.write { [catalog, audit] db -> RequestRead in
+        let loaded = try await auditedRead { [catalog] db -> (value: RequestRead, entry: AuditEntryDraft?) in
             guard let row = try RequestRow.find(requestID, in: db),
                 let service = catalog.service(row.serviceID)
-            else { return .missing }
+            else { return (.missing, nil) }
             let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
             let decision = self.decide(caller, .read, row.resource(sensitivity: Self.sensitivity(of: service)), access)
             guard decision.isPermitted else {
-                try audit.record(Self.denialDraft(decision, caller: caller, action: "request.read", target: target, access: access), in: db)
-                return .denied(decision)
+                return (.denied(decision), Self.denialDraft(decision, caller: caller, action: "request.read", target: target, access: access))
             }
             let sealed = try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db)
             // Services whose every field is sealed (in every version) store nothing in open_fields: skip the query.
-            let hasOpenFields = service.allFieldDefinitions.contains { !$0.isSealed }
-            let open = hasOpenFields ? try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db) : [:]
+            let open = service.storesOpenFields ? try FieldRows.open(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db) : [:]
             // A caseworker's decision carries a sealed reason; automatic decisions and open requests have none.
             let reason = row.outcome != nil && row.decidedByRule == nil
                 ? try FieldRows.sealed(collection: Self.decisionCollection, recordID: requestID, fields: nil, in: db) : []
-            let payment = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM payments WHERE request_id = ?"), arguments: [requestID])
-            var touched = Self.allowedFields(decision.fieldPlan, among: Set(sealed.map(\.field)).union(open.keys))
+            let payment = try Self.paymentState(of: requestID, in: db)
+            let present = Set(sealed.map(\.field)).union(open.keys)
+            var touched = Self.allowedFields(decision.fieldPlan, among: present)
             if !reason.isEmpty { touched.formUnion(Self.allowedFields(decision.fieldPlan, among: ["decision_reason"])) }
-            try audit.record(
-                AuditTrail.draft(caller: caller, action: "request.read", target: target, fields: Array(touched), decision: decision, context: access),
-                in: db)
-            return .loaded(RequestRead.Loaded(
-                row: row, decision: decision, sealed: sealed, open: open, reason: reason,
-                paymentID: payment?["id"], paymentStatus: payment?["status"]))
+            let entry = AuditTrail.draft(
+                caller: caller, action: "request.read", target: target, fields: Array(touched), decision: decision, context: access)
+            return (.loaded(RequestRead.Loaded(
+                row: row, decision: decision, present: present, sealed: sealed, open: open, reason: reason,
+                paymentID: payment?.id, paymentStatus: payment?.status)), entry)
         }
         let read: RequestRead.Loaded
         switch loaded {
@@ -249,7 +247,7 @@ extension RecordService {
         guard let service = catalog.service(row.serviceID) else { throw StrongroomError.notFound("record") }
         let plan = read.decision.fieldPlan
         let record = try view(
-            collection: Self.requestCollection, recordID: requestID, plan: plan, present: Set(read.sealed.map(\.field)).union(read.open.keys),
+            collection: Self.requestCollection, recordID: requestID, plan: plan, present: read.present,
             sealed: read.sealed, open: read.open, definitions: service.allFieldDefinitions.filter { $0.isActive(at: row.serviceVersion) })
         var reason: String?
         if let envelope = read.reason.first, Self.allowedFields(plan, among: ["decision_reason"]).contains("decision_reason") {
@@ -378,11 +376,13 @@ extension RecordService {
     }
 }
 
-/// What the writer's part of a request read found.
+/// What the snapshot part of a request read found.
 enum RequestRead: Sendable {
     struct Loaded: Sendable {
         let row: RequestRow
         let decision: Decision
+        /// The names of the fields stored for the request, sealed or not.
+        let present: Set<String>
         let sealed: [FieldRows.Envelope]
         let open: [String: String]
         let reason: [FieldRows.Envelope]

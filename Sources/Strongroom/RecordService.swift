@@ -21,6 +21,8 @@ import Foundation
 public final class RecordService: Sendable {
     let configuration: StrongroomConfiguration
     let writer: GroupCommitWriter
+    /// Shared snapshots for the hot reads (beside the writer).
+    let reader: GroupReader
     let database: StrongroomDatabase
     let sealer: FieldSealer
     let indexer: BlindIndexer
@@ -44,6 +46,7 @@ public final class RecordService: Sendable {
         self.checkpoints = checkpoints
         self.configuration = configuration
         self.writer = writer
+        self.reader = GroupReader(database: database)
         self.database = database
         self.sealer = sealer
         self.indexer = indexer
@@ -72,6 +75,39 @@ public final class RecordService: Sendable {
         await recordRefusal(
             Self.denialDraft(decision, caller: caller, action: action, target: target, access: access),
             then: Self.denialError(decision, hide: hide))
+    }
+
+    /// Runs `read` on a shared snapshot (the group reader) and commits the audit entry it returns — the access it
+    /// allowed or the refusal — before the caller's task sees the value. The snapshot stage hands the entry straight
+    /// to the group committer, so the task resumes once, after the commit; the writer only appends.
+    ///
+    /// - Parameter read: reads and decides; returns the value and the entry to commit (`nil`: nothing to record,
+    ///   such as a record that does not exist). Runs on the reader's queue: it must not block.
+    /// - Throws: what `read` throws, or the commit's error (then the value is not returned).
+    func auditedRead<T: Sendable>(
+        _ read: @escaping @Sendable (Database) throws -> (value: T, entry: AuditEntryDraft?)
+    ) async throws -> T {
+        let writer = self.writer, audit = self.audit
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            reader.enqueue(
+                { db in
+                    let loaded: (value: T, entry: AuditEntryDraft?)
+                    do {
+                        loaded = try read(db)
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                    guard let entry = loaded.entry else {
+                        continuation.resume(returning: loaded.value)
+                        return
+                    }
+                    writer.enqueue({ db in _ = try audit.record(entry, in: db) }, completion: { error in
+                        if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: loaded.value) }
+                    })
+                },
+                ifUnavailable: { error in continuation.resume(throwing: error) })
+        }
     }
 
     /// Commits the audit entry of a refused access and returns `error` for the caller to throw (or an internal
@@ -279,7 +315,7 @@ public final class RecordService: Sendable {
     }
 
     static func sensitivity(of service: Service) -> String {
-        switch service.fields.map(\.sensitivity).max() ?? .public {
+        switch service.highestSensitivity {
         case .public: "low"
         case .personal: "normal"
         case .sensitive: "high"

@@ -1,5 +1,6 @@
 import GRDB
 import Policy
+import Storage
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -53,32 +54,35 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         decidedAt = row["decided_at"]
     }
 
-    /// The columns in the order ``init(positional:)`` reads them.
+    /// The columns in the order ``init(stepped:)`` reads them.
     static let columns = "id, service_id, service_version, owner_id, subject_id, office, status, sealed, assignee_id, outcome, decided_by_rule, created_at, updated_at, submitted_at, decided_at"
-
-    /// Decodes a row selected with ``columns``, by position (no column-name lookups: this runs on every read).
-    init(positional row: Row) {
-        id = row[0]
-        serviceID = row[1]
-        serviceVersion = row[2]
-        ownerID = row[3]
-        subjectID = row[4]
-        office = row[5]
-        status = row[6]
-        sealed = row[7]
-        assigneeID = row[8]
-        outcome = row[9]
-        decidedByRule = row[10]
-        createdAt = row[11]
-        updatedAt = row[12]
-        submittedAt = row[13]
-        decidedAt = row[14]
-    }
 
     /// The request with this id, or `nil`.
     static func find(_ id: String, in db: Database) throws -> RequestRow? {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT \(columns) FROM requests WHERE id = ?"), arguments: [id])
-        return try rows.next().map(RequestRow.init(positional:))
+        // Stepped directly: this runs inside the writer on every audited read of a request.
+        let select = try SteppedStatement("SELECT \(columns) FROM requests WHERE id = ?", in: db)
+        defer { select.finish() }
+        select.bind(1, id)
+        return try select.step() ? RequestRow(stepped: select) : nil
+    }
+
+    /// Decodes the current row of a statement that selected ``columns``.
+    private init(stepped row: SteppedStatement) {
+        id = row.text(0)
+        serviceID = row.text(1)
+        serviceVersion = Int(row.int64(2))
+        ownerID = row.text(3)
+        subjectID = row.text(4)
+        office = row.text(5)
+        status = row.text(6)
+        sealed = row.int64(7) != 0
+        assigneeID = row.optionalText(8)
+        outcome = row.optionalText(9)
+        decidedByRule = row.optionalText(10)
+        createdAt = row.int64(11)
+        updatedAt = row.int64(12)
+        submittedAt = row.optionalInt64(13)
+        decidedAt = row.optionalInt64(14)
     }
 
     init(id: String, serviceID: String, serviceVersion: Int, ownerID: String, subjectID: String, office: String, now: Int64) {

@@ -1,5 +1,4 @@
 import GRDB
-internal import GRDBSQLite
 import Storage
 
 extension Rewrap {
@@ -30,38 +29,27 @@ extension Rewrap {
         /// Up to `limit` sealed fields under a `records` version below `version`, after `cursor`, in
         /// `sealed_fields_by_version` order. Reads only.
         static func sealed(below version: UInt32, after cursor: FieldRows.RewrapCursor?, limit: Int, in db: Database) throws -> [SealedRow] {
-            let statement = try db.cachedStatement(sql: """
+            let select = try SteppedStatement("""
                 SELECT collection, record_id, field, envelope, key_version FROM sealed_fields
                 WHERE key_version < ?1 AND (key_version, collection, record_id, field) > (?2, ?3, ?4, ?5)
                 ORDER BY key_version, collection, record_id, field LIMIT ?6
-                """)
-            let raw = statement.sqliteStatement
-            sqlite3_reset(raw)
-            defer {
-                sqlite3_reset(raw)
-                sqlite3_clear_bindings(raw)
-            }
+                """, in: db)
+            defer { select.finish() }
             let start = cursor ?? FieldRows.RewrapCursor(keyVersion: 0, collection: "", recordID: "", field: "")
-            sqlite3_bind_int64(raw, 1, Int64(version))
-            sqlite3_bind_int64(raw, 2, Int64(start.keyVersion))
-            bindText(raw, 3, start.collection)
-            bindText(raw, 4, start.recordID)
-            bindText(raw, 5, start.field)
-            sqlite3_bind_int64(raw, 6, Int64(limit))
+            select.bind(1, Int64(version))
+            select.bind(2, Int64(start.keyVersion))
+            select.bind(3, start.collection)
+            select.bind(4, start.recordID)
+            select.bind(5, start.field)
+            select.bind(6, Int64(limit))
             var rows: [SealedRow] = []
             rows.reserveCapacity(limit)
-            while true {
-                switch sqlite3_step(raw) {
-                case SQLITE_ROW:
-                    rows.append(SealedRow(
-                        collection: text(raw, 0), recordID: text(raw, 1), field: text(raw, 2), envelope: blob(raw, 3),
-                        keyVersion: UInt32(truncatingIfNeeded: sqlite3_column_int64(raw, 4))))
-                case SQLITE_DONE:
-                    return rows
-                case let code:
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
-                }
+            while try select.step() {
+                rows.append(SealedRow(
+                    collection: select.text(0), recordID: select.text(1), field: select.text(2), envelope: select.bytes(3),
+                    keyVersion: UInt32(truncatingIfNeeded: select.int64(4))))
             }
+            return rows
         }
 
         /// Replaces each field's envelope only if the stored one is still, byte for byte, the one that was opened, so a
@@ -69,63 +57,24 @@ extension Rewrap {
         ///
         /// - Returns: how many were replaced.
         static func replace(_ replacements: [Replacement], in db: Database) throws -> Int {
-            let statement = try db.cachedStatement(sql: """
+            let update = try SteppedStatement("""
                 UPDATE sealed_fields SET envelope = ?1, key_version = ?2
                 WHERE collection = ?3 AND record_id = ?4 AND field = ?5 AND envelope = ?6
-                """)
-            let raw = statement.sqliteStatement
-            let connection = db.sqliteConnection
+                """, in: db)
+            defer { update.finish() }
             var replaced = 0
             for item in replacements {
-                sqlite3_reset(raw)
-                sqlite3_bind_int64(raw, 2, Int64(item.version))
-                bindText(raw, 3, item.row.collection)
-                bindText(raw, 4, item.row.recordID)
-                bindText(raw, 5, item.row.field)
-                let code = item.envelope.withUnsafeBytes { new in
-                    item.row.envelope.withUnsafeBytes { old in
-                        sqlite3_bind_blob(raw, 1, new.baseAddress, Int32(new.count), nil)
-                        sqlite3_bind_blob(raw, 6, old.baseAddress, Int32(old.count), nil)
-                        // The blobs are bound without a copy: step while they are in scope.
-                        return sqlite3_step(raw)
-                    }
-                }
-                guard code == SQLITE_DONE else {
-                    sqlite3_reset(raw)
-                    sqlite3_clear_bindings(raw)
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
-                }
-                replaced += Int(sqlite3_changes(connection))
+                update.bind(1, bytes: item.envelope)
+                update.bind(2, Int64(item.version))
+                update.bind(3, item.row.collection)
+                update.bind(4, item.row.recordID)
+                update.bind(5, item.row.field)
+                update.bind(6, bytes: item.row.envelope)
+                _ = try update.step()
+                replaced += update.changes
+                update.finish()
             }
-            sqlite3_reset(raw)
-            sqlite3_clear_bindings(raw)
             return replaced
-        }
-
-        private static func bindText(_ raw: OpaquePointer, _ index: Int32, _ value: String) {
-            var value = value
-            value.withUTF8 { bytes in
-                guard !bytes.isEmpty else {
-                    sqlite3_bind_text(raw, index, "", 0, SQLITE_TRANSIENT)
-                    return
-                }
-                _ = bytes.withMemoryRebound(to: CChar.self) { chars in
-                    sqlite3_bind_text(raw, index, chars.baseAddress, Int32(chars.count), SQLITE_TRANSIENT)
-                }
-            }
-        }
-
-        private static func text(_ raw: OpaquePointer, _ column: Int32) -> String {
-            guard let pointer = sqlite3_column_text(raw, column) else { return "" }
-            return String(decoding: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(raw, column))), as: UTF8.self)
-        }
-
-        private static func blob(_ raw: OpaquePointer, _ column: Int32) -> [UInt8] {
-            guard let pointer = sqlite3_column_blob(raw, column) else { return [] }
-            return [UInt8](UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(raw, column))))
         }
     }
 }
-
-/// SQLite's "copy the value now" destructor, which the C macro spells as -1.
-private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -34,7 +34,7 @@ struct SearchScenario {
                 for probe in probes {
                     let normalised = BlindIndexNormalization.nationalID.normalize(probe.nationalID)
                     let indexes = try indexer.searchIndexes(normalised, normalization: .exact, collection: collection, field: field)
-                    let found = try database.read { db in
+                    let found = try database.readBlocking { db in
                         try FieldRows.search(collection: collection, field: field, indexes: indexes.map { ($0.keyVersion, $0.bytes) }, in: db)
                     }
                     guard found == [probe.id] else {

@@ -28,7 +28,7 @@ struct CanaryOnDiskTests {
             }
         }
         // Read back through the sealer to prove the rows are the real thing.
-        let first = try database.read { db in try Data.fetchOne(db, sql: "SELECT value FROM sealed_test WHERE id = 'rec-0'")! }
+        let first = try database.readBlocking { db in try Data.fetchOne(db, sql: "SELECT value FROM sealed_test WHERE id = 'rec-0'")! }
         #expect(try sealer.open([UInt8](first), at: FieldPlace(collection: "sealed_test", recordID: "rec-0", field: "value")) == Array(canaries[0].utf8))
 
         let files = try FileManager.default.contentsOfDirectory(atPath: data.path)

@@ -50,6 +50,17 @@ struct FieldSealerTests {
         #expect(throws: SealingError.authenticationFailed) { try sealer.open(sealed, at: other) }
     }
 
+    @Test("opening at a place with a part longer than 255 bytes is refused, never a crash", arguments: [
+        FieldPlace(collection: String(repeating: "c", count: 256), recordID: "r-1001", field: "income"),
+        FieldPlace(collection: "requests", recordID: String(repeating: "r", count: 300), field: "income"),
+        FieldPlace(collection: "requests", recordID: "r-1001", field: String(repeating: "é", count: 200)),
+    ])
+    func overlongPlaceIsRefused(other: FieldPlace) throws {
+        let sealed = try sealer.seal(value, for: place)
+        #expect(throws: SealingError.self) { try sealer.open(sealed, at: other) }
+        #expect(throws: SealingError.self) { try sealer.seal(value, for: other) }
+    }
+
     @Test("a ciphertext does not open under another key ring")
     func wrongKeyFails() throws {
         let sealed = try sealer.seal(value, for: place)

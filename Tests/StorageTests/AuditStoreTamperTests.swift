@@ -46,7 +46,7 @@ struct AuditStoreTamperTests {
 
     @Test func alteredCanonicalBytesAreDetected() throws {
         // Change a field that has no query column (the request id), so only the hash can tell.
-        var entry = try #require(try database.read { db in try store.entry(seq: 6, in: db) })
+        var entry = try #require(try database.readBlocking { db in try store.entry(seq: 6, in: db) })
         entry.requestID = "req-forged"
         try database.write { db in
             try db.execute(sql: "UPDATE audit_entry SET canonical = ? WHERE seq = 6", arguments: [Data(entry.canonicalBytes)])
@@ -67,8 +67,8 @@ struct AuditStoreTamperTests {
         // leaf_hash only serves proofs; an altered one gives a proof that fails against the signed root.
         try database.write { db in try db.execute(sql: "UPDATE audit_entry SET leaf_hash = zeroblob(32) WHERE seq = 3") }
         #expect(failure() == nil)
-        let checkpoint = try #require(try database.read { db in try store.latestCheckpoint(in: db) })
-        let proof = try database.read { db in try store.inclusionProof(seq: 3, size: 12, in: db) }
+        let checkpoint = try #require(try database.readBlocking { db in try store.latestCheckpoint(in: db) })
+        let proof = try database.readBlocking { db in try store.inclusionProof(seq: 3, size: 12, in: db) }
         #expect(!proof.verify(against: checkpoint.checkpoint))
     }
 }
@@ -95,7 +95,7 @@ struct AuditStoreNodeTests {
         }
         var leaves: [[UInt8]] = []
         try second.forEachEntry { leaves.append($0.canonicalBytes); return true }
-        try database.read { (db: Database) throws -> Void in
+        try database.readBlocking { (db: Database) throws -> Void in
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_node WHERE level < 4") == 0)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_node") == 4 + 2 + 1)  // levels 4, 5 and 6 of 70 leaves
             for size in [1, 2, 15, 16, 17, 31, 32, 33, 64, 70] {
@@ -131,7 +131,7 @@ struct AuditStoreSubjectIndexTests {
             for i in 0..<count { _ = try store.append(AuditMemoryLog.draft(i), in: db) }
         }
         let expected = (0..<count).filter { AuditMemoryLog.draft($0).target.subjectID == "s-2" }.map(UInt64.init)
-        try database.read { (db: Database) throws -> Void in
+        try database.readBlocking { (db: Database) throws -> Void in
             var seen: [UInt64] = []
             var after: UInt64?
             while true {

@@ -48,7 +48,7 @@ struct AuditStoreTests {
         try store.forEachEntry { stored.append($0); return true }
         #expect(stored.map(\.draft) == reference.entries.map(\.draft))
         let leaves = stored.map(\.canonicalBytes)
-        try database.read { (db: Database) throws -> Void in
+        try database.readBlocking { (db: Database) throws -> Void in
             #expect(try store.size(in: db) == 70)
             for n in [1, 2, 3, 7, 8, 33, 64, 70] {
                 #expect(try store.root(size: UInt64(n), in: db) == NaiveRoot.mth(leaves[0..<n]))
@@ -95,7 +95,7 @@ struct AuditStoreTests {
                 throw Abort()
             }
         }
-        try database.read { (db: Database) throws -> Void in
+        try database.readBlocking { (db: Database) throws -> Void in
             #expect(try store.size(in: db) == 5)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_node WHERE idx * (1 << level) >= 5") == 0)
         }
@@ -146,7 +146,7 @@ struct AuditStoreTests {
 
     @Test func queriesAndSubjectAccessReport() throws {
         try appendMany(60)
-        try database.read { (db: Database) throws -> Void in
+        try database.readBlocking { (db: Database) throws -> Void in
             let subject = try store.accesses(toSubject: "s-2", limit: 5, in: db)
             #expect(subject.count == 5 && subject.allSatisfy { $0.target.subjectID == "s-2" })
             let next = try store.accesses(toSubject: "s-2", afterSeq: subject.last?.seq, limit: 100, in: db)

@@ -122,6 +122,41 @@ import Testing
         #expect(profile.fields.count == 2)
     }
 
+    /// A read returns data only after its audit entry has committed; when the entry cannot be written, nothing is
+    /// returned — for an allowed read and for a refused one alike — and no value reaches the error.
+    @Test func aReadWhoseEntryCannotCommitReturnsNothing() async throws {
+        let fixture = try InstallationFixture()
+        let owner = try await fixture.citizen("unrecorded@example.org").caller
+        let stranger = try await fixture.citizen("stranger@example.org").caller
+        let request = try await fixture.records.createRequest(
+            serviceID: "benefit-application", values: ServiceSample.benefit, submit: true, caller: owner, access: fixture.access())
+        let database = fixture.installation.database
+        try await database.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_read_entries BEFORE INSERT ON audit_entry WHEN NEW.action = 'request.read'
+                BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END
+                """)
+        }
+        let mark = try fixture.auditEntries().count
+        for caller in [owner, stranger] {
+            do {
+                let view = try await fixture.records.request(request.id, caller: caller, access: fixture.access())
+                Issue.record("a read returned \(view.record.fields.count) fields without its audit entry")
+            } catch let error as StrongroomError {
+                #expect(error.kind != .notFound, "a refused read whose refusal was not recorded answered \(error.code)")
+                #expect(!String(reflecting: error).contains("Aoife"))
+            } catch {
+                #expect(!String(reflecting: error).contains("Aoife"))
+                #expect(!String(reflecting: error).contains("IE29AIBK"))
+            }
+        }
+        #expect(try fixture.auditEntries(after: mark).isEmpty)
+        try await database.write { db in try db.execute(sql: "DROP TRIGGER refuse_read_entries") }
+        let view = try await fixture.records.request(request.id, caller: owner, access: fixture.access())
+        #expect(view.record.fields["full_name"] != nil)
+        #expect(try fixture.auditEntries(after: mark).map(\.action) == ["request.read"])
+    }
+
     @Test func failedOperationsLeaveNoAllowEntry() async throws {
         let fixture = try InstallationFixture()
         let caller = try await fixture.citizen("nowrite@example.org").caller

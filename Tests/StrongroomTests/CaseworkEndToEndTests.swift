@@ -183,7 +183,7 @@ import Testing
             subjectID: try #require(citizen.subjectID), basis: "GDPR art. 17 test", by: .system("officer"),
             access: fixture.access(purpose: "legal-obligation"))
         let copy = try DatabaseQueue(path: backup.appending("strongroom.sqlite"))
-        let rows = try await copy.read { db in
+        let rows = try copy.read { db in
             try Row.fetchAll(db, sql: "SELECT collection, record_id, field, envelope FROM sealed_fields WHERE collection IN ('messages', 'decisions')")
         }
         #expect(rows.count == 3, "info request, answer and decision reason")

@@ -80,7 +80,7 @@ final class InstallationFixture: Sendable {
 
     /// Row count of a table.
     func count(_ table: String) throws -> Int {
-        try installation.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
+        try installation.database.readBlocking { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
     }
 
     /// Row counts of every table that holds record data.

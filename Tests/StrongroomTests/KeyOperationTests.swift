@@ -33,7 +33,7 @@ func seedBulkFields(_ installation: Installation, count: Int, prefix: String = "
 
 /// Every envelope in `bulk`, by record id.
 func bulkEnvelopes(_ installation: Installation) throws -> [String: [UInt8]] {
-    try installation.database.read { db in
+    try installation.database.readBlocking { db in
         var out: [String: [UInt8]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT record_id, envelope FROM sealed_fields WHERE collection = 'bulk'") {
             out[row[0]] = [UInt8](row[1] as Data)

@@ -181,13 +181,13 @@ public enum AuditBenchmark {
         let size = UInt64(entries)
         let probes = 1000
         elapsed = try clock.measure {
-            try database.read { db in
+            try database.readBlocking { db in
                 for i in 0..<probes { sink ^= UInt8(truncatingIfNeeded: try store.inclusionProof(seq: UInt64(i &* 7919) % size, in: db).path.count) }
             }
         }
         figures.inclusionProofMicroseconds = seconds(elapsed) * 1e6 / Double(probes)
         elapsed = try clock.measure {
-            try database.read { db in
+            try database.readBlocking { db in
                 for i in 0..<probes { sink ^= UInt8(truncatingIfNeeded: try store.consistencyProof(from: 1 + UInt64(i &* 7919) % size, in: db).path.count) }
             }
         }

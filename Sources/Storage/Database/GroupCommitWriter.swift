@@ -25,9 +25,9 @@ public final class GroupCommitWriter: Sendable {
     /// checkpoint stays on then).
     let checkpointer: WALCheckpointer?
 
+    private let pending = PendingBatches<Job>()
+
     private struct State {
-        var pending: [Job] = []
-        var draining = false
         var batches = 0
         var writes = 0
         var lastBatchSize = 0
@@ -63,25 +63,24 @@ public final class GroupCommitWriter: Sendable {
     public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let box = ResultBox<T>()
-            let job = Job(
-                run: { db in box.value = try body(db) },
-                finish: { error in
-                    if let error {
-                        continuation.resume(throwing: error)
-                    } else if let value = box.value {
-                        continuation.resume(returning: value)
-                    } else {
-                        continuation.resume(throwing: StorageError.corrupt("a grouped write finished without a result"))
-                    }
-                })
-            let startDrain = state.withLock { state -> Bool in
-                state.pending.append(job)
-                if state.draining { return false }
-                state.draining = true
-                return true
-            }
-            if startDrain { queue.async { self.drain() } }
+            enqueue({ db in box.value = try body(db) }, completion: { error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else if let value = box.value {
+                    continuation.resume(returning: value)
+                } else {
+                    continuation.resume(throwing: StorageError.corrupt("a grouped write finished without a result"))
+                }
+            })
         }
+    }
+
+    /// Queues `body` for the next shared transaction without waiting: `completion` runs on the writer's queue once
+    /// that transaction has committed (`nil`: durable) or with the error that lost the write (nothing of it was
+    /// kept). For a stage that hands its result straight to the writer (the group reader), saving a trip back to the
+    /// caller's task in between. `completion` must not block.
+    public func enqueue(_ body: @escaping @Sendable (Database) throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void) {
+        if pending.add(Job(run: body, finish: completion)) { queue.async { self.drain() } }
     }
 
     /// How many transactions and writes have committed (for benchmarks and tests).
@@ -91,21 +90,13 @@ public final class GroupCommitWriter: Sendable {
         while true {
             // When the previous commit was shared (writers are arriving concurrently) but few are waiting now, give
             // the others a moment to arrive: one fsync then covers many writes. A lone writer never waits.
-            let (waiting, lastBatch) = state.withLock { ($0.pending.count, $0.lastBatchSize) }
-            if lastBatch > 1 && waiting < min(lastBatch, maximumBatch) {
+            let lastBatch = state.withLock { $0.lastBatchSize }
+            if lastBatch > 1 && pending.count < min(lastBatch, maximumBatch) {
                 usleep(gatherMicroseconds)
             }
-            let batch = state.withLock { state -> [Job] in
-                if state.pending.isEmpty {
-                    state.draining = false
-                    return []
-                }
-                let taken = Array(state.pending.prefix(maximumBatch))
-                state.pending.removeFirst(taken.count)
-                state.lastBatchSize = taken.count
-                return taken
-            }
+            let batch = pending.take(upTo: maximumBatch)
             if batch.isEmpty { return }
+            state.withLock { $0.lastBatchSize = batch.count }
             commit(batch)
         }
     }

@@ -62,16 +62,18 @@ public final class StrongroomDatabase: Sendable {
         try await pool.write(body)
     }
 
-    /// Runs `body` on a read-only snapshot, blocking the calling thread until a reader is free.
+    /// Runs `body` on a read-only snapshot, blocking the calling thread until a reader is free (command-line tools,
+    /// benchmarks, tests).
     ///
     /// Never from async code: a task blocked here holds a thread of the cooperative pool while the readers it waits
     /// for may be held by async reads that need such a thread to finish — with every pool thread blocked, nothing
-    /// moves (seen as a server that stops answering under load). Async code uses the async ``read(_:)``.
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+    /// moves (seen as a server that stops answering under load). Async code uses the async ``read(_:)``. The name
+    /// says so because the two once shared one: a closure returning a non-`Sendable` value silently chose this one.
+    public func readBlocking<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
     }
 
-    /// Async variant of ``read(_:)``.
+    /// Runs `body` on a read-only snapshot from the pool without blocking the caller's thread.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.read(body)
     }

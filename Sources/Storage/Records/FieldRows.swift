@@ -90,30 +90,32 @@ public enum FieldRows {
 
     /// The envelopes of `fields` (all fields when `nil`) of one record. Only the named rows are read.
     public static func sealed(collection: String, recordID: String, fields: Set<String>?, in db: Database) throws -> [Envelope] {
-        // A cursor reads each row in place: no Row copies (this runs inside the writer for every audited read).
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT field, envelope, key_version FROM sealed_fields WHERE collection = ? AND record_id = ?"),
-            arguments: [collection, recordID])
+        // Stepped directly: this runs inside the writer on every audited read.
+        let select = try SteppedStatement(
+            "SELECT field, envelope, key_version FROM sealed_fields WHERE collection = ? AND record_id = ?", in: db)
+        defer { select.finish() }
+        select.bind(1, collection)
+        select.bind(2, recordID)
         var result: [Envelope] = []
-        while let row = try rows.next() {
-            let field: String = row[0]
+        while try select.step() {
+            let field = select.text(0)
             if let fields, !fields.contains(field) { continue }
-            let bytes = try row.withUnsafeData(atIndex: 1) { data in data.map { [UInt8]($0) } ?? [] }
-            result.append(Envelope(field: field, bytes: bytes, keyVersion: UInt32(truncatingIfNeeded: row[2] as Int64)))
+            result.append(Envelope(field: field, bytes: select.bytes(1), keyVersion: UInt32(truncatingIfNeeded: select.int64(2))))
         }
         return result
     }
 
     /// The public values of `fields` (all when `nil`) of one record.
     public static func open(collection: String, recordID: String, fields: Set<String>?, in db: Database) throws -> [String: String] {
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT field, value FROM open_fields WHERE collection = ? AND record_id = ?"),
-            arguments: [collection, recordID])
+        let select = try SteppedStatement("SELECT field, value FROM open_fields WHERE collection = ? AND record_id = ?", in: db)
+        defer { select.finish() }
+        select.bind(1, collection)
+        select.bind(2, recordID)
         var result: [String: String] = [:]
-        while let row = try rows.next() {
-            let field: String = row[0]
+        while try select.step() {
+            let field = select.text(0)
             if let fields, !fields.contains(field) { continue }
-            result[field] = row[1]
+            result[field] = select.text(1)
         }
         return result
     }

@@ -30,7 +30,7 @@ extension RecordService {
         field: String, value: String, serviceID: String? = nil, caller: AuthenticatedCaller, access: AccessContext
     ) async throws -> [SearchHit] {
         let services = catalog.serviceIDs.compactMap { catalog.service($0) }.filter { serviceID == nil || $0.id == serviceID }
-        if let serviceID, services.isEmpty {
+        if serviceID != nil, services.isEmpty {
             throw StrongroomError(.notFound, code: "unknown_service", message: "there is no e-service with this id; list them with GET /v1/services")
         }
         let searchable = services.filter { $0.fields.contains { $0.id == field && $0.hasBlindIndex } }

@@ -45,6 +45,14 @@ extension RecordService {
             details: ["request": payment.requestID, "amount_minor": String(payment.amountMinor), "currency": payment.currency]), in: db)
     }
 
+    /// The id and status of a request's fee payment, if it has one (stepped directly: every read of a request asks).
+    static func paymentState(of requestID: String, in db: Database) throws -> (id: String, status: String)? {
+        let select = try SteppedStatement("SELECT id, status FROM payments WHERE request_id = ?", in: db)
+        defer { select.finish() }
+        select.bind(1, requestID)
+        return try select.step() ? (select.text(0), select.text(1)) : nil
+    }
+
     /// The caller's own payments, newest first.
     public func ownPayments(caller: AuthenticatedCaller, access: AccessContext) async throws -> [PaymentView] {
         let ownerID = caller.accountID

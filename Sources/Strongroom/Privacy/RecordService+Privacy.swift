@@ -77,14 +77,18 @@ extension RecordService {
         }
         let accountID = caller.accountID
         let stored = try await database.read { db in
-            let account = try Row.fetchOne(db, sql: "SELECT created_at FROM accounts WHERE id = ?", arguments: [accountID])
+            let accountCreatedAt = try Int64.fetchOne(db, sql: "SELECT created_at FROM accounts WHERE id = ?", arguments: [accountID])
             let requests = try RequestRow.fetchAll(db, sql: "SELECT * FROM requests WHERE owner_id = ? ORDER BY created_at, id", arguments: [accountID])
             let payments = try PaymentRow.fetchAll(db, sql: "SELECT * FROM payments WHERE owner_id = ? ORDER BY created_at, id", arguments: [accountID])
             let messages = try Row.fetchAll(db, sql: """
                 SELECT m.id, m.request_id, m.author_id, m.author_role, m.kind, m.created_at FROM messages m
                 JOIN requests r ON r.id = m.request_id WHERE r.owner_id = ? ORDER BY m.created_at, m.id
-                """, arguments: [accountID])
-            let erasure = try Row.fetchOne(db, sql: "SELECT requested_at, effective_at FROM erasure_requests WHERE subject_id = ?", arguments: [subjectID])
+                """, arguments: [accountID]).map { row in
+                    StoredMessage(
+                        id: row["id"], requestID: row["request_id"], authorID: row["author_id"], authorRole: row["author_role"],
+                        kind: row["kind"], createdAt: row["created_at"])
+                }
+            let erasureEffectiveAt = try Int64.fetchOne(db, sql: "SELECT effective_at FROM erasure_requests WHERE subject_id = ?", arguments: [subjectID])
             var sealed: [String: [FieldRows.Envelope]] = [:]
             var open: [String: [String: String]] = [:]
             func load(_ collection: String, _ id: String) throws {
@@ -96,8 +100,10 @@ extension RecordService {
                 try load(Self.requestCollection, request.id)
                 try load(Self.decisionCollection, request.id)
             }
-            for message in messages { try load(Self.messageCollection, message["id"]) }
-            return (account: account, requests: requests, payments: payments, messages: messages, erasure: erasure, sealed: sealed, open: open)
+            for message in messages { try load(Self.messageCollection, message.id) }
+            return (
+                accountCreatedAt: accountCreatedAt, requests: requests, payments: payments, messages: messages,
+                erasureEffectiveAt: erasureEffectiveAt, sealed: sealed, open: open)
         }
         var exportedFields: Set<String> = []
         func opened(_ collection: String, _ id: String) throws -> [String: String] {
@@ -125,12 +131,11 @@ extension RecordService {
                 summary: Self.requestView(row, record: RecordView(fields: [:], omitted: [])), fields: shown,
                 decisionReason: try opened(Self.decisionCollection, row.id)["reason"]))
         }
-        let messages = try stored.messages.map { row -> MessageView in
-            let id: String = row["id"]
-            return MessageView(
-                id: id, requestID: row["request_id"], kind: row["kind"], authorRole: row["author_role"],
-                mine: (row["author_id"] as String) == accountID, createdAt: Date(millis: row["created_at"]),
-                body: try opened(Self.messageCollection, id)["body"])
+        let messages = try stored.messages.map { message -> MessageView in
+            MessageView(
+                id: message.id, requestID: message.requestID, kind: message.kind, authorRole: message.authorRole,
+                mine: message.authorID == accountID, createdAt: Date(millis: message.createdAt),
+                body: try opened(Self.messageCollection, message.id)["body"])
         }
         let report = try await accessReport(subjectID: subjectID, requestedBy: caller, decision: decision, access: access, audited: false)
         let audit = self.audit
@@ -140,10 +145,20 @@ extension RecordService {
         try await writer.write { db in try audit.record(draft, in: db) }
         return DataExport(
             accountID: accountID, subjectID: subjectID, generatedAt: clock.now,
-            accountCreatedAt: (stored.account?["created_at"] as Int64?).map(Date.init(millis:)), profile: profile, requests: requests,
+            accountCreatedAt: stored.accountCreatedAt.map(Date.init(millis:)), profile: profile, requests: requests,
             messages: messages, payments: stored.payments.map(\.view),
-            erasureEffectiveAt: (stored.erasure?["effective_at"] as Int64?).map(Date.init(millis:)), accesses: report.entries)
+            erasureEffectiveAt: stored.erasureEffectiveAt.map(Date.init(millis:)), accesses: report.entries)
     }
+}
+
+/// A message row as the export reads it (metadata; the body is sealed apart).
+private struct StoredMessage: Sendable {
+    let id: String
+    let requestID: String
+    let authorID: String
+    let authorRole: String
+    let kind: String
+    let createdAt: Int64
 }
 
 /// Everything Strongroom holds about one citizen, opened for them.
