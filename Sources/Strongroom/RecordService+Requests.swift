@@ -68,7 +68,7 @@ extension RecordService {
         let allDrafts = drafts
         let payment = submit ? paymentDueAtSubmission(row, service: service, now: now) : nil
         try await writer.write { db in
-            try finalRow.insert(db)
+            try finalRow.insertNew(in: db)
             try Self.store(
                 prepared, collection: Self.requestCollection, recordID: requestID, subjectID: finalRow.subjectID, at: now, fresh: true, in: db)
             for draft in allDrafts { try audit.record(draft, in: db) }

@@ -66,6 +66,27 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         return try select.step() ? RequestRow(stepped: select) : nil
     }
 
+    /// Inserts this row (a new request): stepped directly, as every submission does it.
+    func insertNew(in db: Database) throws {
+        let insert = try SteppedStatement("INSERT INTO requests (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", in: db)
+        insert.bind(1, id)
+        insert.bind(2, serviceID)
+        insert.bind(3, Int64(serviceVersion))
+        insert.bind(4, ownerID)
+        insert.bind(5, subjectID)
+        insert.bind(6, office)
+        insert.bind(7, status)
+        insert.bind(8, Int64(sealed ? 1 : 0))
+        insert.bind(9, assigneeID)
+        insert.bind(10, outcome)
+        insert.bind(11, decidedByRule)
+        insert.bind(12, createdAt)
+        insert.bind(13, updatedAt)
+        insert.bind(14, submittedAt)
+        insert.bind(15, decidedAt)
+        try insert.execute()
+    }
+
     /// Decodes the current row of a statement that selected ``columns``.
     private init(stepped row: SteppedStatement) {
         id = row.text(0)

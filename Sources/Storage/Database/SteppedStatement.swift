@@ -38,6 +38,29 @@ public struct SteppedStatement {
         sqlite3_bind_int64(raw, index, value)
     }
 
+    /// Binds text, or NULL for `nil`, to the 1-based parameter `index`.
+    public func bind(_ index: Int32, _ value: String?) {
+        if let value { bind(index, value) } else { sqlite3_bind_null(raw, index) }
+    }
+
+    /// Binds an integer, or NULL for `nil`, to the 1-based parameter `index`.
+    public func bind(_ index: Int32, _ value: Int64?) {
+        if let value { bind(index, value) } else { sqlite3_bind_null(raw, index) }
+    }
+
+    /// Binds a blob, or NULL for `nil`, to the 1-based parameter `index` (copied into SQLite).
+    public func bind(_ index: Int32, bytes: [UInt8]?) {
+        if let bytes { bind(index, bytes: bytes) } else { sqlite3_bind_null(raw, index) }
+    }
+
+    /// Runs a statement that returns no rows (an INSERT, UPDATE or DELETE) and resets it for the next use.
+    ///
+    /// - Throws: GRDB's `DatabaseError` with SQLite's code and message (never the bound values).
+    public func execute() throws {
+        defer { finish() }
+        _ = try step()
+    }
+
     /// Binds a blob to the 1-based parameter `index` (copied into SQLite).
     public func bind(_ index: Int32, bytes: [UInt8]) {
         bytes.withUnsafeBytes { bytes in

@@ -45,21 +45,36 @@ public enum FieldRows {
         _ envelope: [UInt8], keyVersion: UInt32, collection: String, recordID: String, field: String,
         subjectID: String?, shredKey: [UInt8]?, at millis: Int64, in db: Database
     ) throws {
-        try db.cachedStatement(sql: """
+        // Stepped directly: every submission inserts one row per field.
+        let insert = try SteppedStatement("""
             INSERT INTO sealed_fields (collection, record_id, field, envelope, key_version, subject_id, shred_key, sealed_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(
-            arguments: [collection, recordID, field, Data(envelope), Int64(keyVersion), subjectID, shredKey.map { Data($0) }, millis])
+            """, in: db)
+        insert.bind(1, collection)
+        insert.bind(2, recordID)
+        insert.bind(3, field)
+        insert.bind(4, bytes: envelope)
+        insert.bind(5, Int64(keyVersion))
+        insert.bind(6, subjectID)
+        insert.bind(7, bytes: shredKey)
+        insert.bind(8, millis)
+        try insert.execute()
     }
 
     /// Inserts blind indexes of a record created in the same transaction.
     public static func insertIndexes(
         _ indexes: [(version: UInt32, digest: [UInt8])], collection: String, recordID: String, field: String, in db: Database
     ) throws {
+        guard !indexes.isEmpty else { return }
+        let insert = try SteppedStatement(
+            "INSERT OR IGNORE INTO blind_indexes (collection, field, key_version, digest, record_id) VALUES (?, ?, ?, ?, ?)", in: db)
         for index in indexes {
-            try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO blind_indexes (collection, field, key_version, digest, record_id) VALUES (?, ?, ?, ?, ?)"
-            ).execute(arguments: [collection, field, Int64(index.version), Data(index.digest), recordID])
+            insert.bind(1, collection)
+            insert.bind(2, field)
+            insert.bind(3, Int64(index.version))
+            insert.bind(4, bytes: index.digest)
+            insert.bind(5, recordID)
+            try insert.execute()
         }
     }
 
