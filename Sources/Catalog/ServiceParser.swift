@@ -7,7 +7,7 @@ struct ServiceParser {
 
     static let serviceKeys = ["id", "title", "description", "version", "category", "decision_on", "retention",
                               "fee", "fields", "rules"]
-    static let feeKeys = ["amount", "currency", "due", "refund_on_rejection"]
+    static let feeKeys = ["amount", "amount_field", "currency", "due", "refund_on_rejection"]
 
     func parse(_ root: Node) -> Service? {
         guard let reader = MappingReader(root, what: "the service", sink: sink) else { return nil }
@@ -43,6 +43,7 @@ struct ServiceParser {
             sink.error(.invalidValue, at: reader.value("fields"), "a service needs at least one field")
         }
         checkFieldRetention(fields, service: retention)
+        if let fee, let feeNode = reader.value("fee") { checkEnteredAmount(fee, node: feeNode, fields: fields, version: version) }
         var rules: [DecisionRule] = []
         if let ruleNodes = reader.list("rules") {
             if decisionOn == .review, !ruleNodes.isEmpty {
@@ -75,11 +76,28 @@ struct ServiceParser {
             sink.error(.missingKey, at: node, "the fee has no currency", hint: "add `currency: EUR`")
             return nil
         }
-        guard let currency, let amountText = reader.string("amount", required: true) else { return nil }
-        guard let minor = currency.minorUnits(fromDecimal: amountText), minor > 0 else {
-            sink.error(.invalidValue, at: reader.value("amount"), "the fee amount must be a positive amount in \(currency.code)",
-                       hint: "write it with \(currency.exponent) digits after the decimal point, e.g. \(currency.decimalString(minorUnits: 2500)); use `fee: none` for a free service")
+        guard let currency else { return nil }
+        let enteredIn = reader.string("amount_field")
+        var fixed: Money?
+        switch (reader.has("amount"), enteredIn) {
+        case (true, .some):
+            sink.error(.invalidValue, at: reader.keyNode("amount_field") ?? node, "the fee has both `amount` and `amount_field`",
+                       hint: "keep `amount` for the same fee on every request, or `amount_field` to charge what the citizen enters")
             return nil
+        case (false, .none):
+            sink.error(.missingKey, at: node, "the fee has no `amount`",
+                       hint: "add `amount: \"\(currency.decimalString(minorUnits: 2500))\"`, or `amount_field: FIELD` to charge what the citizen enters in a money field")
+            return nil
+        case (true, .none):
+            guard let amountText = reader.string("amount", required: true) else { return nil }
+            guard let minor = currency.minorUnits(fromDecimal: amountText), minor > 0 else {
+                sink.error(.invalidValue, at: reader.value("amount"), "the fee amount must be a positive amount in \(currency.code)",
+                           hint: "write it with \(currency.exponent) digits after the decimal point, e.g. \(currency.decimalString(minorUnits: 2500)); use `fee: none` for a free service")
+                return nil
+            }
+            fixed = Money(minorUnits: minor, currency: currency)
+        case (false, .some):
+            break
         }
         var due = Fee.Due.onSubmission
         if let raw = reader.string("due", required: true) {
@@ -90,7 +108,36 @@ struct ServiceParser {
             due = parsed
         }
         let refund = reader.bool("refund_on_rejection") ?? false
-        return Fee(amount: Money(minorUnits: minor, currency: currency), due: due, refundOnRejection: refund)
+        if let fixed { return Fee(amount: fixed, due: due, refundOnRejection: refund) }
+        guard let enteredIn else { return nil }
+        if due != .onSubmission {
+            sink.error(.invalidValue, at: reader.value("due") ?? node, "a fee of the entered amount is charged on submission",
+                       hint: "set `due: on_submission`, or charge a fixed `amount` on approval")
+            return nil
+        }
+        return Fee(enteredIn: enteredIn, currency: currency, due: due, refundOnRejection: refund)
+    }
+
+    /// A fee of the entered amount must name a required `money` field of the current version, in the fee's currency.
+    private func checkEnteredAmount(_ fee: Fee, node: Node, fields: [FieldDefinition], version: Int) {
+        guard case .entered(let fieldID) = fee.amount else { return }
+        let at = MappingReader(node, what: "the fee", sink: DiagnosticSink(file: sink.file))?.value("amount_field") ?? node
+        guard let field = fields.first(where: { $0.id == fieldID && $0.isActive(at: version) }) else {
+            let money = fields.filter { $0.type == .money && $0.isActive(at: version) }.map { "`\($0.id)`" }
+            sink.error(.invalidValue, at: at, "`amount_field` names `\(fieldID.prefix(64))`, which is not a field of this service",
+                       hint: money.isEmpty ? "add a required money field and name it here" : "name one of its money fields: \(money.joined(separator: ", "))")
+            return
+        }
+        if field.type != .money {
+            sink.error(.invalidValue, at: at, "`amount_field` names `\(field.id)`, of type \(field.type.rawValue); the fee needs a money field",
+                       hint: "name a required money field, or charge a fixed `amount`")
+        } else if !field.required {
+            sink.error(.invalidValue, at: at, "`amount_field` names `\(field.id)`, which is optional: a submission without it would owe nothing",
+                       hint: "make `\(field.id)` required")
+        } else if let currency = field.constraints.currency, currency != fee.currency {
+            sink.error(.invalidValue, at: at, "`amount_field` names `\(field.id)`, in \(currency.code), but the fee is in \(fee.currency.code)",
+                       hint: "use the same currency for the field and the fee")
+        }
     }
 
     private func checkFieldRetention(_ fields: [FieldDefinition], service: RetentionPeriod?) {

@@ -102,7 +102,10 @@ struct ServiceSummaryBody: Encodable {
 }
 
 struct FeeBody: Encodable {
-    let amount_minor: Int64
+    /// The same amount for every request (minor units), or `nil` when the fee is what the citizen enters.
+    let amount_minor: Int64?
+    /// The money field whose entered amount is charged, or `nil` for a fixed fee.
+    let amount_field: String?
     let currency: String
     let due: String
     let refund_on_rejection: Bool
@@ -143,8 +146,15 @@ extension ServiceSummaryBody {
 
 extension FeeBody {
     init(_ fee: Fee) {
-        amount_minor = fee.amount.minorUnits
-        currency = fee.amount.currency.code
+        switch fee.amount {
+        case .fixed(let money):
+            amount_minor = money.minorUnits
+            amount_field = nil
+        case .entered(let field):
+            amount_minor = nil
+            amount_field = field
+        }
+        currency = fee.currency.code
         due = "\(fee.due)"
         refund_on_rejection = fee.refundOnRejection
     }

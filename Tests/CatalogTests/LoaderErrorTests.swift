@@ -158,3 +158,83 @@ extension String {
         return replacingCharacters(in: range, with: replacement)
     }
 }
+
+/// A fee of the amount the citizen enters (`amount_field`): what it must name, and every way to get it wrong.
+@Suite struct EnteredFeeTests {
+    static func service(fee: String) -> String {
+        """
+        id: tax-payment
+        title: Pay a tax
+        version: 1
+        retention: 10y
+        fee:
+        \(fee.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        fields:
+          - id: total
+            label: Amount on your notice
+            type: money
+            currency: EUR
+            required: true
+            sensitivity: personal
+          - id: tip
+            label: A donation
+            type: money
+            currency: EUR
+            sensitivity: personal
+          - id: pounds
+            label: Amount in pounds
+            type: money
+            currency: GBP
+            required: true
+            sensitivity: personal
+          - id: email
+            label: Email
+            type: email
+            required: true
+            sensitivity: personal
+        """
+    }
+
+    @Test func aRequiredMoneyFieldInTheFeesCurrencyIsCharged() throws {
+        let (catalog, diagnostics) = Fixtures.loadService(Self.service(fee: "amount_field: total\ncurrency: EUR\ndue: on_submission"))
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let fee = try #require(catalog?.service("tax-payment")?.fee)
+        #expect(fee.amount == .entered(field: "total") && fee.chargesEnteredAmount)
+        let euros = try #require(Currency(code: "EUR")), pounds = try #require(Currency(code: "GBP"))
+        #expect(fee.amountDue(for: ["total": .money(Money(minorUnits: 31_415, currency: euros))]) == Money(minorUnits: 31_415, currency: euros))
+        #expect(fee.amountDue(for: ["total": .money(Money(minorUnits: 31_415, currency: pounds))]) == nil)
+        #expect(fee.amountDue(for: ["total": .money(Money(minorUnits: 0, currency: euros))]) == nil)
+        #expect(fee.amountDue(for: ["total": .text("314.15")]) == nil)
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let fee: String
+        let message: String
+        /// Line and column in the service file (the fee block starts on line 6).
+        let line: Int
+        let column: Int
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "both amount and amount_field", fee: "amount: \"5.00\"\namount_field: total\ncurrency: EUR\ndue: on_submission",
+             message: "both `amount` and `amount_field`", line: 7, column: 3),
+        Case(name: "neither", fee: "currency: EUR\ndue: on_submission", message: "no `amount`", line: 6, column: 3),
+        Case(name: "not a field", fee: "amount_field: totl\ncurrency: EUR\ndue: on_submission", message: "not a field", line: 6, column: 17),
+        Case(name: "not money", fee: "amount_field: email\ncurrency: EUR\ndue: on_submission", message: "of type email", line: 6, column: 17),
+        Case(name: "optional", fee: "amount_field: tip\ncurrency: EUR\ndue: on_submission", message: "optional", line: 6, column: 17),
+        Case(name: "another currency", fee: "amount_field: pounds\ncurrency: EUR\ndue: on_submission", message: "in GBP", line: 6, column: 17),
+        Case(name: "on approval", fee: "amount_field: total\ncurrency: EUR\ndue: on_approval", message: "charged on submission", line: 8, column: 8),
+    ]
+
+    @Test(arguments: cases)
+    func mistakesAreReportedAtTheirLine(_ testCase: Case) throws {
+        let (catalog, diagnostics) = Fixtures.loadService(Self.service(fee: testCase.fee), name: "tax.yaml")
+        #expect(catalog == nil)
+        let found = try #require(diagnostics.first { $0.message.contains(testCase.message) }, "\(diagnostics)")
+        #expect(found.severity == .error && found.hint != nil)
+        #expect(found.location.file == "tax.yaml")
+        #expect(found.location.line == testCase.line && found.location.column == testCase.column, "\(found)")
+    }
+}

@@ -34,10 +34,15 @@ import Testing
     @Test func feesAreExactAndSayWhenDue() throws {
         let catalog = try Fixtures.sampleCatalog()
         let classFee = try #require(catalog.service("class-registration")?.fee)
-        #expect(classFee.amount.minorUnits == 4000 && classFee.amount.currency.code == "EUR")
-        #expect(classFee.due == .onApproval && classFee.refundOnRejection)
+        #expect(classFee.amount == .fixed(Money(minorUnits: 4000, currency: try #require(Currency(code: "EUR")))))
+        #expect(classFee.due == .onApproval && classFee.refundOnRejection && !classFee.chargesEnteredAmount)
+        // The tax or fee payment charges what the citizen enters from their notice.
         let paymentFee = try #require(catalog.service("fee-payment")?.fee)
-        #expect(paymentFee.amount.minorUnits == 250 && paymentFee.due == .onSubmission && !paymentFee.refundOnRejection)
+        #expect(paymentFee.amount == .entered(field: "amount") && paymentFee.currency.code == "EUR")
+        #expect(paymentFee.due == .onSubmission && !paymentFee.refundOnRejection)
+        let entered = Money(minorUnits: 12540, currency: paymentFee.currency)
+        #expect(paymentFee.amountDue(for: ["amount": .money(entered)]) == entered)
+        #expect(paymentFee.amountDue(for: [:]) == nil)
         #expect(catalog.service("benefit-application")?.fee == nil)
     }
 

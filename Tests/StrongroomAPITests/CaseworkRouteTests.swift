@@ -104,7 +104,7 @@ struct CaseworkRouteTests {
             #expect(payment["status"] as? String == "pending")
             let paymentID = try #require(payment["id"] as? String)
             let mine = try await client.json(.get, "/v1/me/payments", token: citizen)
-            #expect((mine.json["items"] as? [[String: Any]])?.first?["amount_minor"] as? Int == 250)
+            #expect((mine.json["items"] as? [[String: Any]])?.first?["amount_minor"] as? Int == 12_540, "the amount entered: 125.40")
 
             let other = try await client.citizenToken("bob@example.ie")
             let stolen = try await client.json(.post, "/v1/payments/\(paymentID)/pay", token: other, body: #"{"instrument":"test-card-ok"}"#)
@@ -120,7 +120,7 @@ struct CaseworkRouteTests {
             let event = try #require(try await fixture.installation.database.read { db in
                 try String.fetchOne(db, sql: "SELECT event_id FROM payment_events WHERE payment_id = ?", arguments: [paymentID])
             })
-            let forged = #"{"event_id":"\#(event)","payment_id":"\#(paymentID)","kind":"refunded","amount_minor":250,"currency":"EUR","provider_reference":"x","signature":"00"}"#
+            let forged = #"{"event_id":"\#(event)","payment_id":"\#(paymentID)","kind":"refunded","amount_minor":12540,"currency":"EUR","provider_reference":"x","signature":"00"}"#
             let refused = try await client.json(.post, "/v1/payments/events", body: forged)
             #expect(refused.status == .unauthorized && refused.json["error"] as? String == "invalid_signature")
             let malformed = try await client.json(.post, "/v1/payments/events", body: #"{"event_id":1}"#)

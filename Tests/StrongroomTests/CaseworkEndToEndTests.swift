@@ -164,6 +164,40 @@ import Testing
         #expect(try await fixture.records.ownPayments(caller: citizen, access: fixture.access()).count == 1)
     }
 
+    /// The tax or fee payment charges what the citizen entered from their notice — at submission, whether the request
+    /// was submitted at once or saved as a draft first — and the audit log says only that the amount was entered.
+    @Test func aFeePaymentChargesTheEnteredAmountAndKeepsItOutOfTheAuditLog() async throws {
+        let fixture = try InstallationFixture()
+        let records = fixture.records
+        let citizen = try await fixture.citizen("taxpayer@example.ie").caller
+        let mark = try fixture.auditEntries().count
+        let atOnce = try await records.createRequest(
+            serviceID: "fee-payment", values: ServiceSample.replacing(ServiceSample.feePayment, "amount", with: .decimal("1234.56")),
+            submit: true, caller: citizen, access: fixture.access())
+        let draft = try await records.createRequest(
+            serviceID: "fee-payment", values: ServiceSample.replacing(ServiceSample.feePayment, "amount", with: .decimal("78.90")),
+            submit: false, caller: citizen, access: fixture.access())
+        #expect(try await records.ownPayments(caller: citizen, access: fixture.access()).count == 1, "a draft owes nothing yet")
+        _ = try await records.submitRequest(draft.id, caller: citizen, access: fixture.access())
+
+        let payments = try await records.ownPayments(caller: citizen, access: fixture.access())
+        #expect(payments.count == 2)
+        #expect(payments.first { $0.requestID == atOnce.id }?.amountMinor == 123_456)
+        #expect(payments.first { $0.requestID == draft.id }?.amountMinor == 7_890)
+        #expect(payments.allSatisfy { $0.currency == "EUR" && $0.status == "pending" })
+        let paid = try await records.pay(
+            try #require(payments.first { $0.requestID == atOnce.id }).id, instrument: OfflinePaymentProvider.approvingInstrument,
+            caller: citizen, access: fixture.access())
+        #expect(paid.receipt?.amountMinor == 123_456)
+
+        let dueEntries = try fixture.auditEntries(after: mark).filter { $0.action == "payment.due" }
+        #expect(dueEntries.count == 2)
+        for entry in dueEntries {
+            #expect(entry.details["amount"] == "entered" && entry.details["amount_minor"] == nil)
+            for value in ["123456", "1234.56", "7890", "78.90"] { #expect(!entry.jsonLine.contains(value)) }
+        }
+    }
+
     @Test func erasureMakesMessagesAndDecisionReasonsUnreadableInEarlierCopiesToo() async throws {
         let fixture = try InstallationFixture()
         let citizen = try await fixture.citizen("aoife@example.ie").caller

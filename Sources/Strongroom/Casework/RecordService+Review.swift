@@ -163,14 +163,14 @@ extension RecordService {
                 FieldDefinition.note(id: "reason"))
             let envelope = try self.sealer.seal(Array(text.utf8), for: place, subjectKeyID: key)
             let version = try FieldSealer.keyVersion(of: envelope).version
-            let payment = outcome == .approve ? self.duePayment(for: row, service: service, at: .onApproval, now: now) : nil
+            let payment = outcome == .approve ? self.duePayment(for: row, service: service, at: .onApproval, values: [:], now: now) : nil
             let decided = row
             let audit = self.audit
             return .proceed(["outcome": row.outcome ?? ""], extra: { db in
                 try FieldRows.putSealed(
                     envelope, keyVersion: version, collection: Self.decisionCollection, recordID: decided.id, field: "reason",
                     subjectID: decided.subjectID, shredKey: key, at: now, in: db)
-                if let payment { try Self.insertDue(payment, audit: audit, requestID: access.requestID, in: db) }
+                if let payment { try Self.insertDue(payment, amountEntered: false, audit: audit, requestID: access.requestID, in: db) }
             })
         }
         if outcome == .reject, let service = decidedService {

@@ -15,26 +15,34 @@ extension RecordService {
     static let paymentCollection = "payments"
 
     /// The payment a request's fee creates when it falls due at `moment` (submission or approval), if any.
-    func duePayment(for row: RequestRow, service: Service, at moment: Fee.Due, now: Int64) -> PaymentRow? {
-        guard let fee = service.fee, fee.due == moment, fee.amount.minorUnits > 0 else { return nil }
+    ///
+    /// - Parameter values: the request's validated values, for a fee of the amount the citizen entered (charged on
+    ///   submission only, so approval passes none).
+    func duePayment(for row: RequestRow, service: Service, at moment: Fee.Due, values: [String: FieldValue], now: Int64) -> PaymentRow? {
+        guard let fee = service.fee, fee.due == moment, let amount = fee.amountDue(for: values) else { return nil }
         return PaymentRow(
-            id: newOrderedID("pay"), request: row, amountMinor: fee.amount.minorUnits, currency: fee.amount.currency.code,
+            id: newOrderedID("pay"), request: row, amountMinor: amount.minorUnits, currency: amount.currency.code,
             provider: paymentProvider.name, now: now)
     }
 
     /// The payment a submission makes due: the fee charged on submission, or — when the automatic rules approve the
     /// request at once — the fee charged on approval. A request rejected at once owes nothing.
-    func paymentDueAtSubmission(_ row: RequestRow, service: Service, now: Int64) -> PaymentRow? {
+    func paymentDueAtSubmission(_ row: RequestRow, service: Service, values: [String: FieldValue], now: Int64) -> PaymentRow? {
         switch row.outcome {
         case "rejected": nil
-        case "approved": duePayment(for: row, service: service, at: .onSubmission, now: now) ?? duePayment(for: row, service: service, at: .onApproval, now: now)
-        default: duePayment(for: row, service: service, at: .onSubmission, now: now)
+        case "approved":
+            duePayment(for: row, service: service, at: .onSubmission, values: values, now: now)
+                ?? duePayment(for: row, service: service, at: .onApproval, values: [:], now: now)
+        default: duePayment(for: row, service: service, at: .onSubmission, values: values, now: now)
         }
     }
 
     /// Inserts a due payment with its audit entry, inside the caller's transaction. A request has at most one fee
     /// payment: a resubmission does not create a second.
-    static func insertDue(_ payment: PaymentRow, audit: AuditTrail, requestID: String, in db: Database) throws {
+    ///
+    /// - Parameter amountEntered: the amount is what the citizen entered in a field — a personal value, so the audit
+    ///   entry says only that it was entered (the log never holds field values).
+    static func insertDue(_ payment: PaymentRow, amountEntered: Bool, audit: AuditTrail, requestID: String, in db: Database) throws {
         let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM payments WHERE request_id = ?)", arguments: [payment.requestID]) ?? false
         guard !exists else { return }
         try payment.insert(db)
@@ -42,7 +50,10 @@ extension RecordService {
             actor: AuditActor(id: "system", role: "fees"), action: "payment.due",
             target: AuditTarget(collection: paymentCollection, recordID: payment.id, subjectID: payment.subjectID),
             decision: .allow(), purpose: "fee-collection", requestID: requestID,
-            details: ["request": payment.requestID, "amount_minor": String(payment.amountMinor), "currency": payment.currency]), in: db)
+            details: [
+                "request": payment.requestID, "currency": payment.currency,
+                amountEntered ? "amount" : "amount_minor": amountEntered ? "entered" : String(payment.amountMinor),
+            ]), in: db)
     }
 
     /// The id and status of a request's fee payment, if it has one (stepped directly: every read of a request asks).
