@@ -13,14 +13,18 @@ public func buildRouter(installation: Installation) -> Router<StrongroomRequestC
 }
 
 /// Builds the HTTP application: router, bind address, and the long-lived services that run beside it.
+///
+/// - Parameter deadlines: how long a client may take to send a request's head and body (slow clients are cut off).
 public func buildApplication(
     installation: Installation, host: String, port: Int, services: [any Service] = [], logger: Logger,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    deadlines: RequestDeadlines = .standard, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(installation: installation),
-        // A connection that sends nothing for this long is closed, so idle clients cannot hold file descriptors forever.
-        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+        // A connection that sends nothing for 30 s is closed, and one that sends too slowly misses its deadline, so
+        // idle or trickling clients cannot hold file descriptors forever.
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestDeadlineHandler(deadlines: deadlines)], idleTimeout: .seconds(30))),
         configuration: .init(address: .hostname(host, port: port), serverName: "Strongroom"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
