@@ -157,3 +157,23 @@ struct SteppedStatementTests {
         }
     }
 }
+
+/// Every connection is durable (synchronous=FULL) and keeps its page cache bounded: 32 MiB for the writer, 8 MiB
+/// for each pooled reader.
+@Suite("Connection settings")
+struct ConnectionSettingsTests {
+    /// The writer's synchronous=FULL is the durability promise: GRDB's WAL set-up had silently turned it to NORMAL
+    /// (found by this test), under which a commit is acknowledged before it is on disk.
+    @Test func writerAndReadersGetTheirSettings() async throws {
+        let directory = TemporaryDirectory(prefix: "strongroom-connection-settings")
+        let database = try StrongroomDatabase(dataDirectory: directory.path)
+        let writer = try await database.write { db in
+            (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(writer.0 == -32768 && writer.1 == 2)
+        let reader = try await GroupReader(database: database).read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(reader.0 == -8192 && reader.1 == 2)
+    }
+}
