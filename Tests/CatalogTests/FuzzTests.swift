@@ -71,8 +71,14 @@ import Testing
                 values[field.id] = Self.randomInput(&rng, depth: 0)
             }
             if rng.next() % 10 == 0 { values["extra_\(rng.next() % 5)"] = .null }
-            if let result = try? service.validate(values, partial: rng.next() % 2 == 0, today: Fixtures.today) {
+            let partial = rng.next() % 2 == 0
+            if let result = try? service.validate(values, partial: partial, today: Fixtures.today) {
                 accepted += 1
+                // A complete submission of a service with a fee always owes something: `catalog check` makes an
+                // entered amount's field required, money and in the fee's currency.
+                if let fee = service.fee, !partial {
+                    #expect(fee.amountDue(for: result).map { $0.minorUnits > 0 && $0.currency == fee.currency } == true)
+                }
                 for (id, value) in result {
                     let type = try #require(service.field(id)?.type)
                     #expect(try FieldValue(canonical: value.canonical, type: type) == value)
@@ -82,6 +88,33 @@ import Testing
             }
         }
         #expect(accepted > 0)
+    }
+
+    /// The tax or fee payment charges what was entered: random amounts are either refused by validation or owed
+    /// exactly, in the fee's currency — never nothing, never another amount.
+    @Test func anEnteredFeeIsOwedExactlyAsValidated() throws {
+        let service = try #require(try Fixtures.sampleCatalog().service("fee-payment"))
+        let fee = try #require(service.fee)
+        var rng = SplitMix64(seed: 0xFEE5)
+        var owed = 0
+        for _ in 0..<Self.iterations {
+            let amount: FieldInput = switch rng.next() % 3 {
+            case 0: .decimal("\(rng.next() % 6_000_000 / 100).\(String(format: "%02d", rng.next() % 100))")
+            case 1: .integer(Int(rng.next() % 70_000) - 100)
+            default: Self.randomInput(&rng, depth: 0)
+            }
+            let values: [String: FieldInput] = [
+                "payment_reference": .string("RT-00123456"), "amount": amount, "payer_email": .string("a@example.ie"),
+            ]
+            guard let result = try? service.validate(values, partial: false, today: Fixtures.today) else { continue }
+            owed += 1
+            guard case .money(let entered)? = result["amount"] else {
+                Issue.record("a validated amount is not money: \(String(describing: result["amount"]))")
+                continue
+            }
+            #expect(fee.amountDue(for: result) == entered && entered.minorUnits >= 100 && entered.currency == fee.currency)
+        }
+        #expect(owed > Self.iterations / 4, "too few valid amounts (\(owed)) to mean anything")
     }
 
     static func randomString(_ rng: inout SplitMix64) -> String {
