@@ -5,31 +5,34 @@ import Policy
 import Storage
 
 extension RecordService {
-    /// The profile of account `ownerID` as the caller may see it. The read is audited before data is returned.
+    /// The profile of account `ownerID` as the caller may see it. The account, the decision and the stored fields
+    /// come from one snapshot, and the read (or the refusal) is audited before any field is opened or returned
+    /// (``auditedRead(_:)``).
     public func profile(of ownerID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RecordView {
         let collection = ProfileSchema.collection
-        let subjectID = try await database.read { db in
-            try String.fetchOne(db, sql: "SELECT subject_id FROM accounts WHERE id = ? AND kind = 'citizen'", arguments: [ownerID])
-        }
-        let target = AuditTarget(collection: collection, recordID: ownerID, subjectID: subjectID)
-        let decision = decide(caller, .read, Resource.profile(owner: ownerID), access)
-        guard decision.isPermitted, subjectID != nil else {
-            throw await denied(decision, caller: caller, action: "profile.read", target: target, access: access, hide: true)
-        }
-        let (present, sealed, open) = try await database.read { db in
+        let loaded = try await auditedRead { db -> (value: ProfileRead, entry: AuditEntryDraft?) in
+            let subjectID = try String.fetchOne(db, sql: "SELECT subject_id FROM accounts WHERE id = ? AND kind = 'citizen'", arguments: [ownerID])
+            let target = AuditTarget(collection: collection, recordID: ownerID, subjectID: subjectID)
+            let decision = self.decide(caller, .read, Resource.profile(owner: ownerID), access)
+            guard decision.isPermitted, subjectID != nil else {
+                return (.denied(decision), Self.denialDraft(decision, caller: caller, action: "profile.read", target: target, access: access))
+            }
             let present = try FieldRows.presentFields(collection: collection, recordID: ownerID, in: db)
             let allowed = Self.allowedFields(decision.fieldPlan, among: present)
-            return (
-                present, try FieldRows.sealed(collection: collection, recordID: ownerID, fields: allowed, in: db),
-                try FieldRows.open(collection: collection, recordID: ownerID, fields: allowed, in: db)
-            )
+            let sealed = try FieldRows.sealed(collection: collection, recordID: ownerID, fields: allowed, in: db)
+            let open = try FieldRows.open(collection: collection, recordID: ownerID, fields: allowed, in: db)
+            let entry = AuditTrail.draft(
+                caller: caller, action: "profile.read", target: target, fields: Array(allowed), decision: decision, context: access)
+            return (.loaded(decision: decision, present: present, sealed: sealed, open: open), entry)
         }
-        let view = try view(collection: collection, recordID: ownerID, plan: decision.fieldPlan, present: present, sealed: sealed, open: open, definitions: ProfileSchema.service.fields)
-        let draft = AuditTrail.draft(
-            caller: caller, action: "profile.read", target: target, fields: Array(view.fields.keys), decision: decision, context: access)
-        let audit = self.audit
-        try await writer.write { db in try audit.record(draft, in: db) }
-        return view
+        switch loaded {
+        case .denied(let decision):
+            throw Self.denialError(decision, hide: true)
+        case let .loaded(decision, present, sealed, open):
+            return try view(
+                collection: collection, recordID: ownerID, plan: decision.fieldPlan, present: present, sealed: sealed, open: open,
+                definitions: ProfileSchema.service.fields)
+        }
     }
 
     /// Creates or updates fields of the caller's own profile. Fields not named are left as they are; a field
@@ -77,4 +80,10 @@ extension RecordService {
         }
         return try await profile(of: ownerID, caller: caller, access: access)
     }
+}
+
+/// What the snapshot part of a profile read found.
+enum ProfileRead: Sendable {
+    case denied(Decision)
+    case loaded(decision: Decision, present: Set<String>, sealed: [FieldRows.Envelope], open: [String: String])
 }
