@@ -13,14 +13,12 @@ public struct Fee: Sendable, Hashable {
         /// The same amount for every request.
         case fixed(Money)
         /// What the citizen enters in this `money` field of the request — a tax or a fee printed on a notice. Charged
-        /// on submission only (the value is at hand then), in the fee's currency.
-        case entered(field: String)
+        /// on submission only (the value is at hand then), in `currency`.
+        case entered(field: String, currency: Currency)
     }
 
     /// How much is charged.
     public let amount: Amount
-    /// The currency of every payment of this fee.
-    public let currency: Currency
     /// When it is due.
     public let due: Due
     /// Whether a paid fee is refunded if the request is rejected.
@@ -29,17 +27,23 @@ public struct Fee: Sendable, Hashable {
     /// A fixed fee.
     public init(amount: Money, due: Due, refundOnRejection: Bool) {
         self.amount = .fixed(amount)
-        self.currency = amount.currency
         self.due = due
         self.refundOnRejection = refundOnRejection
     }
 
     /// A fee of whatever the citizen enters in the `money` field `field`.
     public init(enteredIn field: String, currency: Currency, due: Due, refundOnRejection: Bool) {
-        self.amount = .entered(field: field)
-        self.currency = currency
+        self.amount = .entered(field: field, currency: currency)
         self.due = due
         self.refundOnRejection = refundOnRejection
+    }
+
+    /// The currency of every payment of this fee.
+    public var currency: Currency {
+        switch amount {
+        case .fixed(let money): money.currency
+        case .entered(_, let currency): currency
+        }
     }
 
     /// Whether the amount is what the citizen enters (a personal value: kept out of the audit log).
@@ -55,7 +59,7 @@ public struct Fee: Sendable, Hashable {
         switch amount {
         case .fixed(let money):
             return money.minorUnits > 0 ? money : nil
-        case .entered(let field):
+        case .entered(let field, let currency):
             guard case .money(let money)? = values[field], money.currency == currency, money.minorUnits > 0 else { return nil }
             return money
         }

@@ -35,7 +35,8 @@ struct ServiceParser {
                            hint: "write a number and a unit: 90d, 12w, 6m or 7y")
             }
         }
-        let fee = reader.value("fee").flatMap(parseFee)
+        let parsedFee = reader.value("fee").flatMap(parseFee)
+        let fee = parsedFee?.fee
         let fieldParser = FieldParser(sink: sink, serviceVersion: version, defaultCurrency: defaultCurrency)
         let fieldNodes = reader.list("fields", required: true) ?? []
         let fields = fieldParser.parseFields(fieldNodes)
@@ -43,7 +44,7 @@ struct ServiceParser {
             sink.error(.invalidValue, at: reader.value("fields"), "a service needs at least one field")
         }
         checkFieldRetention(fields, service: retention)
-        if let fee, let feeNode = reader.value("fee") { checkEnteredAmount(fee, node: feeNode, fields: fields, version: version) }
+        if let parsedFee, let node = parsedFee.amountField { checkEnteredAmount(parsedFee.fee, at: node, fields: fields, version: version) }
         var rules: [DecisionRule] = []
         if let ruleNodes = reader.list("rules") {
             if decisionOn == .review, !ruleNodes.isEmpty {
@@ -60,7 +61,8 @@ struct ServiceParser {
                        sourceFile: sink.file)
     }
 
-    private func parseFee(_ node: Node) -> Fee? {
+    /// The fee, and the node of its `amount_field` (checked against the fields once they are parsed).
+    private func parseFee(_ node: Node) -> (fee: Fee, amountField: Node?)? {
         if case let .scalar(scalar) = node, scalar.string == "none" { return nil }
         guard let reader = MappingReader(node, what: "the fee", sink: sink) else { return nil }
         reader.rejectUnknownKeys(allowed: Self.feeKeys)
@@ -108,20 +110,19 @@ struct ServiceParser {
             due = parsed
         }
         let refund = reader.bool("refund_on_rejection") ?? false
-        if let fixed { return Fee(amount: fixed, due: due, refundOnRejection: refund) }
+        if let fixed { return (Fee(amount: fixed, due: due, refundOnRejection: refund), nil) }
         guard let enteredIn else { return nil }
         if due != .onSubmission {
             sink.error(.invalidValue, at: reader.value("due") ?? node, "a fee of the entered amount is charged on submission",
                        hint: "set `due: on_submission`, or charge a fixed `amount` on approval")
             return nil
         }
-        return Fee(enteredIn: enteredIn, currency: currency, due: due, refundOnRejection: refund)
+        return (Fee(enteredIn: enteredIn, currency: currency, due: due, refundOnRejection: refund), reader.value("amount_field"))
     }
 
     /// A fee of the entered amount must name a required `money` field of the current version, in the fee's currency.
-    private func checkEnteredAmount(_ fee: Fee, node: Node, fields: [FieldDefinition], version: Int) {
-        guard case .entered(let fieldID) = fee.amount else { return }
-        let at = MappingReader(node, what: "the fee", sink: DiagnosticSink(file: sink.file))?.value("amount_field") ?? node
+    private func checkEnteredAmount(_ fee: Fee, at: Node, fields: [FieldDefinition], version: Int) {
+        guard case .entered(let fieldID, _) = fee.amount else { return }
         guard let field = fields.first(where: { $0.id == fieldID && $0.isActive(at: version) }) else {
             let money = fields.filter { $0.type == .money && $0.isActive(at: version) }.map { "`\($0.id)`" }
             sink.error(.invalidValue, at: at, "`amount_field` names `\(fieldID.prefix(64))`, which is not a field of this service",

@@ -67,13 +67,12 @@ extension RecordService {
         let finalRow = row
         let allDrafts = drafts
         let payment = submit ? paymentDueAtSubmission(row, service: service, values: validated, now: now) : nil
-        let amountEntered = service.fee?.chargesEnteredAmount ?? false
         try await writer.write { db in
             try finalRow.insertNew(in: db)
             try Self.store(
                 prepared, collection: Self.requestCollection, recordID: requestID, subjectID: finalRow.subjectID, at: now, fresh: true, in: db)
             for draft in allDrafts { try audit.record(draft, in: db) }
-            if let payment { try Self.insertDue(payment, amountEntered: amountEntered, audit: audit, requestID: access.requestID, in: db) }
+            if let payment { try Self.insertDue(payment, of: service.fee, audit: audit, requestID: access.requestID, in: db) }
         }
         var view = Self.requestView(finalRow, record: record)
         view.paymentID = payment?.id
@@ -169,7 +168,7 @@ extension RecordService {
         let audit = self.audit
         let finalRow = row
         let payment = paymentDueAtSubmission(row, service: service, values: validated, now: clock.now.millis)
-        let amountEntered = service.fee?.chargesEnteredAmount ?? false
+        let fee = service.fee
         try await writer.write { db in
             let current = try String.fetchOne(db, sql: "SELECT status FROM requests WHERE id = ?", arguments: [requestID])
             guard current == previousStatus else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }
@@ -178,7 +177,7 @@ extension RecordService {
                 AuditTrail.draft(caller: caller, action: "request.submit", target: target, fields: [], decision: decision, context: access),
                 in: db)
             for draft in drafts { try audit.record(draft, in: db) }
-            if let payment { try Self.insertDue(payment, amountEntered: amountEntered, audit: audit, requestID: access.requestID, in: db) }
+            if let payment { try Self.insertDue(payment, of: fee, audit: audit, requestID: access.requestID, in: db) }
         }
         return try await request(requestID, caller: caller, access: access)
     }

@@ -150,7 +150,7 @@ extension FeeBody {
         case .fixed(let money):
             amount_minor = money.minorUnits
             amount_field = nil
-        case .entered(let field):
+        case .entered(let field, _):
             amount_minor = nil
             amount_field = field
         }

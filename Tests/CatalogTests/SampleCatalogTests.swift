@@ -38,7 +38,7 @@ import Testing
         #expect(classFee.due == .onApproval && classFee.refundOnRejection && !classFee.chargesEnteredAmount)
         // The tax or fee payment charges what the citizen enters from their notice.
         let paymentFee = try #require(catalog.service("fee-payment")?.fee)
-        #expect(paymentFee.amount == .entered(field: "amount") && paymentFee.currency.code == "EUR")
+        #expect(paymentFee.amount == .entered(field: "amount", currency: try #require(Currency(code: "EUR"))))
         #expect(paymentFee.due == .onSubmission && !paymentFee.refundOnRejection)
         let entered = Money(minorUnits: 12540, currency: paymentFee.currency)
         #expect(paymentFee.amountDue(for: ["amount": .money(entered)]) == entered)

@@ -170,7 +170,7 @@ extension RecordService {
                 try FieldRows.putSealed(
                     envelope, keyVersion: version, collection: Self.decisionCollection, recordID: decided.id, field: "reason",
                     subjectID: decided.subjectID, shredKey: key, at: now, in: db)
-                if let payment { try Self.insertDue(payment, amountEntered: false, audit: audit, requestID: access.requestID, in: db) }
+                if let payment { try Self.insertDue(payment, of: service.fee, audit: audit, requestID: access.requestID, in: db) }
             })
         }
         if outcome == .reject, let service = decidedService {

@@ -40,9 +40,10 @@ extension RecordService {
     /// Inserts a due payment with its audit entry, inside the caller's transaction. A request has at most one fee
     /// payment: a resubmission does not create a second.
     ///
-    /// - Parameter amountEntered: the amount is what the citizen entered in a field — a personal value, so the audit
-    ///   entry says only that it was entered (the log never holds field values).
-    static func insertDue(_ payment: PaymentRow, amountEntered: Bool, audit: AuditTrail, requestID: String, in db: Database) throws {
+    /// - Parameter fee: the service's fee. When it charges what the citizen entered in a field — a personal value —
+    ///   the audit entry says only that the amount was entered (the log never holds field values).
+    static func insertDue(_ payment: PaymentRow, of fee: Fee?, audit: AuditTrail, requestID: String, in db: Database) throws {
+        let amountEntered = fee?.chargesEnteredAmount ?? false
         let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM payments WHERE request_id = ?)", arguments: [payment.requestID]) ?? false
         guard !exists else { return }
         try payment.insert(db)
