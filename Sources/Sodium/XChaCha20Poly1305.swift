@@ -37,19 +37,13 @@ public enum XChaCha20Poly1305 {
     public static func open(
         _ ciphertext: [UInt8], key: SecretBytes, nonce: [UInt8], associatedData: [UInt8]
     ) throws -> [UInt8] {
-        guard key.count == keyByteCount, nonce.count == nonceByteCount, ciphertext.count >= tagByteCount else {
-            throw SodiumError.authenticationFailed
+        try ciphertext.withUnsafeBytes { ciphertext in
+            try nonce.withUnsafeBytes { nonce in
+                try associatedData.withUnsafeBytes { associatedData in
+                    try open(ciphertext: ciphertext, key: key, nonce: nonce, associatedData: associatedData)
+                }
+            }
         }
-        SodiumLibrary.ensureInitialized()
-        var output = [UInt8](repeating: 0, count: ciphertext.count - tagByteCount)
-        let status = withMutableBytePointer(&output) { out, _ in
-            decrypt(out, ciphertext, key: key, nonce: nonce, associatedData: associatedData)
-        }
-        guard status == 0 else {
-            SecretBytes.wipe(&output)
-            throw SodiumError.authenticationFailed
-        }
-        return output
     }
 
     /// Verifies and decrypts ciphertext (followed by its tag) that lies in a larger buffer, without copying it out.
