@@ -25,6 +25,19 @@ public struct KeyDirectory: Sendable, Equatable {
     /// A path inside the directory.
     public func file(_ name: String) -> String { path + "/" + name }
 
+    /// Written once every row of the records database carries its MAC: from then on a row without a valid MAC is
+    /// refused, never authenticated afresh. It lives here, outside the database, so a database writer cannot
+    /// remove it.
+    public var rowIntegrityMarkerPath: String { file("row-integrity.marker") }
+
+    /// Whether the row integrity marker exists.
+    public var hasRowIntegrityMarker: Bool { SecureFile.exists(rowIntegrityMarkerPath) }
+
+    /// Writes the row integrity marker (0600, atomically).
+    public func writeRowIntegrityMarker(_ text: String) throws {
+        try SecureFile.writeAtomically(Array(text.utf8), to: rowIntegrityMarkerPath)
+    }
+
     /// Whether the directory exists.
     public var exists: Bool { SecureFile.exists(path) }
 

@@ -40,4 +40,7 @@ public struct Action: RawRepresentable, Hashable, Sendable, Codable, Expressible
     public static let reviewBreakGlass: Action = "review-break-glass"
     /// Listing an office's queue of requests (metadata only).
     public static let queue: Action = "queue"
+    /// Sealing or unsealing a request (protected identity): it, its messages and its fee close to staff without
+    /// break-glass.
+    public static let seal: Action = "seal"
 }

@@ -26,8 +26,13 @@ public struct FieldSealer: Sendable {
     ///
     /// - Parameter subjectKeyID: when given, the value is also bound to that citizen's key (crypto-shredding):
     ///   the field key is BLAKE2b(key: data key, "strongroom.subject-field-key.v1" || subject key).
+    ///   - revision: the write this value comes from, bound into the envelope (a fresh one by default; a rewrap passes
+    ///     the old envelope's, since the value did not change). The owning record keeps it (``FieldRevisions``). `nil`
+    ///     writes a version 1 envelope without one: only a rewrap of a value sealed before revisions does that.
     /// - Returns: the envelope bytes (see ``SealedEnvelope``).
-    public func seal(_ plaintext: [UInt8], for place: FieldPlace, subjectKeyID: [UInt8]? = nil) throws -> [UInt8] {
+    public func seal(
+        _ plaintext: [UInt8], for place: FieldPlace, subjectKeyID: [UInt8]? = nil, revision: FieldRevision? = .random()
+    ) throws -> [UInt8] {
         try place.validate()
         let dataKey: VersionedKey
         do { dataKey = try keyring.currentKey(keyID) } catch { throw SealingError.keyUnavailable(error) }
@@ -36,12 +41,12 @@ public struct FieldSealer: Sendable {
         }
         let key = try fieldKey(dataKey: dataKey.key, keyID: dataKey.id.rawValue, version: dataKey.version, subjectKeyID: subjectKeyID)
         let unsealed = SealedEnvelope(
-            keyID: dataKey.id.rawValue, keyVersion: dataKey.version, subjectKeyID: subjectKeyID,
+            keyID: dataKey.id.rawValue, keyVersion: dataKey.version, subjectKeyID: subjectKeyID, revision: revision,
             nonce: XChaCha20Poly1305.randomNonce(), ciphertext: [])
         let ciphertext = try XChaCha20Poly1305.seal(
             plaintext, key: key, nonce: unsealed.nonce, associatedData: try unsealed.associatedData(for: place))
         return SealedEnvelope(
-            keyID: unsealed.keyID, keyVersion: unsealed.keyVersion, subjectKeyID: subjectKeyID,
+            keyID: unsealed.keyID, keyVersion: unsealed.keyVersion, subjectKeyID: subjectKeyID, revision: revision,
             nonce: unsealed.nonce, ciphertext: ciphertext
         ).bytes
     }

@@ -1,23 +1,30 @@
-/// The byte format of one sealed field, version 1.
+/// The byte format of one sealed field, versions 1 and 2.
 ///
 /// ```
 /// offset  size  field
-/// 0       1     format version: 0x01
+/// 0       1     format version: 0x02 (0x01: sealed before field revisions, still opened)
 /// 1       1     flags: bit 0 = sealed under a subject key (crypto-shredding); other bits must be 0
 /// 2       1     key id length L (1...64)
 /// 3       L     key id, ASCII (for example "records")
 /// 3+L     4     key version, big-endian
 /// [7+L    16    subject key id, only when flag bit 0 is set]
+/// [..     8     revision, big-endian: version 2 only]
 /// ..      24    nonce (random)
 /// ..      n+16  XChaCha20-Poly1305 ciphertext of the n-byte value, then its tag
 /// ```
 /// Associated data = "strongroom.field.v1" || header (every byte before the nonce) || for each of collection,
-/// record id, field: one length byte then the UTF-8 bytes. So the header (format, key, version, subject key) and the
-/// place are all authenticated.
+/// record id, field: one length byte then the UTF-8 bytes. So the header (format, key, version, subject key,
+/// revision) and the place are all authenticated.
+///
+/// The revision is a random 64-bit id drawn for each write of a place (a rewrap keeps it: the value did not
+/// change). The record that owns the field holds the revision of its current value under its row MAC, so an
+/// older envelope of the same place, copied back, is recognised as a rollback instead of opening.
 public struct SealedEnvelope: Sendable, Equatable {
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
+    static let legacyFormatVersion: UInt8 = 1
     static let subjectFlag: UInt8 = 0x01
     static let subjectKeyIDByteCount = 16
+    static let revisionByteCount = 8
 
     /// The key the value was sealed under.
     public let keyID: String
@@ -25,25 +32,32 @@ public struct SealedEnvelope: Sendable, Equatable {
     public let keyVersion: UInt32
     /// The subject key, when the value is bound to one citizen's key.
     public let subjectKeyID: [UInt8]?
+    /// The write this value came from (`nil` for a version 1 envelope).
+    public let revision: FieldRevision?
     let nonce: [UInt8]
     let ciphertext: [UInt8]
 
     /// The bytes before the nonce.
     var header: [UInt8] {
-        var out: [UInt8] = [Self.formatVersion, subjectKeyID == nil ? 0 : Self.subjectFlag, UInt8(keyID.utf8.count)]
+        var out: [UInt8] = [
+            revision == nil ? Self.legacyFormatVersion : Self.formatVersion, subjectKeyID == nil ? 0 : Self.subjectFlag,
+            UInt8(keyID.utf8.count),
+        ]
         out += Array(keyID.utf8)
         out += (0..<4).map { UInt8(truncatingIfNeeded: keyVersion >> (24 - 8 * $0)) }
         if let subjectKeyID { out += subjectKeyID }
+        if let revision { out += (0..<8).map { UInt8(truncatingIfNeeded: revision.rawValue >> (56 - 8 * $0)) } }
         return out
     }
 
     /// The whole envelope.
     public var bytes: [UInt8] { header + nonce + ciphertext }
 
-    init(keyID: String, keyVersion: UInt32, subjectKeyID: [UInt8]?, nonce: [UInt8], ciphertext: [UInt8]) {
+    init(keyID: String, keyVersion: UInt32, subjectKeyID: [UInt8]?, revision: FieldRevision?, nonce: [UInt8], ciphertext: [UInt8]) {
         self.keyID = keyID
         self.keyVersion = keyVersion
         self.subjectKeyID = subjectKeyID
+        self.revision = revision
         self.nonce = nonce
         self.ciphertext = ciphertext
     }
@@ -56,6 +70,7 @@ public struct SealedEnvelope: Sendable, Equatable {
         keyID = layout.keyID
         keyVersion = layout.keyVersion
         subjectKeyID = layout.subjectKeyID.map { Array(bytes[$0]) }
+        revision = layout.revision
         nonce = Array(bytes[layout.nonce])
         ciphertext = Array(bytes[layout.ciphertext])
     }
@@ -66,6 +81,7 @@ public struct SealedEnvelope: Sendable, Equatable {
         let keyID: String
         let keyVersion: UInt32
         let subjectKeyID: Range<Int>?
+        let revision: FieldRevision?
         let nonce: Range<Int>
         let ciphertext: Range<Int>
         /// Every byte before the nonce.
@@ -73,7 +89,9 @@ public struct SealedEnvelope: Sendable, Equatable {
 
         /// - Throws: ``SealingError/malformed``.
         init(parsing bytes: UnsafeRawBufferPointer) throws {
-            guard bytes.count >= 3, bytes[0] == SealedEnvelope.formatVersion else { throw SealingError.malformed }
+            guard bytes.count >= 3, bytes[0] == SealedEnvelope.formatVersion || bytes[0] == SealedEnvelope.legacyFormatVersion else {
+                throw SealingError.malformed
+            }
             let flags = bytes[1]
             guard flags & ~SealedEnvelope.subjectFlag == 0 else { throw SealingError.malformed }
             let keyLength = Int(bytes[2])
@@ -92,6 +110,13 @@ public struct SealedEnvelope: Sendable, Equatable {
                 offset += SealedEnvelope.subjectKeyIDByteCount
             } else {
                 subjectKeyID = nil
+            }
+            if bytes[0] == SealedEnvelope.formatVersion {
+                guard bytes.count >= offset + SealedEnvelope.revisionByteCount else { throw SealingError.malformed }
+                revision = FieldRevision(rawValue: bytes[offset..<offset + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+                offset += SealedEnvelope.revisionByteCount
+            } else {
+                revision = nil
             }
             guard bytes.count >= offset + 24 + 16 else { throw SealingError.malformed }
             nonce = offset..<offset + 24

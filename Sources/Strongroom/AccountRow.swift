@@ -1,5 +1,6 @@
 import GRDB
 import Policy
+import Sealing
 
 /// One row of `accounts`: ids, roles, state and hashes; no personal data in clear.
 struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
@@ -16,6 +17,9 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
     var createdAt: Int64
     var failedLogins: Int
     var lockedUntil: Int64
+    /// The revisions of the account's sealed fields (login, one-time-code secret, profile fields), canonical text.
+    var fieldRevisionsText: String
+    var rowMAC: [UInt8]?
 
     init(row: Row) {
         id = row["id"]
@@ -29,6 +33,8 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
         createdAt = row["created_at"]
         failedLogins = row["failed_logins"]
         lockedUntil = row["locked_until"]
+        fieldRevisionsText = row["field_revisions"] ?? ""
+        rowMAC = (row["row_mac"] as Data?).map { [UInt8]($0) }
     }
 
     init(
@@ -46,6 +52,8 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
         self.createdAt = createdAt
         self.failedLogins = 0
         self.lockedUntil = 0
+        self.fieldRevisionsText = ""
+        self.rowMAC = nil
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -60,10 +68,29 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
         container["created_at"] = createdAt
         container["failed_logins"] = failedLogins
         container["locked_until"] = lockedUntil
+        container["field_revisions"] = fieldRevisionsText
+        container["row_mac"] = rowMAC.map { Data($0) }
+    }
+
+    var fieldRevisions: FieldRevisions {
+        get { FieldRevisions(text: fieldRevisionsText) ?? FieldRevisions() }
+        set { fieldRevisionsText = newValue.text }
     }
 
     var roleSet: Set<String> { Set(roles.split(separator: ",").map(String.init)) }
     var principalKind: Principal.Kind { kind == "staff" ? .staff : .citizen }
+}
+
+extension AccountRow: AuthenticatedRow {
+    static let macTable = "accounts"
+    var macKey: String { id }
+    // The sign-in counters (failed_logins, locked_until, totp_last_step) are not covered: see SECURITY.md.
+    var macColumns: [RowValue] {
+        [
+            .text(kind), .blob(loginIndex), .text(passwordHash), .text(roles), office.map(RowValue.text) ?? .null,
+            subjectID.map(RowValue.text) ?? .null, .text(status), .integer(createdAt), .text(fieldRevisionsText),
+        ]
+    }
 }
 
 #if canImport(FoundationEssentials)

@@ -60,15 +60,18 @@ extension AccountService {
         }
         let sealedLogin = try sealer.seal(Array(normalised.utf8), for: FieldPlace(collection: Self.collection, recordID: accountID, field: "login"))
         let version = try FieldSealer.keyVersion(of: sealedLogin).version
+        var row = AccountRow(
+            id: accountID, kind: "staff", loginIndex: index, passwordHash: hash, roles: Array(roles), office: office,
+            subjectID: nil, createdAt: now)
+        row.fieldRevisions.set(try SealedEnvelope.revision(of: sealedLogin), collection: Self.collection, field: "login")
+        row.fieldRevisions.set(try SealedEnvelope.revision(of: sealedSecret), collection: Self.collection, field: "totp_secret")
+        let newRow = try integrity.authenticated(row)
         let audit = self.audit
         try await writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE login_index = ?", arguments: [Data(index)]) != nil {
                 throw StrongroomError.conflict("login_taken", "a staff or citizen account already uses this login; choose another")
             }
-            try AccountRow(
-                id: accountID, kind: "staff", loginIndex: index, passwordHash: hash, roles: Array(roles), office: office,
-                subjectID: nil, createdAt: now
-            ).insert(db)
+            try newRow.insert(db)
             try FieldRows.putSealed(sealedLogin, keyVersion: version, collection: Self.collection, recordID: accountID, field: "login", subjectID: nil, at: now, in: db)
             try FieldRows.putSealed(sealedSecret, keyVersion: version, collection: Self.collection, recordID: accountID, field: "totp_secret", subjectID: nil, at: now, in: db)
             try audit.record(
@@ -90,11 +93,17 @@ extension AccountService {
         }
         var result: [StaffSummary] = []
         for row in rows {
+            // A forged or altered staff row is not listed as staff: it is refused and alarmed.
+            guard (try? integrity.check(row)) != nil else {
+                await integrity.raiseAlarm(IntegrityViolation(table: AccountRow.macTable, key: row.id), requestID: context.requestID)
+                continue
+            }
             let envelopes = try await database.read { db in
                 try FieldRows.sealed(collection: Self.collection, recordID: row.id, fields: ["login"], in: db)
             }
-            let login = try envelopes.first.map {
-                String(decoding: try sealer.open($0.bytes, at: FieldPlace(collection: Self.collection, recordID: row.id, field: "login")), as: UTF8.self)
+            let login = try envelopes.first.map { envelope -> String in
+                guard row.fieldRevisions.admits(envelope.bytes, collection: Self.collection, field: "login") else { return "?" }
+                return String(decoding: try sealer.open(envelope.bytes, at: FieldPlace(collection: Self.collection, recordID: row.id, field: "login")), as: UTF8.self)
             } ?? "?"
             result.append(StaffSummary(
                 accountID: row.id, login: login, roles: row.roleSet.sorted(), office: row.office, status: row.status,
@@ -115,13 +124,18 @@ extension AccountService {
     public func disableStaff(login: String, by operatorCaller: AuthenticatedCaller, context: AccessContext) async throws {
         let index = try loginIndex(try Self.validateLogin(login))
         let now = clock.now.millis
-        let audit = self.audit
+        let audit = self.audit, integrity = self.integrity
         try await writer.write { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT id FROM accounts WHERE login_index = ? AND kind = 'staff'", arguments: [Data(index)]) else {
+            guard var row = try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE login_index = ? AND kind = 'staff'", arguments: [Data(index)]) else {
                 throw StrongroomError.notFound("staff account")
             }
-            try db.execute(sql: "UPDATE accounts SET status = 'disabled' WHERE id = ?", arguments: [id])
-            try db.execute(sql: "UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", arguments: [now, id])
+            let id = row.id
+            // Disabling is safe even for a row that fails its MAC (it only takes access away), and it MACs the row
+            // only as disabled.
+            row.status = "disabled"
+            try integrity.authenticate(&row)
+            try row.update(db)
+            try SessionRow.revokeAll(of: [id], at: now, integrity: integrity, in: db)
             try audit.record(
                 AuditTrail.draft(
                     caller: operatorCaller, action: "staff.disable", target: AuditTarget(collection: Self.collection, recordID: id),

@@ -15,7 +15,8 @@ import Foundation
 ///
 /// Sign-in errors are uniform: a wrong password, an unknown account and a disabled account all answer
 /// ``StrongroomError/badCredentials`` after the same Argon2id work, so the answer does not reveal whether an
-/// account exists. Session tokens are 256 random bits; only their SHA-256 is stored.
+/// account exists. Session tokens are 256 random bits; only their keyed hash is stored, and session and account rows
+/// carry MACs (``RowIntegrity``), so a database writer can neither mint a session nor change who an account is.
 public final class AccountService: Sendable {
     static let collection = "accounts"
     let configuration: StrongroomConfiguration
@@ -27,6 +28,7 @@ public final class AccountService: Sendable {
     let hasher: PasswordHasher
     let subjectKeys: SubjectKeyStore
     let clock: any ServiceClock
+    let integrity: RowIntegrity
     private let addressThrottle: FailureWindow
     /// Failed sign-ins for logins that have no account, so that lockout looks the same for them as for real ones.
     private let unknownLoginThrottle: FailureWindow
@@ -36,8 +38,10 @@ public final class AccountService: Sendable {
 
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
-        indexer: BlindIndexer, audit: AuditTrail, hasher: PasswordHasher, subjectKeys: SubjectKeyStore, clock: any ServiceClock
+        indexer: BlindIndexer, audit: AuditTrail, hasher: PasswordHasher, subjectKeys: SubjectKeyStore, clock: any ServiceClock,
+        integrity: RowIntegrity
     ) {
+        self.integrity = integrity
         self.subjectKeys = subjectKeys
         self.configuration = configuration
         self.writer = writer
@@ -78,15 +82,17 @@ public final class AccountService: Sendable {
             Array(normalised.utf8), for: FieldPlace(collection: Self.collection, recordID: accountID, field: "login"),
             subjectKeyID: subjectKey)
         let keyVersion = try FieldSealer.keyVersion(of: sealedLogin).version
+        var row = AccountRow(
+            id: accountID, kind: "citizen", loginIndex: index, passwordHash: hash, roles: ["citizen"], office: nil,
+            subjectID: subjectID, createdAt: now)
+        row.fieldRevisions.set(try SealedEnvelope.revision(of: sealedLogin), collection: Self.collection, field: "login")
+        let newRow = try integrity.authenticated(row)
         let audit = self.audit
         try await writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE login_index = ?", arguments: [Data(index)]) != nil {
                 return
             }
-            let row = AccountRow(
-                id: accountID, kind: "citizen", loginIndex: index, passwordHash: hash, roles: ["citizen"], office: nil,
-                subjectID: subjectID, createdAt: now)
-            try row.insert(db)
+            try newRow.insert(db)
             try FieldRows.putSealed(
                 sealedLogin, keyVersion: keyVersion, collection: Self.collection, recordID: accountID, field: "login",
                 subjectID: subjectID, shredKey: subjectKey, at: now, in: db)
@@ -119,10 +125,17 @@ public final class AccountService: Sendable {
             throw StrongroomError.badCredentials
         }
         let index = try loginIndex(normalised)
-        let row = try await database.read { db in
+        let found = try await database.read { db in
             try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE login_index = ?", arguments: [Data(index)])
         }
-        guard let row else {
+        if let found, (try? integrity.check(found)) == nil {
+            // An account row that fails its MAC signs nobody in; it answers as a wrong password does, after the same work.
+            await integrity.raiseAlarm(IntegrityViolation(table: AccountRow.macTable, key: found.id), requestID: context.requestID)
+            addressThrottle.recordFailure(address, now: now)
+            _ = await hasher.verify(password, against: decoyHash)
+            throw StrongroomError.badCredentials
+        }
+        guard let row = found else {
             let key = index.hexString
             if unknownLoginThrottle.isBlocked(key, now: now) {
                 try await recordSignInFailure(accountID: nil, reason: "account-locked", context: context)
@@ -149,7 +162,7 @@ public final class AccountService: Sendable {
             guard let oneTimeCode, !oneTimeCode.isEmpty else {
                 throw StrongroomError(.unauthenticated, code: "mfa_required", message: "staff sign-in needs the 6-digit code from the authenticator app")
             }
-            guard try await verifyOneTimeCode(oneTimeCode, accountID: row.id, now: now) else {
+            guard try await verifyOneTimeCode(oneTimeCode, account: row, now: now) else {
                 addressThrottle.recordFailure(address, now: now)
                 try await recordFailedPassword(row, now: now, context: context)
                 throw StrongroomError.badCredentials
@@ -160,38 +173,77 @@ public final class AccountService: Sendable {
     }
 
     /// The caller behind a bearer token, or ``StrongroomError/unauthenticated``.
+    ///
+    /// A session or account row that fails its MAC answers the same (and raises the integrity alarm).
     public func authenticate(token: String) async throws -> AuthenticatedCaller {
-        guard let hash = Self.tokenHash(token) else { throw StrongroomError.unauthenticated }
+        guard var raw = Self.tokenBytes(token) else { throw StrongroomError.unauthenticated }
+        defer { SecretBytes.wipe(&raw) }
+        var hashes = [try integrity.authenticator.tokenHash(raw)]
         let now = clock.now.millis
-        let found = try await database.read { db -> (AccountRow, String)? in
-            guard let session = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT account_id, expires_at, revoked_at, strength FROM sessions WHERE token_hash = ?"),
-                arguments: [Data(hash)])
-            else { return nil }
-            guard (session["revoked_at"] as Int64?) == nil, (session["expires_at"] as Int64) > now else { return nil }
-            guard let account = try AccountRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE id = ?"), arguments: [session["account_id"] as String]),
-                account.status == "active"
-            else { return nil }
-            return (account, session["strength"] as String)
+        let integrity = self.integrity
+        var found = try await lookUpSession(hashes: hashes, now: now)
+        if found == nil {
+            // Sessions made before an index key rotation are stored under an older key version.
+            hashes = try integrity.authenticator.olderTokenHashes(raw)
+            if !hashes.isEmpty { found = try await lookUpSession(hashes: hashes, now: now) }
         }
-        guard let (account, strength) = found else { throw StrongroomError.unauthenticated }
-        return Self.caller(for: account, strength: strength)
+        switch found {
+        case .none, .some(.inactive): throw StrongroomError.unauthenticated
+        case .some(.forged(let violation)):
+            await integrity.raiseAlarm(violation, requestID: "authenticate")
+            throw StrongroomError.unauthenticated
+        case .some(.valid(let account, let strength)):
+            return Self.caller(for: account, strength: strength)
+        }
+    }
+
+    private enum SessionLookup: Sendable {
+        case inactive
+        case valid(AccountRow, String)
+        case forged(IntegrityViolation)
+    }
+
+    /// The session under one of `hashes`: `nil` when there is none, `.inactive` when it is revoked, expired or its account
+    /// is not active.
+    private func lookUpSession(hashes: [[UInt8]], now: Int64) async throws -> SessionLookup? {
+        let integrity = self.integrity
+        return try await database.read { db -> SessionLookup? in
+            for hash in hashes {
+                guard let session = try SessionRow.find(tokenHash: hash, in: db) else { continue }
+                do {
+                    try integrity.check(session)
+                    guard session.revokedAt == nil, session.expiresAt > now else { return SessionLookup.inactive }
+                    guard let account = try integrity.checkIfFound(
+                        try AccountRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE id = ?"), arguments: [session.accountID])),
+                        account.status == "active"
+                    else { return SessionLookup.inactive }
+                    return .valid(account, session.strength)
+                } catch let violation as IntegrityViolation {
+                    return .forged(violation)
+                }
+            }
+            return nil
+        }
     }
 
     /// Revokes the session behind `token`. Revoking an unknown or expired token is not an error.
     public func logOut(token: String, context: AccessContext) async throws {
-        guard let hash = Self.tokenHash(token) else { return }
+        guard var raw = Self.tokenBytes(token) else { return }
+        defer { SecretBytes.wipe(&raw) }
+        let hashes = [try integrity.authenticator.tokenHash(raw)] + (try integrity.authenticator.olderTokenHashes(raw))
         let now = clock.now.millis
-        let audit = self.audit
+        let audit = self.audit, integrity = self.integrity
         try await writer.write { db in
-            guard let accountID = try String.fetchOne(
-                db, sql: "SELECT account_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL", arguments: [Data(hash)])
+            guard var session = try hashes.lazy.compactMap({ try SessionRow.find(tokenHash: $0, in: db) }).first,
+                session.revokedAt == nil, (try? integrity.check(session)) != nil
             else { return }
-            try db.execute(sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ?", arguments: [now, Data(hash)])
+            session.revokedAt = now
+            try integrity.authenticate(&session)
+            try session.updateRevocation(db)
             try audit.record(
                 AuditEntryDraft(
-                    actor: AuditActor(id: accountID, role: "session"), action: "session.revoke",
-                    target: AuditTarget(collection: "sessions", recordID: accountID), decision: .allow(), requestID: context.requestID),
+                    actor: AuditActor(id: session.accountID, role: "session"), action: "session.revoke",
+                    target: AuditTarget(collection: "sessions", recordID: session.accountID), decision: .allow(), requestID: context.requestID),
                 in: db)
         }
     }
@@ -201,15 +253,15 @@ public final class AccountService: Sendable {
     private func createSession(for row: AccountRow, strength: String, now: Date, context: AccessContext) async throws -> Session {
         var raw = SecureRandom.bytes(count: 32)
         let token = Base64URL.encode(raw)
-        let hash = SHA256Digest.hash(raw)
+        let hash = try integrity.authenticator.tokenHash(raw)
         SecretBytes.wipe(&raw)
         let expires = now.addingTimeInterval(configuration.sessionLifetime)
         let caller = Self.caller(for: row, strength: strength)
+        let session = try integrity.authenticated(
+            SessionRow(tokenHash: hash, accountID: row.id, createdAt: now.millis, expiresAt: expires.millis, strength: strength))
         let audit = self.audit
         try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO sessions (token_hash, account_id, created_at, expires_at, strength) VALUES (?, ?, ?, ?, ?)",
-                arguments: [Data(hash), row.id, now.millis, expires.millis, strength])
+            try session.insert(db)
             try db.execute(sql: "UPDATE accounts SET failed_logins = 0, locked_until = 0 WHERE id = ?", arguments: [row.id])
             try audit.record(
                 AuditTrail.draft(
@@ -261,12 +313,18 @@ public final class AccountService: Sendable {
 
     /// Checks a staff member's one-time code and consumes its time step, so the same code cannot open a second
     /// session (RFC 6238 section 5.2).
-    func verifyOneTimeCode(_ code: String, accountID: String, now: Date) async throws -> Bool {
+    func verifyOneTimeCode(_ code: String, account: AccountRow, now: Date) async throws -> Bool {
+        let accountID = account.id
         let place = FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret")
         let envelopes = try await database.read { db in
             try FieldRows.sealed(collection: Self.collection, recordID: accountID, fields: ["totp_secret"], in: db)
         }
         guard let envelope = envelopes.first else { return false }
+        guard account.fieldRevisions.admits(envelope.bytes, collection: Self.collection, field: "totp_secret") else {
+            // An older secret copied back (for example one the attacker enrolled earlier) is a rollback, not a code.
+            await integrity.raiseAlarm(IntegrityViolation(table: "sealed_fields", key: place.description), requestID: "sign-in")
+            return false
+        }
         var bytes = try sealer.open(envelope.bytes, at: place)
         let secret = try SecretBytes(consuming: &bytes)
         guard let step = TOTP.matchingStep(code, secret: secret, at: Int64(now.timeIntervalSince1970)) else { return false }
@@ -288,10 +346,14 @@ public final class AccountService: Sendable {
             authStrength: strength)
     }
 
-    static func tokenHash(_ token: String) -> [UInt8]? {
-        guard token.utf8.count == 43, var raw = Base64URL.decode(token), raw.count == 32 else { return nil }
-        defer { SecretBytes.wipe(&raw) }
-        return SHA256Digest.hash(raw)
+    /// The 32 bytes of a well-formed bearer token (the caller wipes them), or `nil`.
+    static func tokenBytes(_ token: String) -> [UInt8]? {
+        guard token.utf8.count == 43, var raw = Base64URL.decode(token) else { return nil }
+        guard raw.count == 32 else {
+            SecretBytes.wipe(&raw)
+            return nil
+        }
+        return raw
     }
 
     static func validateLogin(_ login: String) throws -> String {

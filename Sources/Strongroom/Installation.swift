@@ -26,6 +26,8 @@ public final class Installation: Sendable {
     /// Signs checkpoints with the audit signing key in force in the log.
     public let checkpoints: CheckpointSignerResolver
     public let clock: any ServiceClock
+    /// Row MACs and the integrity alarm.
+    public let integrity: RowIntegrity
     public let accounts: AccountService
     public let records: RecordService
     let logger: Logger
@@ -57,13 +59,18 @@ public final class Installation: Sendable {
         audit = AuditTrail(store: auditStore)
         checkpoints = CheckpointSignerResolver(
             keyring: keyring, keyName: configuration.auditKeyName, origin: configuration.auditOrigin, store: auditStore)
+        integrity = RowIntegrity(authenticator: RowAuthenticator(keyring: keyring), writer: writer, audit: audit, logger: logger)
+        let backfilled = try RowIntegrityBackfill.runIfNeeded(keys: configuration.keys, database: database, integrity: integrity)
+        if backfilled > 0 {
+            logger.notice("row integrity: authenticated the rows written before row MACs (once)", metadata: ["rows": .stringConvertible(backfilled)])
+        }
         let hasher = PasswordHasher(limits: configuration.passwordLimits)
         accounts = AccountService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
-            audit: audit, hasher: hasher, subjectKeys: subjectKeys, clock: clock)
+            audit: audit, hasher: hasher, subjectKeys: subjectKeys, clock: clock, integrity: integrity)
         records = RecordService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
             audit: audit, catalog: catalog, policies: policies, subjectKeys: subjectKeys, checkpoints: checkpoints, clock: clock,
-            paymentProvider: try paymentProvider ?? OfflinePaymentProvider(), logger: logger)
+            paymentProvider: try paymentProvider ?? OfflinePaymentProvider(), logger: logger, integrity: integrity)
     }
 }

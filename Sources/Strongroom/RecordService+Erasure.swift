@@ -1,6 +1,8 @@
 import AuditLog
 import GRDB
 import Policy
+import Sealing
+import Sodium
 import Storage
 
 #if canImport(FoundationEssentials)
@@ -34,13 +36,13 @@ extension RecordService {
         let draft = AuditTrail.draft(
             caller: caller, action: "subject.erasure-request", target: target, decision: decision, context: access,
             details: ["effective": effective.formatted(.iso8601)])
-        return try await writer.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO erasure_requests (subject_id, requested_at, effective_at, basis) VALUES (?, ?, ?, ?)",
-                arguments: [subjectID, now.millis, effective.millis, "data subject request"])
+        let request = try integrity.authenticated(
+            ErasureRequestRow(subjectID: subjectID, requestedAt: now.millis, effectiveAt: effective.millis, basis: "data subject request"))
+        return try await guardedWrite { db in
+            _ = try request.insertIfAbsent(db)
             try audit.record(draft, in: db)
-            let stored = try Int64.fetchOne(db, sql: "SELECT effective_at FROM erasure_requests WHERE subject_id = ?", arguments: [subjectID])
-            return Date(millis: stored ?? effective.millis)
+            let stored = try self.integrity.checkIfFound(ErasureRequestRow.find(subjectID, in: db))
+            return Date(millis: stored?.effectiveAt ?? effective.millis)
         }
     }
 
@@ -66,19 +68,28 @@ extension RecordService {
             caller: caller, action: "subject.erase", target: AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID),
             decision: nil, context: access, extraFlags: [.erasureReceipt, .keyOperation],
             details: ["basis": bounded(basis, 200), "keys_destroyed": String(destroyed.count)])
-        let (removed, entry) = try await writer.write { db -> (Int, AuditEntry) in
+        let (removed, entry) = try await guardedWrite { db -> (Int, AuditEntry) in
             let removed = try FieldRows.removeSubject(subjectID, in: db)
             try FieldRows.removeShredded(destroyed, in: db)
             try db.execute(sql: "DELETE FROM open_fields WHERE collection = ? AND record_id IN (SELECT id FROM accounts WHERE subject_id = ?)",
                            arguments: [ProfileSchema.collection, subjectID])
             // The login's blind index would let someone with the index key confirm a guessed address: replace it.
-            try db.execute(
-                sql: "UPDATE accounts SET status = 'disabled', login_index = randomblob(16), password_hash = '' WHERE subject_id = ?",
-                arguments: [subjectID])
-            try db.execute(
-                sql: "UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND account_id IN (SELECT id FROM accounts WHERE subject_id = ?)",
-                arguments: [now, subjectID])
-            try db.execute(sql: "UPDATE erasure_requests SET completed_at = ? WHERE subject_id = ?", arguments: [now, subjectID])
+            var accountIDs: [String] = []
+            for var account in try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID]) {
+                account.status = "disabled"
+                account.loginIndex = SecureRandom.bytes(count: 16)
+                account.passwordHash = ""
+                account.fieldRevisions = FieldRevisions()
+                try self.integrity.authenticate(&account)
+                try account.update(db)
+                accountIDs.append(account.id)
+            }
+            try SessionRow.revokeAll(of: accountIDs, at: now, integrity: self.integrity, in: db)
+            if var request = try ErasureRequestRow.find(subjectID, in: db) {
+                request.completedAt = now
+                try self.integrity.authenticate(&request)
+                try request.update(db)
+            }
             let entry = try audit.record(receiptDraft, in: db)
             // Best effort: the receipt entry commits even if no signature can be made right now; the next checkpoint covers it.
             if signReceipt { _ = try? self.checkpoints.checkpoint(in: db) }
@@ -99,16 +110,25 @@ extension RecordService {
         let draft = AuditTrail.draft(
             caller: system, action: "retention.sweep", target: AuditTarget(collection: "sealed_fields"), decision: nil, context: access,
             extraFlags: [.erasureReceipt, .keyOperation], details: ["keys_destroyed": String(expired.count), "before": month])
-        let (removed, entry) = try await writer.write { db -> (Int, AuditEntry) in
+        let (removed, entry) = try await guardedWrite { db -> (Int, AuditEntry) in
             let removed = try FieldRows.removeShredded(expired.map(\.id), in: db)
             let entry = try audit.record(draft, in: db)
             if signReceipt, !expired.isEmpty { _ = try? self.checkpoints.checkpoint(in: db) }
             return (removed, entry)
         }
         var receipts = [ShreddingReceipt(subjectID: nil, keysDestroyed: expired.count, fieldsRemoved: removed, auditSeq: entry.seq)]
-        let due = try await database.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT subject_id FROM erasure_requests WHERE completed_at IS NULL AND effective_at <= ?", arguments: [now.millis])
+        let pending = try await database.read { db in
+            try ErasureRequestRow.fetchAll(
+                db, sql: "SELECT * FROM erasure_requests WHERE completed_at IS NULL AND effective_at <= ?", arguments: [now.millis])
+        }
+        var due: [String] = []
+        for request in pending {
+            // A forged erasure request (someone's erasure scheduled by SQL) is refused and alarmed, never carried out.
+            if (try? integrity.check(request)) == nil {
+                await integrity.raiseAlarm(IntegrityViolation(table: ErasureRequestRow.macTable, key: request.subjectID), requestID: access.requestID)
+            } else {
+                due.append(request.subjectID)
+            }
         }
         for subjectID in due {
             receipts.append(try await erase(subjectID: subjectID, basis: "data subject request (GDPR art. 17)", by: system, access: access, signReceipt: signReceipt))

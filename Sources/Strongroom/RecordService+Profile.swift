@@ -2,6 +2,7 @@ import AuditLog
 import Catalog
 import GRDB
 import Policy
+import Sealing
 import Storage
 
 extension RecordService {
@@ -11,7 +12,8 @@ extension RecordService {
     public func profile(of ownerID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RecordView {
         let collection = ProfileSchema.collection
         let loaded = try await auditedRead { db -> (value: ProfileRead, entry: AuditEntryDraft?) in
-            let subjectID = try String.fetchOne(db, sql: "SELECT subject_id FROM accounts WHERE id = ? AND kind = 'citizen'", arguments: [ownerID])
+            let account = try self.verifiedAccount(ownerID, in: db)
+            let subjectID = account?.kind == "citizen" ? account?.subjectID : nil
             let target = AuditTarget(collection: collection, recordID: ownerID, subjectID: subjectID)
             let decision = self.decide(caller, .read, Resource.profile(owner: ownerID), access)
             guard decision.isPermitted, subjectID != nil else {
@@ -20,6 +22,7 @@ extension RecordService {
             let present = try FieldRows.presentFields(collection: collection, recordID: ownerID, in: db)
             let allowed = Self.allowedFields(decision.fieldPlan, among: present)
             let sealed = try FieldRows.sealed(collection: collection, recordID: ownerID, fields: allowed, in: db)
+            try Self.checkRevisions(sealed, collection: collection, recordID: ownerID, against: account?.fieldRevisions ?? FieldRevisions())
             let open = try FieldRows.open(collection: collection, recordID: ownerID, fields: allowed, in: db)
             let entry = AuditTrail.draft(
                 caller: caller, action: "profile.read", target: target, fields: Array(allowed), decision: decision, context: access)
@@ -73,7 +76,12 @@ extension RecordService {
             decision: decision, context: access)
         let audit = self.audit
         let subjectID = caller.subjectID
-        try await writer.write { db in
+        try await guardedWrite { db in
+            // The profile's field revisions live on the account row, under its MAC.
+            guard var account = try self.verifiedAccount(ownerID, in: db) else { throw StrongroomError.notFound("record") }
+            Self.apply(prepared, removals: removals, collection: collection, to: &account.fieldRevisions)
+            try self.integrity.authenticate(&account)
+            try account.update(db)
             try Self.store(prepared, collection: collection, recordID: ownerID, subjectID: subjectID, at: now, in: db)
             for field in removals { try FieldRows.remove(collection: collection, recordID: ownerID, field: field, in: db) }
             try audit.record(draft, in: db)

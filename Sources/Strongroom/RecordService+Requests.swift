@@ -64,10 +64,11 @@ extension RecordService {
                 context: access))
         }
         let audit = self.audit
-        let finalRow = row
+        Self.apply(prepared, collection: Self.requestCollection, to: &row.fieldRevisions)
+        let finalRow = try integrity.authenticated(row)
         let allDrafts = drafts
-        let payment = submit ? paymentDueAtSubmission(row, service: service, values: validated, now: now) : nil
-        try await writer.write { db in
+        let payment = submit ? try paymentDueAtSubmission(row, service: service, values: validated, now: now) : nil
+        try await guardedWrite { db in
             try finalRow.insertNew(in: db)
             try Self.store(
                 prepared, collection: Self.requestCollection, recordID: requestID, subjectID: finalRow.subjectID, at: now, fresh: true, in: db)
@@ -123,9 +124,11 @@ extension RecordService {
             decision: decision, context: access)
         let audit = self.audit
         let expectedStatus = row.status
-        try await writer.write { db in
-            let changed = try Self.touch(requestID, expecting: expectedStatus, at: now, in: db)
-            guard changed else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }
+        try await guardedWrite { db in
+            try self.rewriteRequest(requestID, expecting: expectedStatus, in: db) { current in
+                current.updatedAt = now
+                Self.apply(prepared, removals: removals, collection: Self.requestCollection, to: &current.fieldRevisions)
+            }
             try Self.store(prepared, collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID, at: now, in: db)
             for field in removals { try FieldRows.remove(collection: Self.requestCollection, recordID: requestID, field: field, in: db) }
             try audit.record(draft, in: db)
@@ -167,12 +170,18 @@ extension RecordService {
         let drafts = try await submission(of: &row, service: service, values: validated, caller: caller, access: access, target: target)
         let audit = self.audit
         let finalRow = row
-        let payment = paymentDueAtSubmission(row, service: service, values: validated, now: clock.now.millis)
+        let payment = try paymentDueAtSubmission(row, service: service, values: validated, now: clock.now.millis)
         let fee = service.fee
-        try await writer.write { db in
-            let current = try String.fetchOne(db, sql: "SELECT status FROM requests WHERE id = ?", arguments: [requestID])
-            guard current == previousStatus else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }
-            try finalRow.update(db)
+        try await guardedWrite { db in
+            try self.rewriteRequest(requestID, expecting: previousStatus, in: db) { current in
+                // The submission's life-cycle columns, on the row as it is now (its field revisions stay current).
+                current.status = finalRow.status
+                current.submittedAt = finalRow.submittedAt
+                current.updatedAt = finalRow.updatedAt
+                current.outcome = finalRow.outcome
+                current.decidedAt = finalRow.decidedAt
+                current.decidedByRule = finalRow.decidedByRule
+            }
             try audit.record(
                 AuditTrail.draft(caller: caller, action: "request.submit", target: target, fields: [], decision: decision, context: access),
                 in: db)
@@ -196,11 +205,11 @@ extension RecordService {
         let now = clock.now.millis
         let audit = self.audit
         let expected = row.status
-        try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE requests SET status = 'withdrawn', updated_at = ? WHERE id = ? AND status = ?",
-                arguments: [now, requestID, expected])
-            guard db.changesCount == 1 else { throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again") }
+        try await guardedWrite { db in
+            try self.rewriteRequest(requestID, expecting: expected, in: db) { current in
+                current.status = RequestStatus.withdrawn.rawValue
+                current.updatedAt = now
+            }
             try audit.record(AuditTrail.draft(caller: caller, action: "request.withdraw", target: target, decision: decision, context: access), in: db)
         }
         return try await request(requestID, caller: caller, access: access)
@@ -214,7 +223,7 @@ extension RecordService {
     /// commit are the fields the decision allows opened; envelopes of omitted fields are never opened.
     public func request(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
         let loaded = try await auditedRead { [catalog] db -> (value: RequestRead, entry: AuditEntryDraft?) in
-            guard let row = try RequestRow.find(requestID, in: db),
+            guard let row = try self.verifiedRequest(requestID, in: db),
                 let service = catalog.service(row.serviceID)
             else { return (.missing, nil) }
             let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
@@ -228,7 +237,9 @@ extension RecordService {
             // A caseworker's decision carries a sealed reason; automatic decisions and open requests have none.
             let reason = row.outcome != nil && row.decidedByRule == nil
                 ? try FieldRows.sealed(collection: Self.decisionCollection, recordID: requestID, fields: nil, in: db) : []
-            let payment = try Self.paymentState(of: requestID, in: db)
+            try Self.checkRevisions(sealed, collection: Self.requestCollection, recordID: requestID, against: row.fieldRevisions)
+            try Self.checkRevisions(reason, collection: Self.decisionCollection, recordID: requestID, against: row.fieldRevisions)
+            let payment = try self.paymentState(of: requestID, in: db)
             let present = Set(sealed.map(\.field)).union(open.keys)
             var touched = Self.allowedFields(decision.fieldPlan, among: present)
             if !reason.isEmpty { touched.formUnion(Self.allowedFields(decision.fieldPlan, among: ["decision_reason"])) }
@@ -278,22 +289,23 @@ extension RecordService {
     /// The caller's own requests, newest first, without field values.
     public func ownRequests(caller: AuthenticatedCaller, access: AccessContext) async throws -> [RequestSummary] {
         let ownerID = caller.accountID
-        let rows = try await database.read { db in
+        let rows = try await guardedRead { db in
             try RequestRow.fetchAll(db, sql: "SELECT * FROM requests WHERE owner_id = ? ORDER BY created_at DESC, id LIMIT 500", arguments: [ownerID])
+                .map { try self.integrity.check($0) }
         }
         let audit = self.audit
         let draft = AuditTrail.draft(
             caller: caller, action: "request.list", target: AuditTarget(collection: Self.requestCollection, subjectID: caller.subjectID),
             decision: nil, context: access, details: ["count": String(rows.count)])
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         return rows.map(\.summary)
     }
 
     // MARK: - Internals
 
     func loadRequest(_ requestID: String) async throws -> (RequestRow, Service) {
-        let row = try await database.read { db in
-            try RequestRow.find(requestID, in: db)
+        let row = try await guardedRead { db in
+            try self.verifiedRequest(requestID, in: db)
         }
         guard let row, let service = catalog.service(row.serviceID) else { throw StrongroomError.notFound("record") }
         return (row, service)
@@ -346,11 +358,11 @@ extension RecordService {
 
     /// The canonical values stored for a request, opened for re-validation at submission.
     func storedValues(row: RequestRow, service: Service) async throws -> [String: String] {
-        let (sealed, open) = try await database.read { [id = row.id] db in
-            (
-                try FieldRows.sealed(collection: Self.requestCollection, recordID: id, fields: nil, in: db),
-                try FieldRows.open(collection: Self.requestCollection, recordID: id, fields: nil, in: db)
-            )
+        let (sealed, open) = try await guardedRead { [id = row.id] db in
+            guard let current = try self.verifiedRequest(id, in: db) else { throw StrongroomError.notFound("record") }
+            let sealed = try FieldRows.sealed(collection: Self.requestCollection, recordID: id, fields: nil, in: db)
+            try Self.checkRevisions(sealed, collection: Self.requestCollection, recordID: id, against: current.fieldRevisions)
+            return (sealed, try FieldRows.open(collection: Self.requestCollection, recordID: id, fields: nil, in: db))
         }
         var values = open
         for envelope in sealed {
@@ -369,11 +381,6 @@ extension RecordService {
             let until = created.addingTimeInterval(Double(retention.approximateDays) * 86_400)
             return try subjectKeys.keyID(subject: subjectID, scope: SubjectKeyStore.retentionScope(until: until))
         }
-    }
-
-    static func touch(_ requestID: String, expecting status: String, at millis: Int64, in db: Database) throws -> Bool {
-        try db.execute(sql: "UPDATE requests SET updated_at = ? WHERE id = ? AND status = ?", arguments: [millis, requestID, status])
-        return db.changesCount == 1
     }
 }
 

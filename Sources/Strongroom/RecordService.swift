@@ -34,12 +34,15 @@ public final class RecordService: Sendable {
     let clock: any ServiceClock
     let paymentProvider: any PaymentProvider
     let logger: Logger
+    let integrity: RowIntegrity
 
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
         indexer: BlindIndexer, audit: AuditTrail, catalog: Catalog, policies: PolicyStore, subjectKeys: SubjectKeyStore,
-        checkpoints: CheckpointSignerResolver, clock: any ServiceClock, paymentProvider: any PaymentProvider, logger: Logger
+        checkpoints: CheckpointSignerResolver, clock: any ServiceClock, paymentProvider: any PaymentProvider, logger: Logger,
+        integrity: RowIntegrity
     ) {
+        self.integrity = integrity
         self.paymentProvider = paymentProvider
         self.logger = logger
         self.subjectKeys = subjectKeys
@@ -87,13 +90,20 @@ public final class RecordService: Sendable {
     func auditedRead<T: Sendable>(
         _ read: @escaping @Sendable (Database) throws -> (value: T, entry: AuditEntryDraft?)
     ) async throws -> T {
-        let writer = self.writer, audit = self.audit
+        let writer = self.writer, audit = self.audit, integrity = self.integrity
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             reader.enqueue(
                 { db in
                     let loaded: (value: T, entry: AuditEntryDraft?)
                     do {
                         loaded = try read(db)
+                    } catch let violation as IntegrityViolation {
+                        // A row or field that fails its check: nothing is returned, the alarm is recorded first.
+                        Task {
+                            await integrity.raiseAlarm(violation, requestID: "read")
+                            continuation.resume(throwing: StrongroomError.notFound("record"))
+                        }
+                        return
                     } catch {
                         continuation.resume(throwing: error)
                         return
@@ -152,6 +162,8 @@ public final class RecordService: Sendable {
         let field: String
         let content: Content
         let indexes: [(version: UInt32, digest: [UInt8])]
+        /// The revision bound into the envelope (`nil` for a public field), for the owning record's revisions.
+        var revision: FieldRevision? = nil
     }
 
     /// Seals each value under its place, bound to the subject's shredding key that `shredKey` picks for the field
@@ -178,7 +190,9 @@ public final class RecordService: Sendable {
                     value.blindIndexInput(normalization), normalization: .exact, collection: collection, field: definition.id)
                 indexes.append((index.keyVersion, index.bytes))
             }
-            prepared.append(PreparedField(field: definition.id, content: .sealed(envelope: envelope, keyVersion: version, shredKey: key), indexes: indexes))
+            prepared.append(PreparedField(
+                field: definition.id, content: .sealed(envelope: envelope, keyVersion: version, shredKey: key), indexes: indexes,
+                revision: try SealedEnvelope.revision(of: envelope)))
         }
         return prepared
     }

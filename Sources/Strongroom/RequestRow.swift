@@ -1,5 +1,6 @@
 import GRDB
 import Policy
+import Sealing
 import Storage
 
 #if canImport(FoundationEssentials)
@@ -35,6 +36,9 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
     var updatedAt: Int64
     var submittedAt: Int64?
     var decidedAt: Int64?
+    /// The revisions of the request's sealed fields and decision reason, canonical text.
+    var fieldRevisionsText: String
+    var rowMAC: [UInt8]?
 
     init(row: Row) {
         id = row["id"]
@@ -52,10 +56,12 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         updatedAt = row["updated_at"]
         submittedAt = row["submitted_at"]
         decidedAt = row["decided_at"]
+        fieldRevisionsText = row["field_revisions"] ?? ""
+        rowMAC = (row["row_mac"] as Data?).map { [UInt8]($0) }
     }
 
     /// The columns in the order ``init(stepped:)`` reads them.
-    static let columns = "id, service_id, service_version, owner_id, subject_id, office, status, sealed, assignee_id, outcome, decided_by_rule, created_at, updated_at, submitted_at, decided_at"
+    static let columns = "id, service_id, service_version, owner_id, subject_id, office, status, sealed, assignee_id, outcome, decided_by_rule, created_at, updated_at, submitted_at, decided_at, field_revisions, row_mac"
 
     /// The request with this id, or `nil`.
     static func find(_ id: String, in db: Database) throws -> RequestRow? {
@@ -68,7 +74,7 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
 
     /// Inserts this row (a new request): stepped directly, as every submission does it.
     func insertNew(in db: Database) throws {
-        let insert = try SteppedStatement("INSERT INTO requests (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", in: db)
+        let insert = try SteppedStatement("INSERT INTO requests (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", in: db)
         insert.bind(1, id)
         insert.bind(2, serviceID)
         insert.bind(3, Int64(serviceVersion))
@@ -84,6 +90,8 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         insert.bind(13, updatedAt)
         insert.bind(14, submittedAt)
         insert.bind(15, decidedAt)
+        insert.bind(16, fieldRevisionsText)
+        insert.bind(17, bytes: rowMAC)
         try insert.execute()
     }
 
@@ -104,6 +112,8 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         updatedAt = row.int64(12)
         submittedAt = row.optionalInt64(13)
         decidedAt = row.optionalInt64(14)
+        fieldRevisionsText = row.optionalText(15) ?? ""
+        rowMAC = row.optionalBytes(16)
     }
 
     init(id: String, serviceID: String, serviceVersion: Int, ownerID: String, subjectID: String, office: String, now: Int64) {
@@ -117,6 +127,8 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         self.sealed = false
         self.createdAt = now
         self.updatedAt = now
+        self.fieldRevisionsText = ""
+        self.rowMAC = nil
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -135,6 +147,13 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         container["updated_at"] = updatedAt
         container["submitted_at"] = submittedAt
         container["decided_at"] = decidedAt
+        container["field_revisions"] = fieldRevisionsText
+        container["row_mac"] = rowMAC.map { Data($0) }
+    }
+
+    var fieldRevisions: FieldRevisions {
+        get { FieldRevisions(text: fieldRevisionsText) ?? FieldRevisions() }
+        set { fieldRevisionsText = newValue.text }
     }
 
     /// The gate's view of this request.
@@ -148,5 +167,19 @@ struct RequestRow: Sendable, FetchableRecord, PersistableRecord {
         RequestSummary(
             id: id, serviceID: serviceID, status: status, outcome: outcome, createdAt: Date(millis: createdAt),
             updatedAt: Date(millis: updatedAt))
+    }
+}
+
+extension RequestRow: AuthenticatedRow {
+    static let macTable = "requests"
+    var macKey: String { id }
+    // `updated_at` is not covered: it decides nothing and is touched by every change.
+    var macColumns: [RowValue] {
+        [
+            .text(serviceID), .integer(Int64(serviceVersion)), .text(ownerID), .text(subjectID), .text(office), .text(status),
+            .integer(sealed ? 1 : 0), assigneeID.map(RowValue.text) ?? .null, outcome.map(RowValue.text) ?? .null,
+            decidedByRule.map(RowValue.text) ?? .null, .integer(createdAt), submittedAt.map(RowValue.integer) ?? .null,
+            decidedAt.map(RowValue.integer) ?? .null, .text(fieldRevisionsText),
+        ]
     }
 }

@@ -204,8 +204,10 @@ public struct Rewrap: Sendable {
                             var plaintext = try sealer.open(row.envelope, at: place)
                             defer { SecretBytes.wipe(&plaintext) }
                             // The header is authenticated by the open above, so its subject key is the field's own.
-                            let subjectKeyID = try SealedEnvelope(parsing: row.envelope).subjectKeyID
-                            let envelope = try sealer.seal(plaintext, for: place, subjectKeyID: subjectKeyID)
+                            // So are its subject key and its revision (kept: the value did not change, and the owning
+                            // record names this revision).
+                            let old = try SealedEnvelope(parsing: row.envelope)
+                            let envelope = try sealer.seal(plaintext, for: place, subjectKeyID: old.subjectKeyID, revision: old.revision)
                             done.append(Replacement(row: row, envelope: envelope, version: try FieldSealer.keyVersion(of: envelope).version))
                         } catch {
                             failed += 1

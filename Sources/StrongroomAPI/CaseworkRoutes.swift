@@ -18,6 +18,7 @@ extension Routes {
         v1.post("cases/:id/request-info", use: requestInfo)
         v1.post("cases/:id/decision", use: decideCase)
         v1.post("cases/:id/close", use: closeCase)
+        v1.post("cases/:id/sealing", use: sealCase)
         v1.get("requests/:id/messages", use: listMessages)
         v1.post("requests/:id/messages", use: postMessage)
         v1.post("search", use: search)
@@ -56,6 +57,20 @@ extension Routes {
         }
         let items = try await installation.records.queue(filter, caller: caller, access: access(request, context))
         return try JSONCoding.response(ListBody(items: items.map(CaseSummaryBody.init)))
+    }
+
+    @Sendable func sealCase(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
+        let caller = try await authenticate(request)
+        let body = try await JSONCoding.object(request, context: context, allowed: ["sealed", "reason"])
+        guard let sealed = body["sealed"]?.bool else {
+            throw StrongroomError.invalid("missing_sealed", "send `sealed`: true to seal the request, false to unseal it")
+        }
+        guard let reason = body["reason"]?.string else {
+            throw StrongroomError.invalid("missing_reason", "send `reason`: a short code such as protected-identity")
+        }
+        let change = try await installation.records.setSealed(
+            try requestID(context), sealed: sealed, reason: reason, caller: caller, access: access(request, context))
+        return try JSONCoding.response(SealingBody(id: change.requestID, sealed: change.sealed, changed: !change.unchanged))
     }
 
     @Sendable func claim(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
@@ -151,4 +166,11 @@ extension Routes {
         let item = try await installation.records.reviewBreakGlass(auditSeq: seq, finding: finding, caller: caller, access: access(request, context))
         return try JSONCoding.response(BreakGlassBody(item))
     }
+}
+
+/// The answer to `POST /v1/cases/{id}/sealing`.
+struct SealingBody: Encodable {
+    let id: String
+    let sealed: Bool
+    let changed: Bool
 }

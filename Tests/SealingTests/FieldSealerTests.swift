@@ -89,7 +89,7 @@ struct FieldSealerTests {
 
     @Test func unknownFormatVersion() throws {
         var sealed = try sealer.seal(value, for: place)
-        sealed[0] = 2
+        sealed[0] = 3
         #expect(throws: SealingError.malformed) { try sealer.open(sealed, at: place) }
     }
 

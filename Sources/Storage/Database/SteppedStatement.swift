@@ -109,6 +109,8 @@ public struct SteppedStatement {
 
     /// Column `column` of the current row as bytes (empty for NULL).
     public func bytes(_ column: Int32) -> [UInt8] { Self.blob(raw, column) }
+    /// The blob in `column`, or `nil` for NULL.
+    public func optionalBytes(_ column: Int32) -> [UInt8]? { isNull(column) ? nil : bytes(column) }
 
     /// Binds `value` as text, copied into SQLite.
     private static func bindText(_ raw: OpaquePointer, _ index: Int32, _ value: String) {

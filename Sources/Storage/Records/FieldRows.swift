@@ -16,6 +16,12 @@ public enum FieldRows {
         public let field: String
         public let bytes: [UInt8]
         public let keyVersion: UInt32
+
+        public init(field: String, bytes: [UInt8], keyVersion: UInt32) {
+            self.field = field
+            self.bytes = bytes
+            self.keyVersion = keyVersion
+        }
     }
 
     /// Inserts or replaces a sealed field.

@@ -132,5 +132,25 @@ public enum RecordsSchema {
                 CREATE INDEX requests_by_assignee ON requests(assignee_id, status);
                 """)
         }
+        // A database writer gains nothing: every row whose content decides access carries a MAC under a key-ring key
+        // (`row_mac`, see RowAuthenticator), and records keep the revisions of their sealed fields (`field_revisions`,
+        // covered by the MAC) so that an older envelope copied back is refused. The MACs of rows that existed before
+        // this migration are computed once by the service at its first start (it has the keys; this layer has not),
+        // which then writes a marker in the key directory so that it never MACs an unauthenticated row again. Session
+        // tokens are now stored as a keyed hash: sessions made before this migration stop working (sign in again).
+        migrator.registerMigration("2026-12-02-integrity-v1") { db in
+            try db.execute(sql: """
+                ALTER TABLE accounts ADD COLUMN field_revisions TEXT NOT NULL DEFAULT '';
+                ALTER TABLE accounts ADD COLUMN row_mac BLOB;
+                ALTER TABLE requests ADD COLUMN field_revisions TEXT NOT NULL DEFAULT '';
+                ALTER TABLE requests ADD COLUMN row_mac BLOB;
+                ALTER TABLE messages ADD COLUMN field_revisions TEXT NOT NULL DEFAULT '';
+                ALTER TABLE messages ADD COLUMN row_mac BLOB;
+                ALTER TABLE payments ADD COLUMN row_mac BLOB;
+                ALTER TABLE sessions ADD COLUMN row_mac BLOB;
+                ALTER TABLE erasure_requests ADD COLUMN row_mac BLOB;
+                DELETE FROM sessions;
+                """)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Catalog
 import GRDB
+import Sealing
 import Storage
 
 #if canImport(FoundationEssentials)
@@ -18,28 +19,90 @@ public enum MessageKind: String, Sendable, CaseIterable {
     // `decisions`), and shown on the request. The table's CHECK still accepts 'decision' (shipped migration).
 }
 
-/// A message with its sealed body, ready to insert in one transaction: the `messages` row (ids, author role,
-/// kind, time) and the body's envelope in `sealed_fields` under collection `messages`, field `body`.
+/// One row of `messages`: ids, author role, kind and time; the body is sealed in `sealed_fields` under collection
+/// `messages`, field `body`, and its revision is in `field_revisions`.
+struct MessageRow: Sendable, FetchableRecord {
+    var id: String
+    var requestID: String
+    var authorID: String
+    var authorKind: String
+    var authorRole: String
+    var kind: String
+    var createdAt: Int64
+    var fieldRevisionsText: String
+    var rowMAC: [UInt8]?
+
+    init(row: Row) {
+        id = row["id"]
+        requestID = row["request_id"]
+        authorID = row["author_id"]
+        authorKind = row["author_kind"]
+        authorRole = row["author_role"]
+        kind = row["kind"]
+        createdAt = row["created_at"]
+        fieldRevisionsText = row["field_revisions"] ?? ""
+        rowMAC = (row["row_mac"] as Data?).map { [UInt8]($0) }
+    }
+
+    init(
+        id: String, requestID: String, authorID: String, authorKind: String, authorRole: String, kind: String, createdAt: Int64,
+        bodyRevision: FieldRevision?
+    ) {
+        self.id = id
+        self.requestID = requestID
+        self.authorID = authorID
+        self.authorKind = authorKind
+        self.authorRole = authorRole
+        self.kind = kind
+        self.createdAt = createdAt
+        var revisions = FieldRevisions()
+        revisions.set(bodyRevision, collection: RecordService.messageCollection, field: "body")
+        self.fieldRevisionsText = revisions.text
+    }
+
+    var fieldRevisions: FieldRevisions { FieldRevisions(text: fieldRevisionsText) ?? FieldRevisions() }
+
+    func insert(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO messages (id, request_id, author_id, author_kind, author_role, kind, created_at, field_revisions, row_mac)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [id, requestID, authorID, authorKind, authorRole, kind, createdAt, fieldRevisionsText, rowMAC.map { Data($0) }])
+    }
+
+    func updateMAC(_ db: Database) throws {
+        try db.execute(sql: "UPDATE messages SET row_mac = ? WHERE id = ?", arguments: [rowMAC.map { Data($0) }, id])
+    }
+}
+
+extension MessageRow: AuthenticatedRow {
+    static let macTable = "messages"
+    var macKey: String { id }
+    var macColumns: [RowValue] {
+        [.text(requestID), .text(authorID), .text(authorKind), .text(authorRole), .text(kind), .integer(createdAt), .text(fieldRevisionsText)]
+    }
+}
+
+/// A message with its sealed body, ready to insert in one transaction: the `messages` row (authenticated) and the
+/// body's envelope.
 struct SealedMessage: Sendable {
-    let id: String
-    let requestID: String
-    let authorID: String
-    let authorKind: String
-    let authorRole: String
-    let kind: MessageKind
-    let createdAt: Int64
+    let row: MessageRow
     let subjectID: String
     let envelope: [UInt8]
     let keyVersion: UInt32
     let shredKey: [UInt8]?
 
+    var id: String { row.id }
+    var authorRole: String { row.authorRole }
+    var createdAt: Int64 { row.createdAt }
+    var kind: MessageKind { MessageKind(rawValue: row.kind) ?? .message }
+
     func insert(_ db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO messages (id, request_id, author_id, author_kind, author_role, kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [id, requestID, authorID, authorKind, authorRole, kind.rawValue, createdAt])
+        try row.insert(db)
         try FieldRows.insertSealed(
-            envelope, keyVersion: keyVersion, collection: RecordService.messageCollection, recordID: id, field: "body",
-            subjectID: subjectID, shredKey: shredKey, at: createdAt, in: db)
+            envelope, keyVersion: keyVersion, collection: RecordService.messageCollection, recordID: row.id, field: "body",
+            subjectID: subjectID, shredKey: shredKey, at: row.createdAt, in: db)
     }
 }
 

@@ -18,6 +18,7 @@ extension RecordService {
     static func messageResource(_ row: RequestRow) -> Resource {
         Resource(type: "message", attributes: [
             "owner": .string(row.ownerID), "office": .string(row.office), "request_owner": .string(row.ownerID),
+            "sealed": .bool(row.sealed),
         ])
     }
 
@@ -29,10 +30,13 @@ extension RecordService {
         let id = newOrderedID("msg")
         let key = try retentionKey(subjectID: row.subjectID, service: service, createdAt: row.createdAt)(FieldDefinition.note(id: "body"))
         let envelope = try sealer.seal(Array(text.utf8), for: FieldPlace(collection: Self.messageCollection, recordID: id, field: "body"), subjectKeyID: key)
-        return SealedMessage(
+        let messageRow = try integrity.authenticated(MessageRow(
             id: id, requestID: row.id, authorID: caller.accountID, authorKind: caller.kind.rawValue,
-            authorRole: caller.kind == .citizen ? "citizen" : caller.auditRole, kind: kind, createdAt: clock.now.millis,
-            subjectID: row.subjectID, envelope: envelope, keyVersion: try FieldSealer.keyVersion(of: envelope).version, shredKey: key)
+            authorRole: caller.kind == .citizen ? "citizen" : caller.auditRole, kind: kind.rawValue, createdAt: clock.now.millis,
+            bodyRevision: try SealedEnvelope.revision(of: envelope)))
+        return SealedMessage(
+            row: messageRow, subjectID: row.subjectID, envelope: envelope, keyVersion: try FieldSealer.keyVersion(of: envelope).version,
+            shredKey: key)
     }
 
     /// Posts a message on a request: by its citizen, or by staff of its office with a purpose.
@@ -54,7 +58,7 @@ extension RecordService {
             caller: caller, action: "message.create", target: target, fields: ["body"], decision: decision, context: access,
             details: ["message": message.id])
         let audit = self.audit
-        try await writer.write { db in
+        try await guardedWrite { db in
             try message.insert(db)
             try audit.record(draft, in: db)
         }
@@ -72,21 +76,28 @@ extension RecordService {
             throw await denied(decision, caller: caller, action: "message.read", target: target, access: access, hide: true)
         }
         let revealBody: Bool = if case .omit = decision.fieldPlan.disposition(of: "body") { false } else { true }
-        let stored = try await database.read { db in
+        let stored = try await guardedRead { db in
             try Row.fetchAll(db, sql: """
-                SELECT m.id, m.author_id, m.author_role, m.kind, m.created_at, s.envelope
+                SELECT m.*, s.envelope
                 FROM messages m LEFT JOIN sealed_fields s ON s.collection = 'messages' AND s.record_id = m.id AND s.field = 'body'
                 WHERE m.request_id = ? ORDER BY m.created_at, m.id LIMIT 1000
                 """, arguments: [requestID]).map { row in
-                (id: row["id"] as String, author: row["author_id"] as String, role: row["author_role"] as String,
-                 kind: row["kind"] as String, at: row["created_at"] as Int64, envelope: (row["envelope"] as Data?).map { [UInt8]($0) })
+                // A message moved here from another request, or forged, fails its MAC: the whole read is refused.
+                let message = try self.integrity.check(MessageRow(row: row))
+                let envelope = (row["envelope"] as Data?).map { [UInt8]($0) }
+                if let envelope {
+                    try Self.checkRevisions(
+                        [FieldRows.Envelope(field: "body", bytes: envelope, keyVersion: 0)], collection: Self.messageCollection,
+                        recordID: message.id, against: message.fieldRevisions)
+                }
+                return (id: message.id, author: message.authorID, role: message.authorRole, kind: message.kind, at: message.createdAt, envelope: envelope)
             }
         }
         let draft = AuditTrail.draft(
             caller: caller, action: "message.read", target: target, fields: revealBody ? ["body"] : [], decision: decision, context: access,
             details: ["count": String(stored.count)])
         let audit = self.audit
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         return try stored.map { item in
             var body: String?
             if revealBody, let envelope = item.envelope {

@@ -68,9 +68,9 @@ extension RecordService {
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY r.submitted_at, r.id LIMIT ?
             """
         let sqlArguments = StatementArguments(arguments.map { $0.databaseValue })
-        let items = try await database.read { db in
+        let items = try await guardedRead { db in
             try Row.fetchAll(db, sql: sql, arguments: sqlArguments).map { row in
-                let request = RequestRow(row: row)
+                let request = try self.integrity.check(RequestRow(row: row))
                 return CaseSummary(
                     id: request.id, serviceID: request.serviceID, status: request.status, office: request.office,
                     assigneeID: request.assigneeID, sealed: request.sealed, submittedAt: request.submittedAt.map(Date.init(millis:)),
@@ -80,7 +80,7 @@ extension RecordService {
         details["count"] = String(items.count)
         let audit = self.audit
         let draft = AuditTrail.draft(caller: caller, action: "case.queue", target: target, decision: decision, context: access, details: details)
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         return items
     }
 
@@ -101,8 +101,8 @@ extension RecordService {
 
     /// A supervisor assigns (or reassigns) a request to a caseworker or supervisor of the request's office.
     public func assign(_ requestID: String, to assigneeID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
-        let assignee = try await database.read { db in
-            try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ? AND kind = 'staff' AND status = 'active'", arguments: [assigneeID])
+        let assignee = try await guardedRead { db in
+            try self.integrity.checkIfFound(AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ? AND kind = 'staff' AND status = 'active'", arguments: [assigneeID]))
         }
         return try await transition(requestID, .assign, "case.assign", caller: caller, access: access) { row, _ in
             let open: Set<String> = [RequestStatus.submitted.rawValue, RequestStatus.inReview.rawValue, RequestStatus.infoRequested.rawValue]
@@ -163,7 +163,8 @@ extension RecordService {
                 FieldDefinition.note(id: "reason"))
             let envelope = try self.sealer.seal(Array(text.utf8), for: place, subjectKeyID: key)
             let version = try FieldSealer.keyVersion(of: envelope).version
-            let payment = outcome == .approve ? self.duePayment(for: row, service: service, at: .onApproval, values: [:], now: now) : nil
+            row.fieldRevisions.set(try SealedEnvelope.revision(of: envelope), collection: Self.decisionCollection, field: "reason")
+            let payment = outcome == .approve ? try self.duePayment(for: row, service: service, at: .onApproval, values: [:], now: now) : nil
             let decided = row
             let audit = self.audit
             return .proceed(["outcome": row.outcome ?? ""], extra: { db in
@@ -240,12 +241,19 @@ extension RecordService {
             let updated = row
             let expected = original.status
             let expectedAssignee = original.assigneeID
-            try await writer.write { db in
-                try db.execute(
-                    sql: "UPDATE requests SET status = ?, assignee_id = ?, outcome = ?, decided_at = ?, decided_by_rule = ?, updated_at = ? WHERE id = ? AND status = ? AND assignee_id IS ?",
-                    arguments: [updated.status, updated.assigneeID, updated.outcome, updated.decidedAt, updated.decidedByRule, updated.updatedAt, requestID, expected, expectedAssignee])
-                guard db.changesCount == 1 else {
-                    throw StrongroomError.conflict("concurrent_change", "the request changed meanwhile; reload it and try again")
+            try await guardedWrite { db in
+                try self.rewriteRequest(requestID, expecting: expected, assignee: .some(expectedAssignee), in: db) { current in
+                    current.status = updated.status
+                    current.assigneeID = updated.assigneeID
+                    current.outcome = updated.outcome
+                    current.decidedAt = updated.decidedAt
+                    current.decidedByRule = updated.decidedByRule
+                    current.updatedAt = updated.updatedAt
+                    // Only the revision this step wrote (the decision reason); the fields keep theirs as they are now.
+                    let reason = updated.fieldRevisions.revision(collection: Self.decisionCollection, field: "reason")
+                    if reason != original.fieldRevisions.revision(collection: Self.decisionCollection, field: "reason") {
+                        current.fieldRevisions.set(reason, collection: Self.decisionCollection, field: "reason")
+                    }
                 }
                 try extra?(db)
                 try audit.record(draft, in: db)

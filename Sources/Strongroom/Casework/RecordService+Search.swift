@@ -65,12 +65,13 @@ extension RecordService {
             indexes += try indexer.searchIndexes(input, normalization: .exact, collection: Self.requestCollection, field: field).map { ($0.keyVersion, $0.bytes) }
         }
         let digests = indexes
-        let found = try await database.read { db -> [(RequestRow, [FieldRows.Envelope], [String: String])] in
+        let found = try await guardedRead { db -> [(RequestRow, [FieldRows.Envelope], [String: String])] in
             let ids = try FieldRows.search(collection: Self.requestCollection, field: field, indexes: digests, in: db).prefix(50)
             return try ids.compactMap { id in
-                guard let row = try RequestRow.find(id, in: db) else { return nil }
-                return (row, try FieldRows.sealed(collection: Self.requestCollection, recordID: id, fields: nil, in: db),
-                        try FieldRows.open(collection: Self.requestCollection, recordID: id, fields: nil, in: db))
+                guard let row = try self.verifiedRequest(id, in: db) else { return nil }
+                let sealed = try FieldRows.sealed(collection: Self.requestCollection, recordID: id, fields: nil, in: db)
+                try Self.checkRevisions(sealed, collection: Self.requestCollection, recordID: id, against: row.fieldRevisions)
+                return (row, sealed, try FieldRows.open(collection: Self.requestCollection, recordID: id, fields: nil, in: db))
             }
         }
         var hits: [SearchHit] = []
@@ -100,7 +101,7 @@ extension RecordService {
             details: ["shown": String(hits.count), "withheld": String(withheld)]), at: 0)
         let audit = self.audit
         let entries = drafts
-        try await writer.write { db in for draft in entries { try audit.record(draft, in: db) } }
+        try await guardedWrite { db in for draft in entries { try audit.record(draft, in: db) } }
         return hits
     }
 

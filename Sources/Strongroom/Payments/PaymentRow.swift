@@ -1,5 +1,6 @@
 import GRDB
 import Policy
+import Sealing
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -31,6 +32,7 @@ struct PaymentRow: Sendable, FetchableRecord, PersistableRecord {
     var updatedAt: Int64
     var paidAt: Int64?
     var refundedAt: Int64?
+    var rowMAC: [UInt8]?
 
     init(row: Row) {
         id = row["id"]
@@ -48,6 +50,7 @@ struct PaymentRow: Sendable, FetchableRecord, PersistableRecord {
         updatedAt = row["updated_at"]
         paidAt = row["paid_at"]
         refundedAt = row["refunded_at"]
+        rowMAC = (row["row_mac"] as Data?).map { [UInt8]($0) }
     }
 
     init(id: String, request: RequestRow, amountMinor: Int64, currency: String, provider: String, now: Int64) {
@@ -80,12 +83,15 @@ struct PaymentRow: Sendable, FetchableRecord, PersistableRecord {
         container["updated_at"] = updatedAt
         container["paid_at"] = paidAt
         container["refunded_at"] = refundedAt
+        container["row_mac"] = rowMAC.map { Data($0) }
     }
 
-    /// The gate's view of this payment.
-    var resource: Resource {
+    /// The gate's view of this payment; `sealed` is the request's (a protected-identity request's fee is as
+    /// protected as the request).
+    func resource(sealed: Bool) -> Resource {
         Resource(type: "payment", attributes: [
             "owner": .string(ownerID), "office": .string(office), "status": .string(status), "amount": .int(Int(amountMinor)),
+            "sealed": .bool(sealed),
         ])
     }
 
@@ -121,4 +127,16 @@ public struct PaymentView: Sendable, Equatable {
     public let createdAt: Date
     public let updatedAt: Date
     public let refundedAt: Date?
+}
+
+extension PaymentRow: AuthenticatedRow {
+    static let macTable = "payments"
+    var macKey: String { id }
+    var macColumns: [RowValue] {
+        [
+            .text(requestID), .text(ownerID), .text(subjectID), .text(office), .integer(amountMinor), .text(currency), .text(status),
+            .text(provider), providerReference.map(RowValue.text) ?? .null, receiptNumber.map(RowValue.text) ?? .null,
+            .integer(createdAt), paidAt.map(RowValue.integer) ?? .null, refundedAt.map(RowValue.integer) ?? .null,
+        ]
+    }
 }

@@ -18,22 +18,22 @@ extension RecordService {
     ///
     /// - Parameter values: the request's validated values, for a fee of the amount the citizen entered (charged on
     ///   submission only, so approval passes none).
-    func duePayment(for row: RequestRow, service: Service, at moment: Fee.Due, values: [String: FieldValue], now: Int64) -> PaymentRow? {
+    func duePayment(for row: RequestRow, service: Service, at moment: Fee.Due, values: [String: FieldValue], now: Int64) throws -> PaymentRow? {
         guard let fee = service.fee, fee.due == moment, let amount = fee.amountDue(for: values) else { return nil }
-        return PaymentRow(
+        return try integrity.authenticated(PaymentRow(
             id: newOrderedID("pay"), request: row, amountMinor: amount.minorUnits, currency: amount.currency.code,
-            provider: paymentProvider.name, now: now)
+            provider: paymentProvider.name, now: now))
     }
 
     /// The payment a submission makes due: the fee charged on submission, or — when the automatic rules approve the
     /// request at once — the fee charged on approval. A request rejected at once owes nothing.
-    func paymentDueAtSubmission(_ row: RequestRow, service: Service, values: [String: FieldValue], now: Int64) -> PaymentRow? {
+    func paymentDueAtSubmission(_ row: RequestRow, service: Service, values: [String: FieldValue], now: Int64) throws -> PaymentRow? {
         switch row.outcome {
         case "rejected": nil
         case "approved":
-            duePayment(for: row, service: service, at: .onSubmission, values: values, now: now)
+            try duePayment(for: row, service: service, at: .onSubmission, values: values, now: now)
                 ?? duePayment(for: row, service: service, at: .onApproval, values: [:], now: now)
-        default: duePayment(for: row, service: service, at: .onSubmission, values: values, now: now)
+        default: try duePayment(for: row, service: service, at: .onSubmission, values: values, now: now)
         }
     }
 
@@ -57,39 +57,38 @@ extension RecordService {
             ]), in: db)
     }
 
-    /// The id and status of a request's fee payment, if it has one (stepped directly: every read of a request asks).
-    static func paymentState(of requestID: String, in db: Database) throws -> (id: String, status: String)? {
-        let select = try SteppedStatement("SELECT id, status FROM payments WHERE request_id = ?", in: db)
-        defer { select.finish() }
-        select.bind(1, requestID)
-        return try select.step() ? (select.text(0), select.text(1)) : nil
+    /// The id and status of a request's fee payment, if it has one (the row verified: a status set by SQL is refused).
+    func paymentState(of requestID: String, in db: Database) throws -> (id: String, status: String)? {
+        let row = try integrity.checkIfFound(PaymentRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE request_id = ?"), arguments: [requestID]))
+        return row.map { ($0.id, $0.status) }
     }
 
     /// The caller's own payments, newest first.
     public func ownPayments(caller: AuthenticatedCaller, access: AccessContext) async throws -> [PaymentView] {
         let ownerID = caller.accountID
-        let rows = try await database.read { db in
+        let rows = try await guardedRead { db in
             try PaymentRow.fetchAll(db, sql: "SELECT * FROM payments WHERE owner_id = ? ORDER BY created_at DESC, id LIMIT 500", arguments: [ownerID])
+                .map { try self.integrity.check($0) }
         }
         let audit = self.audit
         let draft = AuditTrail.draft(
             caller: caller, action: "payment.list", target: AuditTarget(collection: Self.paymentCollection, subjectID: caller.subjectID),
             decision: nil, context: access, details: ["count": String(rows.count)])
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         return rows.map(\.view)
     }
 
     /// One payment as the caller may see it (its payer, or staff of the office with a purpose).
     public func payment(_ paymentID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> PaymentView {
-        let row = try await loadPayment(paymentID)
-        let decision = decide(caller, .read, row.resource, access)
+        let (row, sealed) = try await loadPayment(paymentID)
+        let decision = decide(caller, .read, row.resource(sealed: sealed), access)
         let target = AuditTarget(collection: Self.paymentCollection, recordID: paymentID, subjectID: row.subjectID)
         guard decision.isPermitted else {
             throw await denied(decision, caller: caller, action: "payment.read", target: target, access: access, hide: true)
         }
         let audit = self.audit
         let draft = AuditTrail.draft(caller: caller, action: "payment.read", target: target, decision: decision, context: access)
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         return row.view
     }
 
@@ -97,8 +96,8 @@ extension RecordService {
     ///
     /// The provider's answer is applied like any callback: once, audited, with a receipt when paid.
     public func pay(_ paymentID: String, instrument: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> PaymentView {
-        let row = try await loadPayment(paymentID)
-        let decision = decide(caller, .pay, row.resource, access)
+        let (row, sealed) = try await loadPayment(paymentID)
+        let decision = decide(caller, .pay, row.resource(sealed: sealed), access)
         let target = AuditTarget(collection: Self.paymentCollection, recordID: paymentID, subjectID: row.subjectID)
         guard decision.isPermitted else {
             throw await denied(decision, caller: caller, action: "payment.pay", target: target, access: access, hide: true)
@@ -114,15 +113,15 @@ extension RecordService {
         let draft = AuditTrail.draft(
             caller: caller, action: "payment.pay", target: target, decision: decision, context: access,
             details: ["provider": paymentProvider.name])
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         _ = try await applyPaymentEvent(event, requestID: access.requestID)
-        return try await loadPayment(paymentID).view
+        return try await loadPayment(paymentID).row.view
     }
 
     /// A supervisor refunds a paid fee.
     public func refund(_ paymentID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> PaymentView {
-        let row = try await loadPayment(paymentID)
-        let decision = decide(caller, .refund, row.resource, access)
+        let (row, sealed) = try await loadPayment(paymentID)
+        let decision = decide(caller, .refund, row.resource(sealed: sealed), access)
         let target = AuditTarget(collection: Self.paymentCollection, recordID: paymentID, subjectID: row.subjectID)
         guard decision.isPermitted else {
             throw await denied(decision, caller: caller, action: "payment.refund", target: target, access: access, hide: true)
@@ -135,9 +134,9 @@ extension RecordService {
         let event = try await paymentProvider.refund(paymentID: paymentID, amount: money, providerReference: reference)
         let audit = self.audit
         let draft = AuditTrail.draft(caller: caller, action: "payment.refund", target: target, decision: decision, context: access)
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         _ = try await applyPaymentEvent(event, requestID: access.requestID)
-        return try await loadPayment(paymentID).view
+        return try await loadPayment(paymentID).row.view
     }
 
     /// What applying a provider event did.
@@ -175,8 +174,8 @@ extension RecordService {
         }
         let now = clock.now.millis
         enum Result: Sendable { case applied(PaymentRow), duplicate(PaymentRow), refused(StrongroomError) }
-        let result: Result = try await writer.write { db in
-            guard var row = try PaymentRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE id = ?"), arguments: [event.paymentID]) else {
+        let result: Result = try await guardedWrite { db in
+            guard var row = try self.verifiedPayment(event.paymentID, in: db) else {
                 try audit.record(refusal("unknown-payment", subject: nil), in: db)
                 return .refused(StrongroomError.notFound("payment"))
             }
@@ -211,6 +210,7 @@ extension RecordService {
                 row.receiptNumber = Self.receiptNumber(at: now)
             }
             if event.kind == .refunded { row.refundedAt = now }
+            try self.integrity.authenticate(&row)
             try row.update(db)
             try db.execute(
                 sql: "INSERT INTO payment_events (event_id, payment_id, kind, received_at) VALUES (?, ?, ?, ?)",
@@ -235,8 +235,8 @@ extension RecordService {
     func refundOnRejection(requestID: String, service: Service, access: AccessContext) async {
         guard let fee = service.fee, fee.refundOnRejection else { return }
         do {
-            let row = try await database.read { db in
-                try PaymentRow.fetchOne(db, sql: "SELECT * FROM payments WHERE request_id = ?", arguments: [requestID])
+            let row = try await guardedRead { db in
+                try self.integrity.checkIfFound(PaymentRow.fetchOne(db, sql: "SELECT * FROM payments WHERE request_id = ?", arguments: [requestID]))
             }
             guard let row, row.status == PaymentStatus.paid.rawValue, let reference = row.providerReference, let money = Self.money(row) else { return }
             let event = try await paymentProvider.refund(paymentID: row.id, amount: money, providerReference: reference)
@@ -246,10 +246,14 @@ extension RecordService {
         }
     }
 
-    func loadPayment(_ paymentID: String) async throws -> PaymentRow {
-        let row = try await database.read { db in try PaymentRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE id = ?"), arguments: [paymentID]) }
-        guard let row else { throw StrongroomError.notFound("payment") }
-        return row
+    /// The payment (verified) and whether its request is sealed (the request verified too).
+    func loadPayment(_ paymentID: String) async throws -> (row: PaymentRow, sealed: Bool) {
+        let found = try await guardedRead { db -> (PaymentRow, Bool)? in
+            guard let row = try self.verifiedPayment(paymentID, in: db) else { return nil }
+            return (row, try self.verifiedRequest(row.requestID, in: db)?.sealed ?? false)
+        }
+        guard let found else { throw StrongroomError.notFound("payment") }
+        return found
     }
 
     static func money(_ row: PaymentRow) -> Money? {

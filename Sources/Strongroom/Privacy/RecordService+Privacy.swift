@@ -50,7 +50,9 @@ extension RecordService {
                 guard page.count == 1000, let last = page.last else { break }
                 after = last.seq
             }
-            let own = Set(try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE subject_id = ?", arguments: [subjectID]))
+            // Which accounts are the subject's own decides which accesses the report shows as theirs: verified rows only.
+            let own = Set(try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
+                .map { try self.integrity.check($0).id })
             return (all, own)
         }
         let lines = entries.compactMap { AccessReportEntry($0, ownAccounts: own) }
@@ -59,7 +61,7 @@ extension RecordService {
         let draft = AuditTrail.draft(
             caller: caller, action: "subject.access-report", target: AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID),
             decision: decision, context: access, details: ["entries": String(lines.count)])
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         return AccessReport(subjectID: subjectID, generatedAt: clock.now, entries: lines)
     }
 
@@ -76,31 +78,39 @@ extension RecordService {
             throw await denied(decision, caller: caller, action: "subject.export", target: target, access: access, hide: false)
         }
         let accountID = caller.accountID
-        let stored = try await database.read { db in
-            let accountCreatedAt = try Int64.fetchOne(db, sql: "SELECT created_at FROM accounts WHERE id = ?", arguments: [accountID])
+        let stored = try await guardedRead { db in
+            // Every row is verified and every envelope must be its field's current revision: a forged or rolled-back
+            // row refuses the whole export (and raises the alarm) rather than hand out data it does not vouch for.
+            let account = try self.verifiedAccount(accountID, in: db)
+            let accountCreatedAt = account?.createdAt
             let requests = try RequestRow.fetchAll(db, sql: "SELECT * FROM requests WHERE owner_id = ? ORDER BY created_at, id", arguments: [accountID])
+                .map { try self.integrity.check($0) }
             let payments = try PaymentRow.fetchAll(db, sql: "SELECT * FROM payments WHERE owner_id = ? ORDER BY created_at, id", arguments: [accountID])
-            let messages = try Row.fetchAll(db, sql: """
-                SELECT m.id, m.request_id, m.author_id, m.author_role, m.kind, m.created_at FROM messages m
+                .map { try self.integrity.check($0) }
+            let messageRows = try MessageRow.fetchAll(db, sql: """
+                SELECT m.* FROM messages m
                 JOIN requests r ON r.id = m.request_id WHERE r.owner_id = ? ORDER BY m.created_at, m.id
-                """, arguments: [accountID]).map { row in
-                    StoredMessage(
-                        id: row["id"], requestID: row["request_id"], authorID: row["author_id"], authorRole: row["author_role"],
-                        kind: row["kind"], createdAt: row["created_at"])
-                }
-            let erasureEffectiveAt = try Int64.fetchOne(db, sql: "SELECT effective_at FROM erasure_requests WHERE subject_id = ?", arguments: [subjectID])
+                """, arguments: [accountID]).map { try self.integrity.check($0) }
+            let messages = messageRows.map { row in
+                StoredMessage(
+                    id: row.id, requestID: row.requestID, authorID: row.authorID, authorRole: row.authorRole, kind: row.kind,
+                    createdAt: row.createdAt)
+            }
+            let erasureEffectiveAt = try self.integrity.checkIfFound(ErasureRequestRow.find(subjectID, in: db))?.effectiveAt
             var sealed: [String: [FieldRows.Envelope]] = [:]
             var open: [String: [String: String]] = [:]
-            func load(_ collection: String, _ id: String) throws {
-                sealed["\(collection)/\(id)"] = try FieldRows.sealed(collection: collection, recordID: id, fields: nil, in: db)
+            func load(_ collection: String, _ id: String, revisions: FieldRevisions) throws {
+                let envelopes = try FieldRows.sealed(collection: collection, recordID: id, fields: nil, in: db)
+                try Self.checkRevisions(envelopes, collection: collection, recordID: id, against: revisions)
+                sealed["\(collection)/\(id)"] = envelopes
                 open["\(collection)/\(id)"] = try FieldRows.open(collection: collection, recordID: id, fields: nil, in: db)
             }
-            try load(ProfileSchema.collection, accountID)
+            try load(ProfileSchema.collection, accountID, revisions: account?.fieldRevisions ?? FieldRevisions())
             for request in requests {
-                try load(Self.requestCollection, request.id)
-                try load(Self.decisionCollection, request.id)
+                try load(Self.requestCollection, request.id, revisions: request.fieldRevisions)
+                try load(Self.decisionCollection, request.id, revisions: request.fieldRevisions)
             }
-            for message in messages { try load(Self.messageCollection, message.id) }
+            for message in messageRows { try load(Self.messageCollection, message.id, revisions: message.fieldRevisions) }
             return (
                 accountCreatedAt: accountCreatedAt, requests: requests, payments: payments, messages: messages,
                 erasureEffectiveAt: erasureEffectiveAt, sealed: sealed, open: open)
@@ -142,7 +152,7 @@ extension RecordService {
         let draft = AuditTrail.draft(
             caller: caller, action: "subject.export", target: target, fields: Array(exportedFields), decision: decision, context: access,
             details: ["requests": String(requests.count), "payments": String(stored.payments.count), "messages": String(messages.count)])
-        try await writer.write { db in try audit.record(draft, in: db) }
+        try await guardedWrite { db in try audit.record(draft, in: db) }
         return DataExport(
             accountID: accountID, subjectID: subjectID, generatedAt: clock.now,
             accountCreatedAt: stored.accountCreatedAt.map(Date.init(millis:)), profile: profile, requests: requests,

@@ -1,0 +1,83 @@
+import Sodium
+
+/// The id of one write of a field: 64 random bits, drawn when the value is sealed and bound into its envelope.
+///
+/// The record that owns the field keeps the revision of the field's current value under its row MAC
+/// (``FieldRevisions``), so a copy of an older envelope of the same place is a rollback the service recognises.
+public struct FieldRevision: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt64
+
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// A fresh random revision.
+    public static func random() -> FieldRevision {
+        FieldRevision(rawValue: SecureRandom.bytes(count: 8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
+    /// 16 lowercase hex digits.
+    public var description: String {
+        let hex = String(rawValue, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Parses 16 hex digits.
+    public init?(hex: Substring) {
+        guard hex.utf8.count == 16, let value = UInt64(hex, radix: 16) else { return nil }
+        rawValue = value
+    }
+}
+
+/// The revisions of the sealed fields a record owns, keyed by `collection/field` (a request also owns its
+/// decision reason, an account its login, one-time-code secret and profile fields).
+///
+/// Stored canonically on the owning row (`field_revisions`: `collection/field=hex` sorted, `;`-separated) and
+/// covered by the row's MAC. A field with no entry was sealed before revisions existed: only a version 1
+/// envelope (which carries no revision) is accepted for it.
+public struct FieldRevisions: Sendable, Equatable {
+    private(set) var entries: [String: FieldRevision]
+
+    public init() { entries = [:] }
+
+    /// Parses the stored text; `nil` when it is not in canonical form (an altered row fails its MAC anyway).
+    public init?(text: String) {
+        entries = [:]
+        guard !text.isEmpty else { return }
+        for part in text.split(separator: ";", omittingEmptySubsequences: false) {
+            guard let equals = part.lastIndex(of: "="), let revision = FieldRevision(hex: part[part.index(after: equals)...]) else {
+                return nil
+            }
+            let key = String(part[..<equals])
+            guard !key.isEmpty, entries.updateValue(revision, forKey: key) == nil else { return nil }
+        }
+    }
+
+    /// The canonical text (sorted by key).
+    public var text: String {
+        entries.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+    }
+
+    /// The revision of the current value of `field` in `collection`, or `nil` for a field sealed before revisions.
+    public func revision(collection: String, field: String) -> FieldRevision? { entries[collection + "/" + field] }
+
+    /// Records the revision of a newly written value, or removes the entry (`nil`) when the field is removed or
+    /// stored unsealed.
+    public mutating func set(_ revision: FieldRevision?, collection: String, field: String) {
+        entries[collection + "/" + field] = revision
+    }
+
+    /// Whether `envelope` is the current value of the field: its revision is the one recorded (or, for a field
+    /// with no entry, it is a version 1 envelope). Does not open or authenticate the envelope; opening does that.
+    public func admits(_ envelope: [UInt8], collection: String, field: String) -> Bool {
+        guard let parsed = try? SealedEnvelope.revision(of: envelope) else { return false }
+        return parsed == revision(collection: collection, field: field)
+    }
+}
+
+extension SealedEnvelope {
+    /// The revision an envelope carries (`nil` for version 1), read from its header without opening it.
+    ///
+    /// - Throws: ``SealingError/malformed``.
+    public static func revision(of envelope: [UInt8]) throws -> FieldRevision? {
+        try envelope.withUnsafeBytes { try Layout(parsing: $0).revision }
+    }
+}
