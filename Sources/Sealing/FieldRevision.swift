@@ -68,7 +68,9 @@ public struct FieldRevisions: Sendable, Equatable {
     /// Whether `envelope` is the current value of the field: its revision is the one recorded (or, for a field
     /// with no entry, it is a version 1 envelope). Does not open or authenticate the envelope; opening does that.
     public func admits(_ envelope: [UInt8], collection: String, field: String) -> Bool {
-        guard let parsed = try? SealedEnvelope.revision(of: envelope) else { return false }
+        // Not `try?`: it would flatten "no revision" (a format 1 envelope) into "malformed".
+        let parsed: FieldRevision?
+        do { parsed = try SealedEnvelope.revision(of: envelope) } catch { return false }
         return parsed == revision(collection: collection, field: field)
     }
 }
