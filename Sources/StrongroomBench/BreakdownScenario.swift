@@ -48,6 +48,28 @@ struct BreakdownScenario {
                 _ = try installation.sealer.open(envelope, at: FieldPlace(collection: "requests", recordID: "r1", field: "f\(index)"))
             }
         })
+        // What the row integrity checks add: a request read verifies the request row's MAC (and its payment's, when it
+        // has one) and the revision of every envelope it loads; a submission makes one MAC (two with a fee).
+        let rows = RowAuthenticator(keyring: installation.keyring)
+        let requestColumns: [RowValue] = [
+            .text(service.id), .integer(3), .text(caller.accountID), .text(subject), .text("central"), .text("submitted"), .integer(0), .null,
+            .null, .null, .integer(1_790_000_000_000), .integer(1_790_000_000_000), .null,
+            .text((0..<sealed.count).map { "requests/f\($0)=00000000000000\(String(format: "%02x", $0))" }.joined(separator: ";")),
+        ]
+        var mac: [UInt8] = []
+        figure("row MAC: make (request row)", try time { mac = try rows.mac(table: "requests", key: "req_0190000000000000000000000000", columns: requestColumns) })
+        figure("row MAC: check (request row)", time {
+            _ = rows.verify(mac, table: "requests", key: "req_0190000000000000000000000000", columns: requestColumns)
+        })
+        var revisions = FieldRevisions()
+        for (index, envelope) in sealed.enumerated() {
+            revisions.set(try SealedEnvelope.revision(of: envelope), collection: "requests", field: "f\(index)")
+        }
+        let revisionText = revisions.text
+        figure("field revisions: parse and check \(sealed.count) envelopes", time {
+            let parsed = FieldRevisions(text: revisionText) ?? FieldRevisions()
+            for (index, envelope) in sealed.enumerated() { _ = parsed.admits(envelope, collection: "requests", field: "f\(index)") }
+        })
         figure("blind index (1 field)", try time {
             _ = try installation.indexer.index("1234567TW", normalization: .exact, collection: "requests", field: "national_id")
         })

@@ -64,7 +64,7 @@ extension RecordService {
         }
         arguments.append(max(1, min(filter.limit, 500)))
         let sql = """
-            SELECT r.*, p.status AS payment_status FROM requests r LEFT JOIN payments p ON p.request_id = r.id
+            SELECT r.* FROM requests r
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY r.submitted_at, r.id LIMIT ?
             """
         let sqlArguments = StatementArguments(arguments.map { $0.databaseValue })
@@ -74,7 +74,7 @@ extension RecordService {
                 return CaseSummary(
                     id: request.id, serviceID: request.serviceID, status: request.status, office: request.office,
                     assigneeID: request.assigneeID, sealed: request.sealed, submittedAt: request.submittedAt.map(Date.init(millis:)),
-                    updatedAt: Date(millis: request.updatedAt), paymentStatus: row["payment_status"])
+                    updatedAt: Date(millis: request.updatedAt), paymentStatus: try self.paymentState(of: request.id, in: db)?.status)
             }
         }
         details["count"] = String(items.count)
