@@ -6,6 +6,7 @@ import Storage
 /// where it is read, and rewritten (with a new MAC) inside the transaction that changes it.
 extension RecordService {
     /// `writer.write`, where a row that fails its check raises the integrity alarm and answers 404, as a missing row.
+    @discardableResult
     func guardedWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await integrity.guarded(requestID: "write", refusal: StrongroomError.notFound("record")) { try await writer.write(body) }
     }
