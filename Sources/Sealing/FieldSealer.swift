@@ -63,6 +63,8 @@ public struct FieldSealer: Sendable {
             let dataKey: SecretBytes
             do {
                 dataKey = try keyring.key(KeyID(rawValue: layout.keyID), version: layout.keyVersion)
+            } catch let error as SodiumError where error == .outOfMemory {
+                throw error  // a failure of this process, never "the key is gone"
             } catch {
                 throw SealingError.keyUnavailable(error)
             }
@@ -94,7 +96,14 @@ public struct FieldSealer: Sendable {
         }
         let subjectKey: SecretBytes
         // Asking the provider every time (it caches) means a destroyed key stops working at once.
-        do { subjectKey = try subjectKeys.subjectKey(id: subjectKeyID) } catch { throw SealingError.keyUnavailable(error) }
+        do {
+            subjectKey = try subjectKeys.subjectKey(id: subjectKeyID)
+        } catch let error as SodiumError where error == .outOfMemory {
+            // Out of secure memory is an error of this process, not an erased subject: it must never read as "erased".
+            throw error
+        } catch {
+            throw SealingError.keyUnavailable(error)
+        }
         let cacheKey = DerivedKeyCache.Key(keyID: keyID, version: version, subjectKeyID: subjectKeyID)
         if let cached = derivedKeys.get(cacheKey, source: subjectKey) { return cached }
         let derived = try BLAKE2b.deriveKey(from: dataKey, context: Array("strongroom.subject-field-key.v1".utf8), secret: subjectKey)
@@ -113,6 +122,9 @@ final class DerivedKeyCache: Sendable {
     }
 
     private let entries = Mutex<[Key: (source: SecretBytes, derived: SecretBytes)]>([:])
+    /// Secure memory the cached derived keys may take (slots of ``SecretBytes``): 32 MiB, about a million keys.
+    static let budgetBytes = 32 << 20
+    static let maximumEntries = budgetBytes / 32
 
     func get(_ key: Key, source: SecretBytes) -> SecretBytes? {
         entries.withLock { entries in
@@ -123,7 +135,7 @@ final class DerivedKeyCache: Sendable {
 
     func put(_ key: Key, source: SecretBytes, derived: SecretBytes) {
         entries.withLock { entries in
-            if entries.count > 50_000 { entries.removeAll(keepingCapacity: true) }
+            if entries.count >= Self.maximumEntries { entries.removeAll(keepingCapacity: true) }
             entries[key] = (source, derived)
         }
     }

@@ -2,7 +2,8 @@ import CSodium
 
 /// Key material held in guarded, locked memory.
 ///
-/// Bytes live in memory from `sodium_malloc` (guard pages, `mlock` where the OS allows), are wiped with
+/// Bytes live in memory from `sodium_malloc` (guard pages, `mlock` where the OS allows) — secrets of up to 64 bytes
+/// in a slot of a shared region (``SecureSlab``), larger ones in their own allocation — are wiped with
 /// `sodium_memzero` when the last reference goes away, compare in constant time, and never print.
 /// The only access is ``withUnsafeBytes(_:)``; nothing converts a secret to `String`, `Data` or `[UInt8]`.
 public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, CustomDebugStringConvertible,
@@ -10,6 +11,8 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
 {
     // @unchecked Sendable: the storage is written only inside the initialiser and is read-only afterwards.
     private let pointer: UnsafeMutableRawPointer
+    /// The slab the bytes live in, or `nil` for their own `sodium_malloc`.
+    private let slab: SecureSlab?
     /// The number of secret bytes.
     public let count: Int
 
@@ -17,19 +20,40 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
     ///
     /// - Throws: ``SodiumError/outOfMemory`` when secure memory is exhausted, or whatever `initializer` throws
     ///   (the buffer is wiped and freed first).
-    public init(count: Int, initializer: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+    public convenience init(count: Int, initializer: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        try self.init(count: count, slab: SecureSlab.slab(for: count), initializer: initializer)
+    }
+
+    /// - Parameter slab: where the bytes live (`nil`: their own `sodium_malloc`); tests pass a slab of their own.
+    init(count: Int, slab: SecureSlab?, initializer: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
         precondition(count > 0, "a secret must have at least one byte")
+        precondition(count <= slab?.slotSize ?? count, "a secret must fit its slot")
         SodiumLibrary.ensureInitialized()
-        guard let memory = sodium_malloc(count) else { throw SodiumError.outOfMemory }
+        let memory: UnsafeMutableRawPointer
+        if let slab {
+            memory = try slab.allocate()
+        } else {
+            guard let allocated = sodium_malloc(count) else { throw SodiumError.outOfMemory }
+            memory = allocated
+        }
         do {
             try initializer(UnsafeMutableRawBufferPointer(start: memory, count: count))
         } catch {
-            sodium_memzero(memory, count)
-            sodium_free(memory)
+            Self.free(memory, count: count, slab: slab)
             throw error
         }
         self.pointer = memory
+        self.slab = slab
         self.count = count
+    }
+
+    private static func free(_ memory: UnsafeMutableRawPointer, count: Int, slab: SecureSlab?) {
+        if let slab {
+            slab.release(memory)
+        } else {
+            sodium_memzero(memory, count)
+            sodium_free(memory)
+        }
     }
 
     /// Creates `count` random bytes from the system CSPRNG.
@@ -55,8 +79,7 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
     }
 
     deinit {
-        sodium_memzero(pointer, count)
-        sodium_free(pointer)
+        Self.free(pointer, count: count, slab: slab)
     }
 
     /// Runs `body` with read access to the secret bytes. Do not let the pointer escape.

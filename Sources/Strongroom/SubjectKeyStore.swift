@@ -154,6 +154,9 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
         }
     }
 
+    /// Secure memory the cached unwrapped subject keys may take.
+    static let cachedKeyBudgetBytes = 32 << 20
+
     /// The key with this id (for opening). Throws once it has been destroyed.
     public func subjectKey(id: [UInt8]) throws -> SecretBytes {
         let cachedID = CachedID(id)
@@ -169,7 +172,8 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
             [UInt8](row["wrapped"] as Data), key: wrapping, nonce: [UInt8](row["nonce"] as Data), associatedData: Self.context(id))
         if let cachedID {
             cache.withLock { cache in
-                if cache.keys.count > 50_000 { cache.keys.removeAll(keepingCapacity: true) }
+                // Bounded by secure memory (32-byte slots): 32 MiB, about a million subject keys.
+                if cache.keys.count >= Self.cachedKeyBudgetBytes / 32 { cache.keys.removeAll(keepingCapacity: true) }
                 cache.keys[cachedID] = key
             }
         }
