@@ -32,6 +32,10 @@ public struct AuditFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case forked = "log forked"
         /// The source could not be read (malformed bundle, corrupt row).
         case unreadable = "unreadable"
+        /// The log holds entries but no valid checkpoint covers any of them (its checkpoints were deleted).
+        case unanchored = "no valid checkpoint"
+        /// The entries after the newest valid checkpoint are more, or older, than the verifier allows.
+        case unsignedTail = "unsigned tail too long"
     }
 
     /// What is wrong.

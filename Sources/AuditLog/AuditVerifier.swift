@@ -16,6 +16,23 @@ public struct AuditVerifier: Sendable {
     public var origin: String?
     /// How many entries between progress calls.
     public var progressInterval: UInt64 = 1 << 16
+    /// How much of the log may lie after the newest valid checkpoint; `nil` accepts any unsigned tail (with a
+    /// warning) and a log without checkpoints. `audit verify` is strict by default.
+    public var tailLimit: TailLimit?
+
+    /// The longest unsigned tail a strict verification accepts: at most `entries` entries after the newest valid
+    /// checkpoint, the first of them written no more than `age` milliseconds before `now`.
+    public struct TailLimit: Sendable {
+        public var entries: UInt64
+        public var ageMilliseconds: Int64
+        public var now: AuditTime
+
+        public init(entries: UInt64, ageMilliseconds: Int64, now: AuditTime) {
+            self.entries = entries
+            self.ageMilliseconds = ageMilliseconds
+            self.now = now
+        }
+    }
 
     /// - Parameters:
     ///   - trustedKeys: the initial checkpoint keys (from `Keys/audit-signing.pub`).
@@ -54,6 +71,8 @@ struct VerificationRun {
     private var range = CompactRange()
     private var previousChain = AuditDigest.zero
     private var lastMatchingCheckpointSize: UInt64 = 0
+    /// The time of the entry at ``lastMatchingCheckpointSize`` (the first not covered), once read.
+    private var firstUncoveredTime: Int64?
     /// The distinct checkpoint sizes, ascending, and the smallest one still ahead, so the per-entry check is one
     /// comparison.
     private var checkpointSizes: [UInt64] = []
@@ -158,6 +177,7 @@ struct VerificationRun {
             return
         }
         previousChain = link
+        if item.seq == lastMatchingCheckpointSize { firstUncoveredTime = fields.timeMilliseconds }
         range.append(item.leaf)
         if fields.flags.contains(.checkpointKeyHandover) {
             handover(canonical: canonical, chain: chain, seq: item.seq)
@@ -291,8 +311,24 @@ struct VerificationRun {
                 detail: "the saved checkpoint covers \(since.checkpoint.size) entries but the log now holds \(count): it was truncated or rolled back"))
         }
         if report.checkpointsVerified == 0 && count > 0 {
+            if verifier.tailLimit != nil {
+                return fail(AuditFailure(.unanchored, seq: 0,
+                    detail: "the log holds \(count) entries but no valid signed checkpoint covers any of them: its checkpoints were deleted, or it was never signed"))
+            }
             report.warnings.append("no signed checkpoint covers this log yet: its integrity is not anchored to the signing key")
         } else if lastMatchingCheckpointSize < count {
+            let tail = count - lastMatchingCheckpointSize
+            if let limit = verifier.tailLimit {
+                if tail > limit.entries {
+                    return fail(AuditFailure(.unsignedTail, seq: lastMatchingCheckpointSize,
+                        detail: "\(tail) entries (\(lastMatchingCheckpointSize) to \(count - 1)) follow the newest valid checkpoint, more than the \(limit.entries) allowed: later checkpoints were deleted, or the signer stopped"))
+                }
+                if let first = firstUncoveredTime, limit.now.millisecondsSince1970 - first > limit.ageMilliseconds {
+                    let minutes = (limit.now.millisecondsSince1970 - first) / 60_000
+                    return fail(AuditFailure(.unsignedTail, seq: lastMatchingCheckpointSize,
+                        detail: "entry \(lastMatchingCheckpointSize) was written \(minutes) minutes ago and no valid checkpoint covers it, longer than the \(limit.ageMilliseconds / 60_000) minutes allowed: later checkpoints were deleted, or the signer stopped"))
+                }
+            }
             report.warnings.append("entries \(lastMatchingCheckpointSize) to \(count - 1) are not yet covered by a signed checkpoint")
         }
     }

@@ -4,6 +4,8 @@ public struct Catalog: Sendable, Hashable {
     public let services: [String: Service]
     /// Branding from `branding.yaml`.
     public let branding: Branding
+    /// The exact texts loaded, by file name, so what is in force can be recorded by digest.
+    public internal(set) var sources: [String: String] = [:]
 
     /// Creates a catalog; ``CatalogLoader`` is the usual source.
     public init(services: [Service], branding: Branding) {

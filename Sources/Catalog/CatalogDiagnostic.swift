@@ -22,6 +22,7 @@ public struct CatalogDiagnostic: Sendable, Hashable, CustomStringConvertible {
         case ruleTypeMismatch = "rule_type_mismatch"
         case invalidCurrency = "invalid_currency"
         case missingLogo = "missing_logo"
+        case loosePermissions = "loose_permissions"
         case invalidColor = "invalid_color"
         case versioning = "versioning"
         case missingBranding = "missing_branding"

@@ -35,8 +35,19 @@ public enum CatalogLoader {
         }
         var files: [String: String] = [:]
         var diagnostics: [CatalogDiagnostic] = []
+        if let loose = looseWritePermissions(directory) {
+            diagnostics.append(CatalogDiagnostic(.loosePermissions, at: SourceLocation(file: directory, line: 0, column: 0),
+                                                 "the catalog directory can be written by \(loose): whoever can write it changes the services",
+                                                 hint: "run `chmod go-w \(directory)`"))
+        }
         for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             let path = directory + "/" + name
+            if let loose = looseWritePermissions(path) {
+                diagnostics.append(CatalogDiagnostic(.loosePermissions, at: SourceLocation(file: name, line: 0, column: 0),
+                                                     "\(name) can be written by \(loose): whoever can write it changes the services",
+                                                     hint: "run `chmod go-w \(path)`"))
+                continue
+            }
             guard let data = FileManager.default.contents(atPath: path) else {
                 diagnostics.append(CatalogDiagnostic(.unreadableFile, at: SourceLocation(file: name, line: 0, column: 0),
                                                      "cannot read \(name)", hint: "check the file's permissions"))
@@ -106,7 +117,9 @@ public enum CatalogLoader {
         }
         diagnostics.sort { ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column) }
         guard let branding, !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
-        return (Catalog(services: services, branding: branding), diagnostics)
+        var catalog = Catalog(services: services, branding: branding)
+        catalog.sources = files
+        return (catalog, diagnostics)
     }
 
     private static func idNode(_ root: Node) -> Node? {
@@ -142,6 +155,17 @@ public enum CatalogLoader {
             return (nil, problem)
         default:
             return (nil, "unreadable YAML")
+        }
+    }
+
+    /// "the group", "others" or "the group and others" when `path` is writable by them, else `nil`.
+    static func looseWritePermissions(_ path: String) -> String? {
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else { return nil }
+        switch (mode & 0o020 != 0, mode & 0o002 != 0) {
+        case (true, true): return "the group and others"
+        case (true, false): return "the group"
+        case (false, true): return "others"
+        case (false, false): return nil
         }
     }
 }

@@ -38,6 +38,26 @@ public struct KeyDirectory: Sendable, Equatable {
         try SecureFile.writeAtomically(Array(text.utf8), to: rowIntegrityMarkerPath)
     }
 
+    /// The audit log as the server last signed it (size, root, chain head, frontier, key in force), signed by the key
+    /// in force. Kept here, outside the database, so that a database writer cannot make the server sign a rewrite.
+    public var auditSignerStatePath: String { file("audit-signer.state") }
+
+    /// The signer state's text, or `nil` when there is none yet. Checked like every key file (owner, 0600).
+    public func readAuditSignerState() throws -> String? {
+        guard SecureFile.exists(auditSignerStatePath) else { return nil }
+        return String(decoding: try SecureFile.readChecked(auditSignerStatePath, maximumSize: 64 * 1024), as: UTF8.self)
+    }
+
+    /// Replaces the signer state (0600, written to a temporary file, fsynced and renamed over the old one).
+    public func writeAuditSignerState(_ text: String) throws {
+        try SecureFile.writeAtomically(Array(text.utf8), to: auditSignerStatePath)
+    }
+
+    /// Removes the signer state (an operator's explicit re-anchoring).
+    public func removeAuditSignerState() throws {
+        if SecureFile.exists(auditSignerStatePath) { try SecureFile.remove(auditSignerStatePath) }
+    }
+
     /// Whether the directory exists.
     public var exists: Bool { SecureFile.exists(path) }
 

@@ -24,7 +24,7 @@ public struct PolicyDiagnostic: Sendable, Hashable, CustomStringConvertible {
         private enum Code: String {
             case syntax, inputTooLarge, unknownAttribute, typeMismatch, unknownField, unreachableRule,
                 duplicateRuleID, unknownRole, unknownAction, unknownResourceType, unknownPurpose,
-                unknownService, unknownMaskStyle, misplacedClause, schema, io
+                unknownService, unknownMaskStyle, misplacedClause, schema, io, loosePermissions
         }
 
         private let code: Code
@@ -50,6 +50,8 @@ public struct PolicyDiagnostic: Sendable, Hashable, CustomStringConvertible {
         public static let schema = Kind(.schema)
         /// A file could not be read.
         public static let io = Kind(.io)
+        /// A file or the directory can be written by the group or others: whoever can write it grants access.
+        public static let loosePermissions = Kind(.loosePermissions)
     }
 
     public let location: SourceLocation
@@ -78,6 +80,13 @@ public struct PolicyLoadError: Error, Sendable, CustomStringConvertible {
     public let diagnostics: [PolicyDiagnostic]
 
     init(_ diagnostics: [PolicyDiagnostic]) { self.diagnostics = diagnostics }
+
+    /// The set loaded but its audit entry could not be written, so it was not put in force.
+    public static let unrecorded = PolicyLoadError([
+        PolicyDiagnostic(.io, at: SourceLocation(file: "audit log", line: 1, column: 1),
+                         "the reload could not be recorded in the audit log, so the previous policies stay in force",
+                         hint: "see the operator log; the audit log may be locked after an integrity alarm"),
+    ])
 
     public var description: String {
         let count = diagnostics.count

@@ -44,11 +44,11 @@ public struct PolicyLoader: Sendable {
         } catch {
             throw PolicyLoadError([error.diagnostic])
         }
-        return try load(parsedSchema: parsedSchema, policies: policies)
+        return try load(parsedSchema: parsedSchema, policies: policies, schemaSource: schema)
     }
 
     /// Parses and checks policies against a schema already parsed.
-    func load(parsedSchema: PolicySchema, policies: [PolicySource]) throws(PolicyLoadError) -> PolicySet {
+    func load(parsedSchema: PolicySchema, policies: [PolicySource], schemaSource: PolicySource? = nil) throws(PolicyLoadError) -> PolicySet {
         var diagnostics: [PolicyDiagnostic] = []
         var parsed: [(file: String, rules: [RuleSyntax])] = []
         for source in policies {
@@ -60,7 +60,9 @@ public struct PolicyLoader: Sendable {
         let rules = checker.check(parsed)
         diagnostics += checker.diagnostics
         guard diagnostics.isEmpty else { throw PolicyLoadError(diagnostics.sorted { $0.location < $1.location }) }
-        return PolicySet(rules: rules, schema: parsedSchema, fields: fields, files: policies.map(\.name))
+        return PolicySet(
+            rules: rules, schema: parsedSchema, fields: fields, files: policies.map(\.name),
+            sources: (schemaSource.map { [$0] } ?? []) + policies)
     }
 
     /// Reads the schema and policy files of a directory (names relative to it, sorted).
@@ -79,8 +81,19 @@ public struct PolicyLoader: Sendable {
                                                     hint: "keep the schema as `strongroom.schema` next to the `.policy` files")])
         }
         var diagnostics: [PolicyDiagnostic] = []
+        if let loose = Self.looseWritePermissions(directory) {
+            diagnostics.append(PolicyDiagnostic(.loosePermissions, at: SourceLocation(file: directory, line: 1, column: 1),
+                                                "the policy directory can be written by \(loose): whoever can write it grants access",
+                                                hint: "run `chmod go-w \(directory)`"))
+        }
         func read(_ name: String) -> PolicySource? {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            if let loose = Self.looseWritePermissions(path) {
+                diagnostics.append(PolicyDiagnostic(.loosePermissions, at: SourceLocation(file: name, line: 1, column: 1),
+                                                    "the file can be written by \(loose): whoever can write it grants access",
+                                                    hint: "run `chmod go-w \(path)`"))
+                return nil
+            }
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             guard size <= maximumFileBytes else {
                 diagnostics.append(PolicyDiagnostic(.inputTooLarge, at: SourceLocation(file: name, line: 1, column: 1),
@@ -98,5 +111,16 @@ public struct PolicyLoader: Sendable {
         let policies = names.filter { $0.hasSuffix(".policy") }.compactMap(read)
         guard diagnostics.isEmpty, let schema else { throw PolicyLoadError(diagnostics) }
         return (schema, policies)
+    }
+
+    /// "the group", "others" or "the group and others" when `path` is writable by them, else `nil`.
+    public static func looseWritePermissions(_ path: String) -> String? {
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else { return nil }
+        switch (mode & 0o020 != 0, mode & 0o002 != 0) {
+        case (true, true): return "the group and others"
+        case (true, false): return "the group"
+        case (false, true): return "others"
+        case (false, false): return nil
+        }
     }
 }

@@ -51,9 +51,12 @@ public final class PolicySet: Sendable {
     public let fields: FieldCatalog
     /// The files the rules came from.
     public let files: [String]
+    /// The exact texts loaded (schema first, then the policies), so what is in force can be recorded by digest.
+    public let sources: [PolicySource]
     let index: [IndexKey: Bucket]
 
-    init(rules: [PolicyRule], schema: PolicySchema, fields: FieldCatalog, files: [String]) {
+    init(rules: [PolicyRule], schema: PolicySchema, fields: FieldCatalog, files: [String], sources: [PolicySource] = []) {
+        self.sources = sources
         self.rules = rules
         self.schema = schema
         self.fields = fields

@@ -53,6 +53,9 @@ public final class PolicyStore: Sendable {
         return result
     }
 
+    /// Puts `set` in force (after its load was recorded).
+    public func install(_ set: PolicySet) { install(.success(set)) }
+
     private func install(_ result: Result<PolicySet, PolicyLoadError>) {
         state.withLock { state in
             switch result {

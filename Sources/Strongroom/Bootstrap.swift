@@ -52,6 +52,7 @@ public enum Bootstrap {
         let signer = try AuditCheckpointSigner(name: keyName, keyPair: try keyring.auditSigningKeyPair())
         let store = SQLiteAuditStore(database: database)
         let statuses = keyring.status()
+        var anchor = AuditAnchor(origin: origin, genesisKey: signer.verifierKey)
         let checkpoint = try database.write { db -> SignedCheckpoint in
             _ = try store.append(
                 AuditEntryDraft(
@@ -62,8 +63,10 @@ public enum Bootstrap {
                         "data_keys": statuses.map { "\($0.id)@\($0.version)" }.joined(separator: ","),
                     ]),
                 in: db)
-            return try store.makeCheckpoint(signer: signer, origin: origin, in: db)
+            return try store.signCheckpoint(extending: &anchor, signer: { _ in signer }, in: db)
         }
+        // The log as first signed, kept outside the database: from here on nothing is signed that does not extend it.
+        try keys.writeAuditSignerState(try anchor.signedText(by: signer))
         let passphraseProtected: Bool
         if case .passphrase = protection { passphraseProtected = true } else { passphraseProtected = false }
         return Report(

@@ -1,4 +1,5 @@
 import AuditLog
+import Dispatch
 import Logging
 import ServiceLifecycle
 import Storage
@@ -29,13 +30,34 @@ public struct CheckpointService: Service {
     func checkpoint(policy: AuditCheckpointPolicy) async {
         let checkpoints = installation.checkpoints
         do {
+            // The expensive part — re-hashing the entries added since the last check — on a read snapshot, off the
+            // writer; the write transaction then only checks the few entries appended in between.
+            try await verifyCommittedLog()
             let signed = try await installation.writer.write { db -> Bool in
                 // `nil` either when nothing is due or when the key in force (after a handover) is not here yet.
                 try checkpoints.checkpoint(in: db, ifDue: policy) != nil
             }
             _ = signed
+        } catch let error as StorageError where error == .auditLockedCode {
+            // Already logged (critical) and alarmed by the signer; nothing more is signed.
         } catch {
             logger.error("audit checkpoint failed", metadata: ["error": .string(String(describing: type(of: error)))])
+        }
+    }
+
+    /// Runs the signer's consistency proof on a dispatch thread: it reads the pool synchronously, which must not
+    /// happen on the cooperative pool.
+    private func verifyCommittedLog() async throws {
+        let checkpoints = installation.checkpoints, pool = installation.database.pool
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global(qos: .utility).async {
+                do {
+                    try checkpoints.verifyCommittedLog(reader: pool)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
         }
     }
 }

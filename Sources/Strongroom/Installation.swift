@@ -57,9 +57,20 @@ public final class Installation: Sendable {
         auditStore = SQLiteAuditStore(database: database)
         checkpointSigner = try AuditCheckpointSigner(name: configuration.auditKeyName, keyPair: try keyring.auditSigningKeyPair())
         audit = AuditTrail(store: auditStore)
+        let integrity = RowIntegrity(authenticator: RowAuthenticator(keyring: keyring), writer: writer, audit: audit, logger: logger)
+        self.integrity = integrity
         checkpoints = CheckpointSignerResolver(
-            keyring: keyring, keyName: configuration.auditKeyName, origin: configuration.auditOrigin, store: auditStore)
-        integrity = RowIntegrity(authenticator: RowAuthenticator(keyring: keyring), writer: writer, audit: audit, logger: logger)
+            keyring: keyring, keyName: configuration.auditKeyName, origin: configuration.auditOrigin, store: auditStore,
+            logger: logger, onMismatch: { mismatch in Task { await integrity.raiseAuditAlarm(mismatch) } })
+        // Loads (or, once, adopts) the signer's anchor and proves the committed log extends it; a mismatch locks the
+        // log here (raising the alarm) and `serve` then refuses to start.
+        checkpoints.prepare(reader: database.pool)
+        // The rules in force are in the log: the catalog and policies just loaded, by digest.
+        let auditStore = self.auditStore, catalog = self.catalog, policies = self.policies
+        try database.write { db in
+            _ = try auditStore.append(RulesInForce.catalogEntry(catalog), in: db)
+            _ = try auditStore.append(RulesInForce.policyEntry(policies.current, trigger: "start"), in: db)
+        }
         let backfilled = try RowIntegrityBackfill.runIfNeeded(keys: configuration.keys, database: database, integrity: integrity)
         if backfilled > 0 {
             logger.notice("row integrity: authenticated the rows written before row MACs (once)", metadata: ["rows": .stringConvertible(backfilled)])

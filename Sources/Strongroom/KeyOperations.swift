@@ -1,6 +1,7 @@
 import AuditLog
 import GRDB
 import Keyring
+import Logging
 import Sodium
 import Storage
 
@@ -205,10 +206,16 @@ public struct KeyOperations: Sendable {
         let newPair = try keyring.stageAuditSigningKey()
         let newSigner = try AuditCheckpointSigner(name: keyName, keyPair: newPair)
         let audit = self.audit
+        // Signs through the anchored signer: the old key's checkpoint only over a log that extends the one last
+        // signed, the new key's only after it has followed the handover it just checked.
+        let signer = CheckpointSignerResolver(keyring: keyring, keyName: keyName, origin: origin, store: audit, logger: Logger(label: "strongroom.keys"))
         let committed: (seq: UInt64, checkpoint: SignedCheckpoint)
         do {
+            try signer.verifyCommittedLog(reader: database.pool)
             committed = try database.write { db in
-                try audit.makeCheckpoint(signer: oldSigner, origin: origin, in: db)
+                guard try signer.checkpoint(in: db) != nil else {
+                    throw StrongroomError.conflict("audit_key_unavailable", "the audit signing key in force is not the installed key; settle the earlier rotation first")
+                }
                 var handover = AuditKeyHandover.draft(
                     from: oldSigner, to: newSigner.verifierKey, actor: AuditActor(id: caller.accountID, role: caller.auditRole),
                     requestID: bounded(requestID, 128))
@@ -216,7 +223,10 @@ public struct KeyOperations: Sendable {
                 handover.purpose = "security-operations"
                 handover.details["key"] = "audit-signing"
                 let entry = try audit.append(handover, in: db)
-                return (entry.seq, try audit.makeCheckpoint(signer: newSigner, origin: origin, in: db))
+                guard let checkpoint = try signer.checkpoint(in: db), checkpoint.checkpoint.size == entry.seq + 1 else {
+                    throw StrongroomError.conflict("audit_key_unavailable", "the new audit signing key could not sign the checkpoint after its handover; nothing was changed")
+                }
+                return (entry.seq, checkpoint)
             }
         } catch {
             try? keyring.discardPendingAuditSigningKey()

@@ -77,9 +77,26 @@ public final class RowIntegrity: Sendable {
             "integrity alarm: a row failed its MAC check and was refused; someone may have written to the database directly. Investigate with `strongroom audit show --action integrity.alarm` and compare with a backup",
             metadata: ["table": .string(violation.table), "key": .string(violation.key)])
         let draft = AuditEntryDraft(
-            actor: AuditActor(id: "system", role: "integrity"), action: "integrity.alarm",
+            actor: AuditActor(id: "system", role: "integrity"), action: SQLiteAuditStore.alarmAction,
             target: AuditTarget(collection: violation.table, recordID: String(violation.key.prefix(128))), decision: .deny(),
             requestID: bounded(requestID, 128), details: ["table": violation.table, "reason": "row-mac-failed"])
+        let audit = self.audit
+        do {
+            try await writer.write { db in try audit.record(draft, in: db) }
+        } catch {
+            logger.error("integrity alarm could not be written to the audit log", metadata: ["error": .string(String(describing: type(of: error)))])
+        }
+    }
+
+    /// Records the alarm for an audit log that does not extend what the server last signed: an `integrity.alarm`
+    /// entry (appended although the log is otherwise locked) naming the kind and the first entry found wrong.
+    func raiseAuditAlarm(_ mismatch: AuditAnchorMismatch) async {
+        var details = ["table": "audit_entry", "reason": "audit-\(mismatch.kind.rawValue)"]
+        if let seq = mismatch.seq { details["seq"] = String(seq) }
+        let draft = AuditEntryDraft(
+            actor: AuditActor(id: "system", role: "integrity"), action: SQLiteAuditStore.alarmAction,
+            target: AuditTarget(collection: "audit_entry", recordID: mismatch.seq.map { String($0) }), decision: .deny(),
+            requestID: "audit-anchor", details: details)
         let audit = self.audit
         do {
             try await writer.write { db in try audit.record(draft, in: db) }

@@ -1,3 +1,5 @@
+import Storage
+
 /// An error from the service layer, shaped so the HTTP layer can answer without leaking anything.
 ///
 /// Every case has a stable `code` (for clients), a message that says what to fix, and never contains a field
@@ -21,6 +23,8 @@ public struct StrongroomError: Error, CustomStringConvertible, Equatable, Sendab
         case payloadTooLarge
         /// 500: something broke; details go to the operator log only.
         case internalFailure
+        /// 503: the service refuses work for safety (the audit log is locked after an integrity alarm).
+        case unavailable
     }
 
     /// One field's problem, for 400 answers.
@@ -76,5 +80,17 @@ public struct StrongroomError: Error, CustomStringConvertible, Equatable, Sendab
     }
     public static func internalFailure(_ cause: any Error) -> StrongroomError {
         StrongroomError(.internalFailure, code: "internal", message: "internal error", cause: cause)
+    }
+
+    /// The answer for an error from below the service layer that a client should see as such: the audit log locked
+    /// after an integrity alarm is a 503 (`audit_log_locked`), without the operator's details. `nil` for others.
+    public static func recognized(_ error: any Error) -> StrongroomError? {
+        if let storage = error as? StorageError, storage == .auditLockedCode {
+            return StrongroomError(
+                .unavailable, code: "audit_log_locked",
+                message: "the service is refusing work while an audit log integrity alarm is investigated; try again later", cause: storage)
+        }
+        if let wrapped = error as? StrongroomError, wrapped.kind == .internalFailure, let cause = wrapped.cause { return recognized(cause) }
+        return nil
     }
 }

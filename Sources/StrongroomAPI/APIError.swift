@@ -26,6 +26,7 @@ struct ErrorMiddleware: RouterMiddleware {
             response.headers[.requestID] = context.requestID
             return response
         } catch let error as StrongroomError {
+            if let recognized = StrongroomError.recognized(error) { return Self.response(for: recognized, requestID: context.requestID) }
             if error.kind == .internalFailure {
                 context.logger.error("internal failure", metadata: ["request_id": .string(context.requestID), "cause": .string(Self.describe(error.cause))])
             }
@@ -40,6 +41,7 @@ struct ErrorMiddleware: RouterMiddleware {
             }
             return Self.json(ErrorBody(error: code, message: message, fields: nil, request_id: context.requestID), status: error.status, requestID: context.requestID)
         } catch {
+            if let recognized = StrongroomError.recognized(error) { return Self.response(for: recognized, requestID: context.requestID) }
             context.logger.error("unexpected error", metadata: ["request_id": .string(context.requestID), "type": .string(Self.describe(error))])
             return Self.json(
                 ErrorBody(error: "internal", message: "internal error; quote this request id to the operator", fields: nil, request_id: context.requestID),
@@ -57,6 +59,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case .tooManyRequests: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
         case .internalFailure: .internalServerError
+        case .unavailable: .serviceUnavailable
         }
         let message = error.kind == .internalFailure ? "internal error; quote this request id to the operator" : error.message
         var response = json(

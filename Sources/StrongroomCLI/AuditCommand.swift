@@ -2,6 +2,7 @@ import ArgumentParser
 import AuditLog
 import Foundation
 import GRDB
+import Logging
 import Storage
 import Strongroom
 
@@ -10,7 +11,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Verify, prove, export and read the tamper-evident audit log.",
-        subcommands: [Verify.self, Checkpoint.self, Prove.self, Export.self, Show.self, Review.self])
+        subcommands: [Verify.self, Checkpoint.self, Prove.self, Export.self, Show.self, Review.self, Anchor.self])
 
     struct Source: ParsableArguments {
         @Option(name: .long, help: "The data directory of a live installation (opened read-only).") var data: String = "./data"
@@ -22,11 +23,34 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the chain and Merkle root, check every checkpoint signature; exit 0 when intact, 1 when not.",
-            discussion: "Needs only the audit public key. With --since, also proves the log extends a checkpoint you saved earlier (detects rollback and forks).")
+            discussion: """
+                Needs only the audit public key. Strict by default: fails when no valid checkpoint covers the log, when a \
+                checkpoint names another origin, or when more than --max-unsigned-entries entries, or entries older than \
+                --max-unsigned-minutes, follow the newest valid checkpoint (later checkpoints deleted, or the signer \
+                stopped). With --since, also proves the log extends a checkpoint you saved earlier (detects rollback and forks).
+                """)
 
         @OptionGroup var source: Source
         @Option(name: .long, help: "The trusted audit public key file (signed-note verifier key).") var publicKey: String = "./Keys/audit-signing.pub"
         @Option(name: .long, help: "A checkpoint saved earlier (audit checkpoint --save); the log must extend it.") var since: String?
+        @Option(name: .long, help: "The origin every checkpoint must name.") var origin: String = StrongroomConfiguration.defaultAuditOrigin
+        @Option(name: .long, help: "Most entries allowed after the newest valid checkpoint.") var maxUnsignedEntries: UInt64 = 2000
+        @Option(name: .long, help: "Oldest an entry after the newest valid checkpoint may be, in minutes.") var maxUnsignedMinutes: Int64 = 60
+        @Flag(name: .long, help: "Accept any unsigned tail and a log without checkpoints (with warnings), for forensic reading.") var allowUnsignedTail = false
+
+        func validate() throws {
+            guard maxUnsignedMinutes >= 0 else { throw ValidationError("--max-unsigned-minutes cannot be negative") }
+        }
+
+        var verifier: AuditVerifier {
+            var verifier = AuditVerifier(trustedKeys: [], origin: origin)
+            if !allowUnsignedTail {
+                verifier.tailLimit = .init(
+                    entries: maxUnsignedEntries, ageMilliseconds: maxUnsignedMinutes * 60_000,
+                    now: AuditTime(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000)))
+            }
+            return verifier
+        }
 
         func run() async throws {
             let keys: [AuditVerifierKey]
@@ -40,11 +64,12 @@ struct AuditCommand: AsyncParsableCommand {
             let progress = ProgressBar(output: .standardError)
             let report: VerificationReport
             do {
+                var verifier = self.verifier
+                verifier.trustedKeys = keys
                 if let bundle = source.bundle {
-                    report = AuditVerifier(trustedKeys: keys).verify(try AuditBundle.read(bundle), since: saved, progress: progress.update)
+                    report = verifier.verify(try AuditBundle.read(bundle), since: saved, progress: progress.update)
                 } else {
-                    report = AuditVerifier(trustedKeys: keys).verify(
-                        SQLiteAuditStore(reader: try source.reader()), since: saved, progress: progress.update)
+                    report = verifier.verify(SQLiteAuditStore(reader: try source.reader()), since: saved, progress: progress.update)
                 }
             } catch {
                 throw fail("\(error)")
@@ -57,10 +82,12 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Checkpoint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the latest signed checkpoint, save it for a later --since, or sign a new one (--new, needs the keys).")
+            abstract: "Print the latest signed checkpoint, save it for a later --since, or sign a new one (--new, needs the keys).",
+            discussion: "--save first verifies the whole log and the checkpoint against the public key, and saves nothing that does not verify. --new signs only a log that extends the one last signed (Keys/audit-signer.state).")
 
         @Option(name: .long, help: "The data directory.") var data: String = "./data"
-        @Option(name: .long, help: "Write the checkpoint to this file.") var save: String?
+        @Option(name: .long, help: "Write the checkpoint to this file (after verifying it).") var save: String?
+        @Option(name: .long, help: "The trusted audit public key file (for --save).") var publicKey: String = "./Keys/audit-signing.pub"
         @Flag(name: .long, help: "Sign a new checkpoint of the current log first (needs --keys and the passphrase, if any).") var new = false
         @Option(name: .long, help: "The key directory (for --new).") var keys: String = "./Keys"
         @OptionGroup var passphraseOptions: PassphraseOptions
@@ -71,9 +98,14 @@ struct AuditCommand: AsyncParsableCommand {
                 if new {
                     let keyring = try passphraseOptions.openKeyring(.init(path: keys))
                     let database = try StrongroomDatabase(dataDirectory: data)
-                    let signer = try AuditCheckpointSigner(name: StrongroomConfiguration.defaultAuditKeyName, keyPair: try keyring.auditSigningKeyPair())
-                    let store = SQLiteAuditStore(database: database)
-                    text = try await database.write { db in try store.makeCheckpoint(signer: signer, origin: StrongroomConfiguration.defaultAuditOrigin, in: db) }.text
+                    let signer = CheckpointSignerResolver(
+                        keyring: keyring, keyName: StrongroomConfiguration.defaultAuditKeyName, origin: StrongroomConfiguration.defaultAuditOrigin,
+                        store: SQLiteAuditStore(database: database), logger: Logger(label: "strongroom.audit"))
+                    try signer.verifyCommittedLog(reader: database.pool)
+                    guard let signed = try await database.write({ db in try signer.checkpoint(in: db) }) else {
+                        throw fail("the audit signing key in force is neither the installed nor the staged key; finish the key rotation first")
+                    }
+                    text = signed.text
                 } else {
                     let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
                     guard let latest = try await store.reader.read({ try store.latestCheckpoint(in: $0) }) else {
@@ -82,10 +114,78 @@ struct AuditCommand: AsyncParsableCommand {
                     text = latest.text
                 }
                 if let save {
+                    try verifyBeforeSaving(text)
                     try text.write(toFile: save, atomically: true, encoding: .utf8)
-                    FileDescriptorOutput.standardError.write("saved to \(save)\n")
+                    FileDescriptorOutput.standardError.write("verified and saved to \(save)\n")
                 }
                 FileDescriptorOutput.standardOutput.write(text)
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+
+        /// Verifies the whole log against the public key, with `text` as the checkpoint it must extend: a checkpoint
+        /// that is forged, signed by another key or does not match the log is not saved.
+        func verifyBeforeSaving(_ text: String) throws {
+            let checkpoint = try SignedCheckpoint(text: text)
+            let keys = try AuditVerifierKey.load(fromFile: publicKey)
+            let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
+            let report = AuditVerifier(trustedKeys: keys, origin: StrongroomConfiguration.defaultAuditOrigin).verify(store, since: checkpoint)
+            guard report.isValid, report.extendsSavedCheckpoint else {
+                FileDescriptorOutput.standardOutput.write(report.render() + "\n")
+                throw fail("the checkpoint was not saved: \(report.failure?.description ?? "the log does not extend it")")
+            }
+        }
+    }
+
+    struct Anchor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the log as the server last signed it (Keys/audit-signer.state), or re-anchor after an investigation.",
+            discussion: """
+                The server signs a checkpoint only over a log that extends this anchor; when the log does not, it signs \
+                nothing and refuses audited operations. After investigating (and restoring the database from a backup \
+                that verifies, where one exists), stop the server and run --reset: it verifies the whole log against the \
+                public key, records the reset in the log and signs a new anchor. The server must be restarted afterwards.
+                """)
+
+        @OptionGroup var location: LocationOptions
+        @Flag(name: .long, help: "Replace the anchor with the current log, after verifying it against the public key.") var reset = false
+        @OptionGroup var passphraseOptions: PassphraseOptions
+
+        func run() async throws {
+            do {
+                let keyring = try passphraseOptions.openKeyring(location.keyDirectory)
+                if !reset {
+                    guard let text = try keyring.directory.readAuditSignerState() else {
+                        throw fail("there is no signer state yet (\(keyring.directory.auditSignerStatePath)); the server adopts the log at its next start")
+                    }
+                    FileDescriptorOutput.standardOutput.write(text)
+                    return
+                }
+                let database = try StrongroomDatabase(dataDirectory: location.data)
+                let store = SQLiteAuditStore(database: database)
+                let previous = try keyring.directory.readAuditSignerState()
+                try keyring.directory.removeAuditSignerState()
+                defer { if let previous, (try? keyring.directory.readAuditSignerState()) == nil { try? keyring.directory.writeAuditSignerState(previous) } }
+                let signer = CheckpointSignerResolver(
+                    keyring: keyring, keyName: StrongroomConfiguration.defaultAuditKeyName, origin: StrongroomConfiguration.defaultAuditOrigin,
+                    store: store, logger: Logger(label: "strongroom.audit"))
+                try signer.verifyCommittedLog(reader: database.pool)
+                let user = operatorCaller(KeyOperations.role)
+                let signed = try await database.write { db -> SignedCheckpoint? in
+                    _ = try store.append(
+                        AuditEntryDraft(
+                            actor: AuditActor(id: user.accountID, role: user.auditRole), action: "audit.anchor-reset",
+                            target: AuditTarget(collection: "audit_entry"), decision: .allow(), purpose: "security-operations",
+                            requestID: "cli-audit-anchor-reset", flags: [.keyOperation]),
+                        in: db)
+                    return try signer.checkpoint(in: db)
+                }
+                guard let signed else { throw fail("the audit signing key in force is not here; finish the key rotation first") }
+                FileDescriptorOutput.standardOutput.write(
+                    "re-anchored at \(signed.checkpoint.size) entries; restart the server. New checkpoint:\n\(signed.text)")
             } catch let error as ExitCode {
                 throw error
             } catch {

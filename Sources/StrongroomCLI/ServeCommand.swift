@@ -43,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
                     keys: options.location.keyDirectory, dataDirectory: options.location.data, protection: .plain, force: false)
             }
             installation = try options.open(logger: logger)
+            // Start-up proves the log extends the one this server last signed, before anything is served.
+            try installation.checkpoints.verifyCommittedLog(reader: installation.database.pool)
             if demo { accounts = try await DemoData.seed(installation) }
         } catch {
             throw fail("\(error)")

@@ -65,7 +65,7 @@ struct CLITests {
         let pub = keys + "/audit-signing.pub"
         #expect(await run(["audit", "verify", "--data", data, "--public-key", pub]) == 0)
         let saved = temp.appending("checkpoint.txt")
-        #expect(await run(["audit", "checkpoint", "--data", data, "--save", saved]) == 0)
+        #expect(await run(["audit", "checkpoint", "--data", data, "--public-key", pub, "--save", saved]) == 0)
         #expect(await run(["audit", "verify", "--data", data, "--public-key", pub, "--since", saved]) == 0)
         let bundle = temp.appending("bundle.jsonl")
         #expect(await run(["audit", "export", "--data", data, "--public-key", pub, "--out", bundle]) == 0)

@@ -68,7 +68,8 @@ import Testing
 
         // Request ids of the context are carried into the entries.
         let entries = try fixture.auditEntries()
-        #expect(entries.allSatisfy { $0.requestID.hasPrefix("test-req-") })
+        #expect(entries.prefix(fixture.openingEntries).map(\.action) == ["catalog.load", "policies.load"])
+        #expect(entries.dropFirst(fixture.openingEntries).allSatisfy { $0.requestID.hasPrefix("test-req-") })
         #expect(entries.map(\.seq) == Array(0..<UInt64(entries.count)))
         #expect(try fixture.installation.auditStore.entryCount() == UInt64(entries.count))
 

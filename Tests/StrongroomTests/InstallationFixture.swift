@@ -25,6 +25,8 @@ final class InstallationFixture: Sendable {
     let logs: CapturedLogs
     let installation: Installation
     let configuration: StrongroomConfiguration
+    /// Entries the installation itself wrote when it opened (the catalog and policies in force).
+    let openingEntries: Int
     private let counter = Atomic<Int>(0)
 
     /// The repository root, found from this file's real path (the dev package reaches it through symlinks).
@@ -51,6 +53,7 @@ final class InstallationFixture: Sendable {
         var logger = Logger(label: "strongroom-test") { label in CapturingLogHandler(label: label, sink: logs) }
         logger.logLevel = .trace
         installation = try Installation(configuration: configuration, clock: clock, logger: logger, paymentProvider: paymentProvider)
+        openingEntries = Int(try installation.auditStore.entryCount())
     }
 
     var accounts: AccountService { installation.accounts }

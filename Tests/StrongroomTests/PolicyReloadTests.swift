@@ -20,7 +20,7 @@ struct PolicyReloadTests {
         let file = policies + "/citizen.policy"
         let original = try String(contentsOfFile: file, encoding: .utf8)
         try (original + "\npermit citizen to read on profile when resource.nonexistent == 1;\n").write(toFile: file, atomically: true, encoding: .utf8)
-        guard case .failure(let error) = fixture.installation.reloadPolicies() else {
+        guard case .failure(let error) = await fixture.installation.reloadPolicies() else {
             Issue.record("a policy naming an unknown attribute must not load")
             return
         }
@@ -31,7 +31,7 @@ struct PolicyReloadTests {
         // Remove the citizen's own-profile rule: after a good reload the citizen is denied.
         let without = original.replacingOccurrences(of: "rule \"citizen-own-profile\"", with: "rule \"citizen-own-profile\"\nforbid citizen to read on profile;\nrule \"citizen-own-profile-kept\"")
         try without.write(toFile: file, atomically: true, encoding: .utf8)
-        guard case .success = fixture.installation.reloadPolicies() else {
+        guard case .success = await fixture.installation.reloadPolicies() else {
             Issue.record("the edited policy set should load")
             return
         }

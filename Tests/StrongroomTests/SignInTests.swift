@@ -195,7 +195,7 @@ import Testing
         #expect(error?.kind == .invalidInput)
         #expect(error?.code == (password.count < 12 ? "weak_password" : "invalid_password"))
         #expect(try fixture.count("accounts") == 0)
-        #expect(try fixture.auditEntries().isEmpty)
+        #expect(try fixture.auditEntries(after: fixture.openingEntries).isEmpty)
     }
 
     @Test(arguments: ["", "ab", "has space@example.org", "tab\t@example.org", String(repeating: "a", count: 255)])

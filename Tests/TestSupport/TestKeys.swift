@@ -1,3 +1,4 @@
+import AuditLog
 import Keyring
 import Sodium
 
@@ -10,6 +11,9 @@ public struct TestKeys: Sendable {
     public init() throws {
         temporary = TemporaryDirectory(prefix: "strongroom-keys")
         directory = KeyDirectory(path: temporary.appending("Keys"))
-        keyring = try Keyring.create(in: directory, protection: .plain) { publicKey in "test+" + publicKey.hexString }
+        keyring = try Keyring.create(in: directory, protection: .plain) { publicKey in
+            // A real verifier key file, as `init` writes it (the name is the installation's default key name).
+            try AuditVerifierKey(name: "strongroom-audit", publicKey: publicKey).text
+        }
     }
 }

@@ -22,6 +22,9 @@ public final class SQLiteAuditStore: Sendable {
     /// The chain head and Merkle frontier after the last append this process made. Trusted only when the
     /// database's head (size and chain hash) still equals it, so a rolled-back append never leaks into the next.
     private let head = Mutex<Head?>(nil)
+    /// Set when the log was found not to extend what the server last signed: appends are refused from then on
+    /// (every audited access with them), except the integrity alarm itself.
+    private let refusal = Mutex<String?>(nil)
 
     struct Head: Sendable {
         var range: CompactRange
@@ -53,6 +56,7 @@ public final class SQLiteAuditStore: Sendable {
     /// - Throws: ``StorageError`` (`conflict` when another append won the race, `corrupt` for a damaged head);
     ///   ``AuditError/invalidArgument(_:)`` when the entry is too large.
     public func append(_ draft: AuditEntryDraft, in db: Database) throws -> AuditEntry {
+        if let reason = refusal.withLock({ $0 }), draft.action != Self.alarmAction { throw StorageError.auditLocked(reason) }
         let (size, previousChain) = try readHead(db)
         var range = try frontier(size: size, chain: previousChain, db: db)
         var entry = AuditEntry(seq: size, time: clock.now(), draft: draft, chainHash: [])
@@ -91,6 +95,17 @@ public final class SQLiteAuditStore: Sendable {
         head.withLock { $0 = newHead }
         return entry
     }
+
+    /// The action of integrity alarms, which are appended even to a locked log.
+    public static let alarmAction = "integrity.alarm"
+
+    /// Refuses every further append except integrity alarms (fail closed), with `reason` as the error message.
+    public func refuseAppends(_ reason: String) {
+        refusal.withLock { if $0 == nil { $0 = reason } }
+    }
+
+    /// Why appends are refused, or `nil` while the log is open.
+    public var appendRefusal: String? { refusal.withLock { $0 } }
 
     /// Inserts the row, binding straight to SQLite: the query columns are bound as slices of the canonical bytes
     /// (so they agree with the hashed content by construction) and nothing is boxed or copied on the way.

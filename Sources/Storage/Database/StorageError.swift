@@ -9,6 +9,7 @@ public struct StorageError: Error, CustomStringConvertible, Equatable, Sendable 
         case conflict
         case appendOnlyViolation
         case corrupt
+        case auditLocked
     }
 
     private let code: Code
@@ -49,6 +50,11 @@ public struct StorageError: Error, CustomStringConvertible, Equatable, Sendable 
     /// Stored data does not have the shape it must have.
     public static func corrupt(_ what: String) -> StorageError { StorageError(.corrupt, what) }
 
+    /// The audit log no longer extends what the server last signed; every audited operation is refused until an
+    /// operator has investigated (fail closed).
+    public static func auditLocked(_ what: String) -> StorageError { StorageError(.auditLocked, what) }
+
+    public static let auditLockedCode = StorageError(.auditLocked, "audit log locked")
     public static let notFoundCode = StorageError(.notFound, "not found")
     public static let conflictCode = StorageError(.conflict, "conflict")
     public static let appendOnlyViolationCode = StorageError(.appendOnlyViolation, "append-only")
