@@ -105,7 +105,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Sodium", "Keyring", "AuditLog", "Storage"],
+            dependencies: ["Sodium", "Keyring", "AuditLog", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),

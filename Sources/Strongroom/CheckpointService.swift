@@ -19,7 +19,10 @@ public struct CheckpointService: Service {
         let configuration = installation.configuration
         let policy = AuditCheckpointPolicy(
             everyEntries: UInt64(configuration.checkpointEveryEntries), every: .seconds(configuration.checkpointEverySeconds))
-        let tick = Duration.seconds(max(1, min(10, configuration.checkpointEverySeconds / 4)))
+        // Every second: the entries appended since are re-hashed against the signer's anchor (so a rewrite of
+        // entries the signer has not seen yet has at most about a second to happen), and a checkpoint is signed
+        // when one is due.
+        let tick = Duration.seconds(1)
         while !Task.isCancelledOrShuttingDown {
             await sleepUnlessShuttingDown(for: tick)
             await checkpoint(policy: policy)

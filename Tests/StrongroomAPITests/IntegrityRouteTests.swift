@@ -59,4 +59,30 @@ import Testing
             #expect(sealed == false)
         }
     }
+
+    @Test("after the log was rewritten by SQL the API refuses audited work with 503 and nothing is returned")
+    func rewrittenLogLocksTheAPI() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application().test(.router) { client in
+            let token = try await client.citizenToken("victim@example.org")
+            let created = try await client.json(
+                .post, "/v1/requests", token: token,
+                body: #"{"service":"benefit-application","submit":false,"fields":{"full_name":"canary-victim-4712"}}"#)
+            #expect(created.status == .created)
+            // The checkpoint service's tick (every second) has re-hashed what was appended so far.
+            try fixture.installation.checkpoints.verifyCommittedLog(reader: fixture.installation.database.pool)
+            try LogForger.withDatabase(path: fixture.installation.database.path) { db in
+                try LogForger.rewrite(seq: 2, in: db) { $0.details["rewritten"] = "yes" }
+                try LogForger.deleteCheckpoints(above: 2, in: db)
+            }
+            // The checkpoint service's next round finds it.
+            #expect(throws: (any Error).self) { try fixture.installation.checkpoints.verifyCommittedLog(reader: fixture.installation.database.pool) }
+            let export = try await client.execute(uri: "/v1/me/export", method: .get, headers: [.authorization: "Bearer \(token)"]) { $0 }
+            #expect(export.status == .serviceUnavailable)
+            let body = String(buffer: export.body)
+            #expect(body.contains("audit_log_locked"))
+            #expect(!body.contains("canary-victim-4712"))
+            #expect(!body.contains("last signed"))  // the operator's details stay in the operator log
+        }
+    }
 }

@@ -6,6 +6,7 @@ import Sodium
 import Storage
 import Strongroom
 import Testing
+import TestSupport
 
 /// Plays a database insider against the audit log: rewrites history with every hash recomputed and the covering
 /// checkpoints deleted, forges a key handover, rolls the log back. The server must sign nothing, refuse audited work,

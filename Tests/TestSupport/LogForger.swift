@@ -5,9 +5,9 @@ import GRDB
 /// What a database insider does to rewrite history: drops the append-only triggers, rewrites or appends entries with
 /// every hash recomputed (leaf, chain, the stored Merkle nodes), and deletes the checkpoints that would show it. After
 /// this the log is self-consistent: only something holding the last signed state outside the database can tell.
-enum LogForger {
+public enum LogForger {
     /// Opens the database file as the insider would (its own connection, no keys).
-    static func withDatabase(path: String, _ body: (Database) throws -> Void) throws {
+    public static func withDatabase(path: String, _ body: (Database) throws -> Void) throws {
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { db in
             for table in ["audit_entry", "audit_node", "audit_checkpoint"] {
@@ -17,21 +17,21 @@ enum LogForger {
         }
     }
 
-    static func entries(_ db: Database) throws -> [AuditEntry] {
+    public static func entries(_ db: Database) throws -> [AuditEntry] {
         try Row.fetchAll(db, sql: "SELECT canonical, chain_hash FROM audit_entry ORDER BY seq").map {
             try AuditEntry(canonicalBytes: [UInt8]($0[0] as Data), chainHash: [UInt8]($0[1] as Data))
         }
     }
 
     /// Rewrites entry `seq` with `change` and recomputes the chain of it and every later entry and all stored nodes.
-    static func rewrite(seq: UInt64, in db: Database, _ change: (inout AuditEntry) -> Void) throws {
+    public static func rewrite(seq: UInt64, in db: Database, _ change: (inout AuditEntry) -> Void) throws {
         var all = try entries(db)
         change(&all[Int(seq)])
         try store(all, in: db)
     }
 
     /// Appends a forged entry (with `draft`'s content) as the next one, hashes and nodes computed correctly.
-    static func append(_ draft: AuditEntryDraft, in db: Database) throws {
+    public static func append(_ draft: AuditEntryDraft, in db: Database) throws {
         var all = try entries(db)
         let time = all.last?.time ?? AuditTime(millisecondsSince1970: 0)
         all.append(AuditEntry(seq: UInt64(all.count), time: time, draft: draft, chainHash: []))
@@ -39,13 +39,13 @@ enum LogForger {
     }
 
     /// Deletes the checkpoints that cover more than `size` entries.
-    static func deleteCheckpoints(above size: UInt64, in db: Database) throws {
+    public static func deleteCheckpoints(above size: UInt64, in db: Database) throws {
         try db.execute(sql: "DELETE FROM audit_checkpoint WHERE tree_size > ?", arguments: [Int64(size)])
     }
 
     /// Writes every entry back with recomputed leaf and chain hashes and query columns, and rebuilds the stored nodes
     /// (levels 4 and above, as the store keeps them).
-    static func store(_ entries: [AuditEntry], in db: Database) throws {
+    public static func store(_ entries: [AuditEntry], in db: Database) throws {
         try db.execute(sql: "DELETE FROM audit_entry")
         try db.execute(sql: "DELETE FROM audit_node")
         var chain = AuditHashing.chainSeed
