@@ -2,6 +2,7 @@ import ArgumentParser
 import AuditLog
 import Foundation
 import GRDB
+import Keyring
 import Logging
 import Storage
 import Strongroom
@@ -34,7 +35,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(name: .long, help: "The trusted audit public key file (signed-note verifier key).") var publicKey: String = "./Keys/audit-signing.pub"
         @Option(name: .long, help: "A checkpoint saved earlier (audit checkpoint --save); the log must extend it.") var since: String?
         @Option(name: .long, help: "The origin every checkpoint must name.") var origin: String = StrongroomConfiguration.defaultAuditOrigin
-        @Option(name: .long, help: "Most entries allowed after the newest valid checkpoint.") var maxUnsignedEntries: UInt64 = 2000
+        @Option(name: .long, help: "Most entries allowed after the newest valid checkpoint.") var maxUnsignedEntries: UInt64 = 10_000
         @Option(name: .long, help: "Oldest an entry after the newest valid checkpoint may be, in minutes.") var maxUnsignedMinutes: Int64 = 60
         @Flag(name: .long, help: "Accept any unsigned tail and a log without checkpoints (with warnings), for forensic reading.") var allowUnsignedTail = false
 
@@ -87,7 +88,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         @Option(name: .long, help: "The data directory.") var data: String = "./data"
         @Option(name: .long, help: "Write the checkpoint to this file (after verifying it).") var save: String?
-        @Option(name: .long, help: "The trusted audit public key file (for --save).") var publicKey: String = "./Keys/audit-signing.pub"
+        @Option(name: .long, help: "The trusted audit public key file (for --save; default: audit-signing.pub in --keys).") var publicKey: String?
         @Flag(name: .long, help: "Sign a new checkpoint of the current log first (needs --keys and the passphrase, if any).") var new = false
         @Option(name: .long, help: "The key directory (for --new).") var keys: String = "./Keys"
         @OptionGroup var passphraseOptions: PassphraseOptions
@@ -130,7 +131,7 @@ struct AuditCommand: AsyncParsableCommand {
         /// that is forged, signed by another key or does not match the log is not saved.
         func verifyBeforeSaving(_ text: String) throws {
             let checkpoint = try SignedCheckpoint(text: text)
-            let keys = try AuditVerifierKey.load(fromFile: publicKey)
+            let keys = try AuditVerifierKey.load(fromFile: publicKey ?? KeyDirectory(path: self.keys).auditPublicKeyPath)
             let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
             let report = AuditVerifier(trustedKeys: keys, origin: StrongroomConfiguration.defaultAuditOrigin).verify(store, since: checkpoint)
             guard report.isValid, report.extendsSavedCheckpoint else {
