@@ -34,7 +34,8 @@ public final class Installation: Sendable {
 
     /// Opens an installation: checks key permissions, loads and checks catalog and policies, migrates the database.
     ///
-    /// - Parameter paymentProvider: where fees are charged; the built-in offline test provider when `nil`.
+    /// - Parameter paymentProvider: where fees are charged; ``UnavailablePaymentProvider`` (every charge refused) when
+    ///   `nil`. The offline test provider is never installed by default.
     ///
     /// - Throws: a key, catalog, policy or storage error whose message says what to fix. Nothing is half-opened.
     public init(
@@ -82,6 +83,6 @@ public final class Installation: Sendable {
         records = RecordService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
             audit: audit, catalog: catalog, policies: policies, subjectKeys: subjectKeys, checkpoints: checkpoints, clock: clock,
-            paymentProvider: try paymentProvider ?? OfflinePaymentProvider(), logger: logger, integrity: integrity)
+            paymentProvider: paymentProvider ?? UnavailablePaymentProvider(), logger: logger, integrity: integrity)
     }
 }

@@ -30,7 +30,7 @@ final class BenchInstallation {
         configuration.passwordLimits = .minimumForTesting  // sign-in is setup here, not a measured figure
         var logger = Logger(label: "strongroom-bench", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
-        let installation = try Installation(configuration: configuration, logger: logger)
+        let installation = try Installation(configuration: configuration, logger: logger, paymentProvider: try OfflinePaymentProvider())
         guard installation.catalog.service(Self.serviceID) != nil else {
             throw BenchError("the catalog in \(catalogDirectory) has no \(Self.serviceID) service; pass --catalog with the repository's Catalog folder")
         }

@@ -20,8 +20,9 @@ struct InstallationOptions: ParsableArguments {
             keys: location.keyDirectory, dataDirectory: location.data, catalogDirectory: catalog, policyDirectory: policies)
     }
 
-    func open(logger: Logger = Logger(label: "strongroom")) throws -> Installation {
-        try Installation(configuration: configuration, passphrase: try passphraseOptions.passphrase(), logger: logger)
+    func open(logger: Logger = Logger(label: "strongroom"), paymentProvider: (any PaymentProvider)? = nil) throws -> Installation {
+        try Installation(
+            configuration: configuration, passphrase: try passphraseOptions.passphrase(), logger: logger, paymentProvider: paymentProvider)
     }
 }
 

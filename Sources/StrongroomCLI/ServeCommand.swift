@@ -28,6 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Demo mode: create keys and demo accounts when missing, and print them. Never for real data.")
     var demo = false
 
+    @Option(name: .long, help: "Where fees are charged: none, or offline-test (marks fees paid without moving money; the default only with --demo).")
+    var paymentProvider: PaymentProviderChoice?
+
+    /// The payment providers `serve` can install.
+    enum PaymentProviderChoice: String, ExpressibleByArgument, CaseIterable {
+        case none
+        case offlineTest = "offline-test"
+    }
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
     }
@@ -42,7 +51,17 @@ struct ServeCommand: AsyncParsableCommand {
                 _ = try Bootstrap.initialize(
                     keys: options.location.keyDirectory, dataDirectory: options.location.data, protection: .plain, force: false)
             }
-            installation = try options.open(logger: logger)
+            let choice = paymentProvider ?? (demo ? .offlineTest : PaymentProviderChoice.none)
+            if choice == .offlineTest && !demo {
+                logger.warning("TEST PAYMENTS: the offline test provider marks fees paid without moving any money; never use it with real citizens")
+            }
+            installation = try options.open(logger: logger, paymentProvider: choice == .offlineTest ? try OfflinePaymentProvider() : nil)
+            let charging = installation.catalog.serviceIDs.filter { installation.catalog.service($0)?.fee != nil }
+            if choice == .none && !charging.isEmpty {
+                throw StrongroomError.invalid(
+                    "no_payment_provider",
+                    "the catalog charges fees (\(charging.joined(separator: ", "))) but no payment provider is configured: a real provider implements PaymentProvider (docs/payments.md); for a test installation pass --payment-provider offline-test")
+            }
             // Start-up proves the log extends the one this server last signed, before anything is served.
             try installation.checkpoints.verifyCommittedLog(reader: installation.database.pool)
             if demo { accounts = try await DemoData.seed(installation) }

@@ -26,7 +26,7 @@ struct APIFixture {
             keys: keys.directory, dataDirectory: data.path,
             catalogDirectory: Self.repositoryRoot + "/Catalog", policyDirectory: Self.repositoryRoot + "/Policies")
         configuration.passwordLimits = .minimumForTesting
-        installation = try Installation(configuration: configuration)
+        installation = try Installation(configuration: configuration, paymentProvider: try OfflinePaymentProvider())
     }
 
     func application() -> some ApplicationProtocol {

@@ -132,3 +132,16 @@ struct CLITests {
         #expect(await run(["demo", "code", "carol@agency.example"] + common) == 1)
     }
 }
+
+@Suite struct ServePaymentProviderTests {
+    @Test("outside --demo, serve refuses to start on a catalog with fees unless a payment provider is named")
+    func serveNeedsANamedProvider() async throws {
+        let temp = TemporaryDirectory()
+        let keys = temp.appending("Keys"), data = temp.appending("data")
+        #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
+        let common = ["serve", "--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog", "--policies", repositoryRoot + "/Policies", "--port", "0"]
+        #expect(await run(common) == 1)
+        #expect(await run(common + ["--payment-provider", "none"]) == 1)
+        #expect(await run(common + ["--payment-provider", "stripe-live"]) != 0)
+    }
+}

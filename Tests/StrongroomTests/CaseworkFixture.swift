@@ -14,8 +14,8 @@ final class RecordingPaymentProvider: PaymentProvider {
     var name: String { inner.name }
     var events: [PaymentEvent] { recorded.withLock { $0 } }
 
-    func charge(paymentID: String, amount: Money, instrument: String) async throws -> PaymentEvent {
-        let event = try await inner.charge(paymentID: paymentID, amount: amount, instrument: instrument)
+    func charge(paymentID: String, amount: Money, instrument: String, idempotencyKey: String) async throws -> PaymentEvent {
+        let event = try await inner.charge(paymentID: paymentID, amount: amount, instrument: instrument, idempotencyKey: idempotencyKey)
         recorded.withLock { $0.append(event) }
         return event
     }

@@ -52,7 +52,8 @@ final class InstallationFixture: Sendable {
         let logs = self.logs
         var logger = Logger(label: "strongroom-test") { label in CapturingLogHandler(label: label, sink: logs) }
         logger.logLevel = .trace
-        installation = try Installation(configuration: configuration, clock: clock, logger: logger, paymentProvider: paymentProvider)
+        installation = try Installation(
+            configuration: configuration, clock: clock, logger: logger, paymentProvider: try paymentProvider ?? OfflinePaymentProvider())
         openingEntries = Int(try installation.auditStore.entryCount())
     }
 

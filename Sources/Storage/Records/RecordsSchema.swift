@@ -152,5 +152,40 @@ public enum RecordsSchema {
                 DELETE FROM sessions;
                 """)
         }
+        // A payment being charged is `processing` (so a second concurrent `pay` cannot charge again) and keeps the
+        // idempotency key it was charged with, which a retry after an unknown outcome sends again.
+        // SQLite cannot change a CHECK constraint in place: the table is rebuilt (the documented 12-step way; GRDB
+        // defers foreign key checks to the end of the migration) with the new state and columns, rows copied as they are.
+        migrator.registerMigration("2026-12-02-payment-processing-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE payments_new (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    request_id TEXT NOT NULL UNIQUE REFERENCES requests(id),
+                    owner_id TEXT NOT NULL,
+                    subject_id TEXT NOT NULL,
+                    office TEXT NOT NULL,
+                    amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+                    currency TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'paid', 'refunded', 'failed')),
+                    provider TEXT NOT NULL,
+                    provider_reference TEXT,
+                    receipt_number TEXT UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    paid_at INTEGER,
+                    refunded_at INTEGER,
+                    row_mac BLOB,
+                    idempotency_key TEXT,
+                    processing_since INTEGER
+                );
+                INSERT INTO payments_new (id, request_id, owner_id, subject_id, office, amount_minor, currency, status, provider,
+                    provider_reference, receipt_number, created_at, updated_at, paid_at, refunded_at, row_mac)
+                SELECT id, request_id, owner_id, subject_id, office, amount_minor, currency, status, provider,
+                    provider_reference, receipt_number, created_at, updated_at, paid_at, refunded_at, row_mac FROM payments;
+                DROP TABLE payments;
+                ALTER TABLE payments_new RENAME TO payments;
+                CREATE INDEX payments_by_owner ON payments(owner_id, created_at);
+                """)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Catalog
 import Sodium
+import Synchronization
 
 /// The built-in test provider: no network, deterministic outcomes by instrument token, events signed with keyed
 /// BLAKE2b under a secret generated when the provider is created (so events from another process never verify).
@@ -12,12 +13,26 @@ public final class OfflinePaymentProvider: PaymentProvider {
 
     public let name = "offline-test"
     private let secret: SecretBytes
+    /// Outcomes by idempotency key: a repeated key gets the first answer and is not charged again.
+    private let attempts = Mutex<[String: PaymentEvent]>([:])
+    /// How many charges were made (distinct keys that paid or failed), for tests.
+    public var chargeCount: Int { attempts.withLock { $0.count } }
 
     public init() throws {
         secret = try SecretBytes(randomCount: 32)
     }
 
-    public func charge(paymentID: String, amount: Money, instrument: String) async throws -> PaymentEvent {
+    public func charge(paymentID: String, amount: Money, instrument: String, idempotencyKey: String) async throws -> PaymentEvent {
+        if let earlier = attempts.withLock({ $0[idempotencyKey] }) { return earlier }
+        let event = try outcome(paymentID: paymentID, amount: amount, instrument: instrument)
+        return attempts.withLock { known in
+            if let earlier = known[idempotencyKey] { return earlier }
+            known[idempotencyKey] = event
+            return event
+        }
+    }
+
+    private func outcome(paymentID: String, amount: Money, instrument: String) throws -> PaymentEvent {
         switch instrument {
         case Self.approvingInstrument:
             return try signed(paymentID: paymentID, kind: .paid, amount: amount, reference: "tp_" + SecureRandom.bytes(count: 8).hexString)

@@ -11,9 +11,12 @@ public protocol PaymentProvider: Sendable {
 
     /// Charges `amount` for payment `paymentID` with the citizen's instrument token.
     ///
+    /// - Parameter idempotencyKey: the same for every retry of one attempt; a provider charges at most once per key
+    ///   and answers a repeated key with the first attempt's outcome. Strongroom sends a new key only after an attempt
+    ///   has a known outcome (declined), and the same key again after an unknown one (a timeout, a crash).
     /// - Returns: the signed event reporting `paid` or `failed`.
     /// - Throws: ``StrongroomError`` when the provider cannot be reached or refuses the request outright.
-    func charge(paymentID: String, amount: Money, instrument: String) async throws -> PaymentEvent
+    func charge(paymentID: String, amount: Money, instrument: String, idempotencyKey: String) async throws -> PaymentEvent
 
     /// Refunds a paid payment in full.
     func refund(paymentID: String, amount: Money, providerReference: String) async throws -> PaymentEvent

@@ -9,8 +9,9 @@ import Foundation
 #endif
 
 /// The states of a fee payment.
+/// The states of a fee payment. `processing`: a charge was sent to the provider and its answer is not applied yet.
 public enum PaymentStatus: String, Sendable, CaseIterable {
-    case pending, paid, refunded, failed
+    case pending, processing, paid, refunded, failed
 }
 
 /// One row of `payments`: amounts in exact minor units, states and ids; no personal data.
@@ -32,6 +33,10 @@ struct PaymentRow: Sendable, FetchableRecord, PersistableRecord {
     var updatedAt: Int64
     var paidAt: Int64?
     var refundedAt: Int64?
+    /// The key the current or last charge attempt was sent with; the provider charges once per key.
+    var idempotencyKey: String?
+    /// When the payment entered `processing`.
+    var processingSince: Int64?
     var rowMAC: [UInt8]?
 
     init(row: Row) {
@@ -50,6 +55,8 @@ struct PaymentRow: Sendable, FetchableRecord, PersistableRecord {
         updatedAt = row["updated_at"]
         paidAt = row["paid_at"]
         refundedAt = row["refunded_at"]
+        idempotencyKey = row["idempotency_key"]
+        processingSince = row["processing_since"]
         rowMAC = (row["row_mac"] as Data?).map { [UInt8]($0) }
     }
 
@@ -83,6 +90,8 @@ struct PaymentRow: Sendable, FetchableRecord, PersistableRecord {
         container["updated_at"] = updatedAt
         container["paid_at"] = paidAt
         container["refunded_at"] = refundedAt
+        container["idempotency_key"] = idempotencyKey
+        container["processing_since"] = processingSince
         container["row_mac"] = rowMAC.map { Data($0) }
     }
 
@@ -137,6 +146,13 @@ extension PaymentRow: AuthenticatedRow {
             .text(requestID), .text(ownerID), .text(subjectID), .text(office), .integer(amountMinor), .text(currency), .text(status),
             .text(provider), providerReference.map(RowValue.text) ?? .null, receiptNumber.map(RowValue.text) ?? .null,
             .integer(createdAt), paidAt.map(RowValue.integer) ?? .null, refundedAt.map(RowValue.integer) ?? .null,
-        ]
+        ] + attemptColumns
+    }
+
+    /// The charge attempt's columns, in the MAC only once a payment has had one: rows from before they existed keep
+    /// their MAC, and adding or removing them changes the encoding, so neither passes.
+    private var attemptColumns: [RowValue] {
+        guard idempotencyKey != nil || processingSince != nil else { return [] }
+        return [idempotencyKey.map(RowValue.text) ?? .null, processingSince.map(RowValue.integer) ?? .null]
     }
 }

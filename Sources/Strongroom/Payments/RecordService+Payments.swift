@@ -94,7 +94,12 @@ extension RecordService {
 
     /// The citizen pays a pending (or previously declined) fee with an instrument token from the provider.
     ///
-    /// The provider's answer is applied like any callback: once, audited, with a receipt when paid.
+    /// The payment is first claimed for this attempt in one transaction (status `processing`, with an idempotency
+    /// key), so a second `pay` at the same time is refused (`payment_in_progress`) instead of charging again. The
+    /// provider's answer is then applied like any callback: once, audited, with a receipt when paid. When the provider
+    /// cannot be reached the outcome is unknown: the payment goes back to its previous state but keeps its key, so a
+    /// retry sends the same key and the provider charges at most once. A payment left `processing` by a crash can be
+    /// paid again after ``staleProcessingMilliseconds``, with the same key.
     public func pay(_ paymentID: String, instrument: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> PaymentView {
         let (row, sealed) = try await loadPayment(paymentID)
         let decision = decide(caller, .pay, row.resource(sealed: sealed), access)
@@ -102,20 +107,78 @@ extension RecordService {
         guard decision.isPermitted else {
             throw await denied(decision, caller: caller, action: "payment.pay", target: target, access: access, hide: true)
         }
-        guard row.status == PaymentStatus.pending.rawValue || row.status == PaymentStatus.failed.rawValue else {
-            throw await refusedTransition(
-                caller: caller, action: "payment.pay", target: target, decision: decision, access: access, status: row.status,
-                message: "only a pending or declined payment can be paid; this one is \(row.status)")
-        }
         guard let money = Self.money(row) else { throw StrongroomError.internalFailure(PaymentAmountError()) }
-        let event = try await paymentProvider.charge(paymentID: paymentID, amount: money, instrument: instrument)
+        let now = clock.now.millis
         let audit = self.audit
+        let provider = paymentProvider
         let draft = AuditTrail.draft(
-            caller: caller, action: "payment.pay", target: target, decision: decision, context: access,
-            details: ["provider": paymentProvider.name])
-        try await guardedWrite { db in try audit.record(draft, in: db) }
+            caller: caller, action: "payment.pay", target: target, decision: decision, context: access, details: ["provider": provider.name])
+        enum Claim: Sendable { case claimed(key: String, previous: String), busy(String), missing }
+        let claim: Claim = try await guardedWrite { db in
+            guard var current = try self.verifiedPayment(paymentID, in: db) else { return .missing }
+            let stale = current.status == PaymentStatus.processing.rawValue
+                && now - (current.processingSince ?? now) >= Self.staleProcessingMilliseconds
+            let payable = current.status == PaymentStatus.pending.rawValue || current.status == PaymentStatus.failed.rawValue
+            guard payable || stale else { return .busy(current.status) }
+            let previous = stale ? PaymentStatus.pending.rawValue : current.status
+            // A declined attempt is over: the next one is a new charge with a new key.
+            if current.status == PaymentStatus.failed.rawValue { current.idempotencyKey = nil }
+            let key = current.idempotencyKey ?? "idem_" + SecureRandom.bytes(count: 16).hexString
+            current.idempotencyKey = key
+            current.status = PaymentStatus.processing.rawValue
+            current.processingSince = now
+            current.updatedAt = now
+            try self.integrity.authenticate(&current)
+            try current.update(db)
+            try audit.record(draft, in: db)
+            return .claimed(key: key, previous: previous)
+        }
+        let key: String, previous: String
+        switch claim {
+        case .missing: throw StrongroomError.notFound("payment")
+        case .busy(let status) where status == PaymentStatus.processing.rawValue:
+            throw await refusedTransition(
+                caller: caller, action: "payment.pay", target: target, decision: decision, access: access, status: status,
+                message: "a charge for this payment is already in progress; wait for its outcome", code: "payment_in_progress")
+        case .busy(let status):
+            throw await refusedTransition(
+                caller: caller, action: "payment.pay", target: target, decision: decision, access: access, status: status,
+                message: "only a pending or declined payment can be paid; this one is \(status)")
+        case .claimed(let claimedKey, let from):
+            key = claimedKey
+            previous = from
+        }
+        let event: PaymentEvent
+        do {
+            event = try await provider.charge(paymentID: paymentID, amount: money, instrument: instrument, idempotencyKey: key)
+        } catch {
+            // Refused outright (a bad instrument): nothing was charged, the key is spent. Otherwise the outcome is
+            // unknown and the key is kept for the retry.
+            let refused = (error as? StrongroomError)?.kind == .invalidInput
+            try? await releaseClaim(paymentID, key: key, back: previous, keepKey: !refused)
+            throw error
+        }
         _ = try await applyPaymentEvent(event, requestID: access.requestID)
         return try await loadPayment(paymentID).row.view
+    }
+
+    /// How long a payment may stay `processing` before `pay` may try again (a crash between claim and answer).
+    static let staleProcessingMilliseconds: Int64 = 10 * 60 * 1000
+
+    /// Puts a claimed payment back (the charge did not give an answer).
+    private func releaseClaim(_ paymentID: String, key: String, back status: String, keepKey: Bool) async throws {
+        let now = clock.now.millis
+        try await guardedWrite { db in
+            guard var current = try self.verifiedPayment(paymentID, in: db),
+                current.status == PaymentStatus.processing.rawValue, current.idempotencyKey == key
+            else { return }
+            current.status = status
+            current.processingSince = nil
+            if !keepKey { current.idempotencyKey = nil }
+            current.updatedAt = now
+            try self.integrity.authenticate(&current)
+            try current.update(db)
+        }
     }
 
     /// A supervisor refunds a paid fee.
@@ -189,8 +252,8 @@ extension RecordService {
                 return .refused(StrongroomError.conflict("amount_mismatch", "the event's amount or currency differs from the payment's; it was ignored"))
             }
             let allowed: Set<String> = switch event.kind {
-            case .paid: [PaymentStatus.pending.rawValue, PaymentStatus.failed.rawValue]
-            case .failed: [PaymentStatus.pending.rawValue]
+            case .paid: [PaymentStatus.pending.rawValue, PaymentStatus.processing.rawValue, PaymentStatus.failed.rawValue]
+            case .failed: [PaymentStatus.pending.rawValue, PaymentStatus.processing.rawValue]
             case .refunded: [PaymentStatus.paid.rawValue]
             }
             guard allowed.contains(row.status) else {
@@ -204,6 +267,7 @@ extension RecordService {
             case .refunded: PaymentStatus.refunded.rawValue
             }
             row.providerReference = event.providerReference
+            row.processingSince = nil
             row.updatedAt = now
             if event.kind == .paid {
                 row.paidAt = now
