@@ -6,6 +6,7 @@ import Policy
 import Sealing
 import Sodium
 import Storage
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -35,6 +36,8 @@ public final class RecordService: Sendable {
     let paymentProvider: any PaymentProvider
     let logger: Logger
     let integrity: RowIntegrity
+    /// Test hook: the erasure step that fails (internal; never set outside tests).
+    let erasureFault = Mutex<ErasureStep?>(nil)
 
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,

@@ -53,7 +53,14 @@ extension RecordService {
         } catch let error as StrongroomError {
             throw await refusedInput(error, caller: caller, action: "message.create", target: target, decision: decision, access: access, knownFields: [])
         }
-        let message = try sealedMessage(text, kind: .message, row: row, service: service, caller: caller)
+        let message: SealedMessage
+        do {
+            message = try sealedMessage(text, kind: .message, row: row, service: service, caller: caller)
+        } catch let error as StrongroomError where error == .subjectErased {
+            throw await refusedTransition(
+                caller: caller, action: "message.create", target: target, decision: decision, access: access, status: row.status,
+                message: error.message, code: error.code)
+        }
         let draft = AuditTrail.draft(
             caller: caller, action: "message.create", target: target, fields: ["body"], decision: decision, context: access,
             details: ["message": message.id])

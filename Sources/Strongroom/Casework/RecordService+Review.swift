@@ -218,7 +218,15 @@ extension RecordService {
             throw await denied(decision, caller: caller, action: auditAction, target: target, access: access, hide: !mayRead)
         }
         var row = original
-        let step = try body(&row, service)
+        let step: TransitionStep
+        do {
+            step = try body(&row, service)
+        } catch let error as StrongroomError where error == .subjectErased {
+            // A message, question or reason for an erased person: refused (and recorded as such), nothing written.
+            throw await refusedTransition(
+                caller: caller, action: auditAction, target: target, decision: decision, access: access, status: original.status,
+                message: error.message, code: error.code)
+        }
         switch step {
         case .invalid(let message):
             throw await refusedTransition(
