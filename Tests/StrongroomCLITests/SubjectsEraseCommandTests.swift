@@ -1,5 +1,4 @@
 import Foundation
-import Keyring
 import Testing
 import TestSupport
 
@@ -28,12 +27,7 @@ struct SubjectsEraseCommandTests {
     func eraseFromTheCommandLine() async throws {
         let temp = TemporaryDirectory()
         let keys = temp.appending("Keys"), data = temp.appending("data")
-        #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
-        var configuration = StrongroomConfiguration(
-            keys: KeyDirectory(path: keys), dataDirectory: data, catalogDirectory: repositoryRoot + "/Catalog",
-            policyDirectory: repositoryRoot + "/Policies")
-        configuration.passwordLimits = .minimumForTesting
-        let server = try Installation(configuration: configuration)
+        let server = try await initializedInstallation(keys: keys, data: data)
         let access = AccessContext(requestID: "cli-test")
         try await server.accounts.signUp(login: "aoife@example.ie", password: "correct horse battery staple", context: access)
         let citizen = try await server.accounts.logIn(
