@@ -36,6 +36,8 @@ public enum ReceiptCoverage: Sendable, Equatable {
 
 /// The steps of an erasure, for a test that makes one fail (``RecordService/erasureFault``).
 enum ErasureStep: Sendable, Equatable {
+    /// After the intent committed, before any key is destroyed.
+    case afterIntent
     /// Inside the transaction that removes the fields, after the keys were destroyed.
     case afterKeysDestroyed
 }
@@ -94,6 +96,8 @@ extension RecordService {
         let basis = bounded(basis, 200)
         let target = AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID)
         try await beginErasure(subjectID, basis: basis, target: target, caller: caller, access: access)
+        let fault = erasureFault.withLock { $0 }
+        if fault == .afterIntent { throw InjectedErasureFailure() }
         let erasure = try subjectKeys.destroyAll(subject: subjectID)
         let now = clock.now.millis
         let audit = self.audit
@@ -102,7 +106,6 @@ extension RecordService {
         let receiptDraft = AuditTrail.draft(
             caller: caller, action: "subject.erase", target: target, decision: nil, context: access,
             extraFlags: [.erasureReceipt, .keyOperation], details: details)
-        let fault = erasureFault.withLock { $0 }
         let (removed, entry) = try await guardedWrite { db -> ((sealed: Int, open: Int), AuditEntry) in
             var removed = try FieldRows.removeSubject(subjectID, in: db)
             removed += try FieldRows.removeShredded(erasure.destroyed, in: db)
@@ -166,6 +169,18 @@ extension RecordService {
             return forged
         }
         if let forged { await integrity.raiseAlarm(forged, requestID: access.requestID) }
+    }
+
+    /// Refuses, inside a write transaction, to store a field about a subject whose erasure has begun or is due. The
+    /// intent commits before any key is destroyed, so a value sealed with a key that a process still had cached cannot
+    /// land after the erasure removed the subject's fields. No MAC check: a forged row can only refuse more.
+    ///
+    /// - Throws: `subject_erased` (conflict).
+    static func refuseIfErasing(_ subjectID: String?, at millis: Int64, in db: Database) throws {
+        guard let subjectID else { return }
+        let due = try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM erasure_requests WHERE subject_id = ? AND effective_at <= ?"), arguments: [subjectID, millis])
+        if due != nil { throw StrongroomError.subjectErased }
     }
 
     /// Step 3's record part: removes the public field values and any remaining blind indexes of the subject's profile,

@@ -207,6 +207,7 @@ public final class RecordService: Sendable {
         _ prepared: [PreparedField], collection: String, recordID: String, subjectID: String?, at millis: Int64, fresh: Bool = false,
         in db: Database
     ) throws {
+        try refuseIfErasing(subjectID, at: millis, in: db)
         if fresh {
             for field in prepared {
                 switch field.content {

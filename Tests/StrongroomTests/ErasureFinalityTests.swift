@@ -143,6 +143,42 @@ struct ErasureFinalityTests {
         #expect(view.status == "in-review", "the refused decision changed nothing")
     }
 
+    @Test("once an erasure's intent committed, nothing new is stored about the person, even with their keys still cached")
+    func intentRefusesNewDataBeforeKeysAreDestroyed() async throws {
+        let fixture = try InstallationFixture()
+        let citizen = try await fixture.citizen("aoife@example.ie").caller
+        let subject = try #require(citizen.subjectID)
+        let carol = try await fixture.staff("carol@agency.example", roles: ["caseworker"], office: fixture.configuration.defaultOffice)
+        let request = try await fixture.records.createRequest(
+            serviceID: "benefit-application", values: ServiceSample.benefit, submit: true, caller: citizen, access: fixture.access())
+        _ = try await fixture.records.claim(request.id, caller: carol, access: fixture.access(purpose: Self.casework))
+        _ = try await fixture.records.postMessage(request.id, body: "We are on it.", caller: carol, access: fixture.access(purpose: Self.casework))
+        // The erasure stops after its intent: the keys exist, and this process has them cached.
+        fixture.records.erasureFault.withLock { $0 = .afterIntent }
+        await #expect(throws: InjectedErasureFailure.self) {
+            try await fixture.records.erase(subjectID: subject, basis: "GDPR art. 17 test", by: .system("officer"), access: fixture.access(purpose: "legal-obligation"))
+        }
+        fixture.records.erasureFault.withLock { $0 = nil }
+        #expect(try fixture.installation.subjectKeys.erasedAt(subject: subject) == nil)
+        let counts = try fixture.recordCounts()
+        let messages = try fixture.count("messages")
+        let message = await strongroomError {
+            try await fixture.records.postMessage(request.id, body: "Any news?", caller: carol, access: fixture.access(purpose: Self.casework))
+        }
+        let decision = await strongroomError {
+            try await fixture.records.decideRequest(
+                request.id, outcome: .approve, reason: "Eligible.", caller: carol, access: fixture.access(purpose: Self.casework))
+        }
+        #expect(message == StrongroomError.subjectErased)
+        #expect(decision == StrongroomError.subjectErased)
+        #expect(try fixture.recordCounts() == counts)
+        #expect(try fixture.count("messages") == messages)
+        // The sweep completes the erasure.
+        let receipts = try await fixture.records.runRetention(signReceipt: false)
+        #expect(receipts.contains { $0.subjectID == subject && $0.keysDestroyed >= 1 })
+        #expect(try fixture.installation.subjectKeys.erasedAt(subject: subject) != nil)
+    }
+
     @Test("erasure removes the public field values of the subject's requests too; others keep theirs")
     func openFieldsAreRemoved() async throws {
         let fixture = try InstallationFixture()

@@ -105,6 +105,7 @@ struct SealedMessage: Sendable {
     var kind: MessageKind { MessageKind(rawValue: row.kind) ?? .message }
 
     func insert(_ db: Database) throws {
+        try RecordService.refuseIfErasing(subjectID, at: row.createdAt, in: db)
         try row.insert(db)
         try FieldRows.insertSealed(
             envelope, keyVersion: keyVersion, collection: RecordService.messageCollection, recordID: row.id, field: "body",
