@@ -25,6 +25,17 @@ struct ErasureFinalityTests {
         return try #require(found)
     }
 
+    /// A citizen's benefit application, claimed by the caseworker Carol (in review).
+    static func requestInReview() async throws -> (InstallationFixture, subject: String, carol: AuthenticatedCaller, request: RequestView) {
+        let fixture = try InstallationFixture()
+        let citizen = try await fixture.citizen("aoife@example.ie").caller
+        let carol = try await fixture.staff("carol@agency.example", roles: ["caseworker"], office: fixture.configuration.defaultOffice)
+        let request = try await fixture.records.createRequest(
+            serviceID: "benefit-application", values: ServiceSample.benefit, submit: true, caller: citizen, access: fixture.access())
+        _ = try await fixture.records.claim(request.id, caller: carol, access: fixture.access(purpose: casework))
+        return (fixture, try #require(citizen.subjectID), carol, request)
+    }
+
     @Test("a running server stops opening and sealing with an erased subject's keys within a second of the CLI's erasure")
     func otherProcessErasure() async throws {
         let (fixture, alice, bob) = try await ErasureTests.world()
@@ -101,13 +112,7 @@ struct ErasureFinalityTests {
 
     @Test("after erasure a caseworker's message, request for information and decision reason are refused, audited, and write nothing")
     func noNewPersonalDataForAnErasedSubject() async throws {
-        let fixture = try InstallationFixture()
-        let citizen = try await fixture.citizen("aoife@example.ie").caller
-        let subject = try #require(citizen.subjectID)
-        let carol = try await fixture.staff("carol@agency.example", roles: ["caseworker"], office: fixture.configuration.defaultOffice)
-        let request = try await fixture.records.createRequest(
-            serviceID: "benefit-application", values: ServiceSample.benefit, submit: true, caller: citizen, access: fixture.access())
-        _ = try await fixture.records.claim(request.id, caller: carol, access: fixture.access(purpose: Self.casework))
+        let (fixture, subject, carol, request) = try await Self.requestInReview()
         _ = try await fixture.records.erase(
             subjectID: subject, basis: "GDPR art. 17 test", by: .system("officer"), access: fixture.access(purpose: "legal-obligation"))
         let keysBefore = try fixture.installation.subjectKeys.count()
@@ -145,13 +150,7 @@ struct ErasureFinalityTests {
 
     @Test("once an erasure's intent committed, nothing new is stored about the person, even with their keys still cached")
     func intentRefusesNewDataBeforeKeysAreDestroyed() async throws {
-        let fixture = try InstallationFixture()
-        let citizen = try await fixture.citizen("aoife@example.ie").caller
-        let subject = try #require(citizen.subjectID)
-        let carol = try await fixture.staff("carol@agency.example", roles: ["caseworker"], office: fixture.configuration.defaultOffice)
-        let request = try await fixture.records.createRequest(
-            serviceID: "benefit-application", values: ServiceSample.benefit, submit: true, caller: citizen, access: fixture.access())
-        _ = try await fixture.records.claim(request.id, caller: carol, access: fixture.access(purpose: Self.casework))
+        let (fixture, subject, carol, request) = try await Self.requestInReview()
         _ = try await fixture.records.postMessage(request.id, body: "We are on it.", caller: carol, access: fixture.access(purpose: Self.casework))
         // The erasure stops after its intent: the keys exist, and this process has them cached.
         fixture.records.erasureFault.withLock { $0 = .afterIntent }
