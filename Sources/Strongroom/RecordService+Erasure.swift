@@ -40,6 +40,8 @@ enum ErasureStep: Sendable, Equatable {
     case afterIntent
     /// Inside the transaction that removes the fields, after the keys were destroyed.
     case afterKeysDestroyed
+    /// Inside the retention sweep's transaction that removes the fields, after their keys were destroyed.
+    case sweepAfterKeysDestroyed
 }
 
 /// The failure a test injects into an erasure.
@@ -119,6 +121,7 @@ extension RecordService {
             let entry = try audit.record(receiptDraft, in: db)
             return ((removed, open), entry)
         }
+        forgetSwept(erasure.destroyed)
         let coverage = signReceipt ? await signCheckpoint(covering: entry.seq) : .unsigned(reason: "no checkpoint was asked for")
         return ShreddingReceipt(
             subjectID: subjectID, keysDestroyed: erasure.destroyed.count, fieldsRemoved: removed.sealed, openFieldsRemoved: removed.open,
@@ -220,6 +223,17 @@ extension RecordService {
             try message.updateRevisions(db)
         }
         return removed
+    }
+
+    /// Tells the key store that the fields of these destroyed keys are gone. A failure here is harmless (the next
+    /// sweep removes nothing more and forgets them then), so it is logged, not thrown after the commit.
+    func forgetSwept(_ ids: [[UInt8]]) {
+        do {
+            try subjectKeys.markSwept(ids)
+        } catch {
+            logger.warning("destroyed key ids stay listed as unswept; the next retention sweep settles them", metadata: [
+                "error": .string(String(describing: type(of: error)))])
+        }
     }
 
     /// Signs a checkpoint after `seq` committed and says whether it covers that entry. Never throws: the receipt has

@@ -16,21 +16,27 @@ extension RecordService {
         let now = clock.now
         let month = String(SubjectKeyStore.retentionScope(until: now).dropFirst("until:".count))
         let expired = try subjectKeys.destroyExpired(before: month)
+        // With the keys an earlier sweep destroyed but could not finish removing the fields of.
+        let unswept = try subjectKeys.unsweptKeys()
+        let fault = erasureFault.withLock { $0 }
         let system = AuthenticatedCaller.system("retention")
         let access = AccessContext(purpose: "legal-obligation", requestID: "retention-\(now.millis)")
         let audit = self.audit
         let draft = AuditTrail.draft(
             caller: system, action: "retention.sweep", target: AuditTarget(collection: "sealed_fields"), decision: nil, context: access,
-            extraFlags: [.erasureReceipt, .keyOperation], details: ["keys_destroyed": String(expired.count), "before": month])
+            extraFlags: [.erasureReceipt, .keyOperation],
+            details: ["keys_destroyed": String(expired.count), "before": month, "earlier_keys": String(unswept.count - expired.count)])
         let (removed, entry) = try await guardedWrite { db -> (Int, AuditEntry) in
-            let removed = try FieldRows.removeShredded(expired.map(\.id), in: db)
+            let removed = try FieldRows.removeShredded(unswept, in: db)
+            if fault == .sweepAfterKeysDestroyed { throw InjectedErasureFailure() }
             let entry = try audit.record(draft, in: db)
             return (removed, entry)
         }
-        let coverage: ReceiptCoverage = if signReceipt, !expired.isEmpty {
+        forgetSwept(unswept)
+        let coverage: ReceiptCoverage = if signReceipt, !expired.isEmpty || removed > 0 {
             await signCheckpoint(covering: entry.seq)
         } else {
-            .unsigned(reason: expired.isEmpty ? "nothing was destroyed" : "no checkpoint was asked for")
+            .unsigned(reason: expired.isEmpty && removed == 0 ? "nothing was destroyed or removed" : "no checkpoint was asked for")
         }
         var receipts = [ShreddingReceipt(
             subjectID: nil, keysDestroyed: expired.count, fieldsRemoved: removed, openFieldsRemoved: 0, auditSeq: entry.seq,

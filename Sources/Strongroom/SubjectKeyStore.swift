@@ -292,6 +292,21 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
         return expired
     }
 
+    /// The ids of destroyed keys whose sealed fields the records database may still hold: every destruction records
+    /// them, and ``markSwept(_:)`` forgets them once the fields are removed.
+    public func unsweptKeys() throws -> [[UInt8]] {
+        try queue.read { db in try Data.fetchAll(db, sql: "SELECT id FROM unswept_keys ORDER BY destroyed_at, id").map { [UInt8]($0) } }
+    }
+
+    /// Forgets destroyed key ids whose fields the records database no longer holds.
+    public func markSwept(_ ids: [[UInt8]]) throws {
+        guard !ids.isEmpty else { return }
+        try queue.write { db in
+            let delete = try db.cachedStatement(sql: "DELETE FROM unswept_keys WHERE id = ?")
+            for id in ids { try delete.execute(arguments: [Data(id)]) }
+        }
+    }
+
     /// Rewraps every shredding key still wrapped by an older version of the `subjects` key with the current version
     /// (after `keys rotate --data subjects`). The shredding keys themselves do not change, so nothing sealed under them
     /// is touched. Each row is replaced only if it still has the version it was read with. Returns how many were
@@ -371,6 +386,9 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
             read(rows)
             let ids = rows.map { [UInt8]($0["id"] as Data) }
             try db.execute(sql: "DELETE FROM shredding_keys WHERE \(condition)", arguments: arguments)
+            let journal = try db.cachedStatement(sql: "INSERT OR IGNORE INTO unswept_keys (id, destroyed_at) VALUES (?, ?)")
+            let now = Date().millis
+            for id in ids { try journal.execute(arguments: [Data(id), now]) }
             let before = db.totalChangesCount
             try also(db)
             let changed = !ids.isEmpty || db.totalChangesCount != before

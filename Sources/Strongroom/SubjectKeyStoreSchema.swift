@@ -22,7 +22,9 @@ enum SubjectKeyStoreSchema {
                 """)
         }
         // Erasure that is final: a generation every process compares with the one its caches were read under (bumped
-        // by every destruction), and a tombstone per erased subject (no key is ever made for them again).
+        // by every destruction), a tombstone per erased subject (no key is ever made for them again), and the ids of
+        // destroyed keys whose fields the records database may still hold (so a sweep that failed after destroying
+        // keys is completed by the next one). Key ids are not secret: the records database holds them too.
         migrator.registerMigration("2026-12-02-erasure-generation-tombstones") { db in
             try db.execute(sql: """
                 CREATE TABLE store_state (
@@ -33,6 +35,10 @@ enum SubjectKeyStoreSchema {
                 CREATE TABLE tombstones (
                     subject_id TEXT PRIMARY KEY NOT NULL,
                     erased_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE unswept_keys (
+                    id BLOB PRIMARY KEY NOT NULL,
+                    destroyed_at INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 """)
         }

@@ -249,7 +249,9 @@ struct ErasureFinalityTests {
         // The next sweep (no grace period: an officer's erasure is due at once) completes it.
         let receipts = try await fixture.records.runRetention(signReceipt: true)
         let completion = try #require(receipts.first { $0.subjectID == subject })
-        #expect(completion.fieldsRemoved == state.sealed)
+        // The sweep's own part removes the fields of the keys the erasure destroyed (they were listed as unswept), the
+        // erasure's completion whatever else was bound to the subject: together, everything.
+        #expect(receipts.map(\.fieldsRemoved).reduce(0, +) == state.sealed)
         let after = try await fixture.installation.database.read { db in
             (
                 sealed: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sealed_fields WHERE subject_id = ?", arguments: [subject]) ?? -1,
@@ -263,6 +265,33 @@ struct ErasureFinalityTests {
         #expect(try await fixture.records.runRetention(signReceipt: false).count == 1)
         let profile = try await fixture.records.profile(of: bob.accountID, caller: bob.caller, access: fixture.access())
         #expect(profile.fields["name"]?.value == "BobCanary Person")
+    }
+
+    @Test("a retention sweep whose database write failed after destroying keys is completed by the next sweep")
+    func interruptedSweepIsCompleted() async throws {
+        let (fixture, alice, _) = try await ErasureTests.world()
+        let id = try #require(try await fixture.records.ownRequests(caller: alice.caller, access: fixture.access()).first?.id)
+        let service = try #require(fixture.installation.catalog.service("benefit-application"))
+        fixture.clock.advance(by: Double(service.retention.approximateDays + 62) * 86_400)
+        func requestFields() async throws -> Int {
+            try await fixture.installation.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sealed_fields WHERE collection = 'requests' AND record_id = ?", arguments: [id]) ?? -1
+            }
+        }
+        let before = try await requestFields()
+        fixture.records.erasureFault.withLock { $0 = .sweepAfterKeysDestroyed }
+        await #expect(throws: InjectedErasureFailure.self) { try await fixture.records.runRetention(signReceipt: false) }
+        fixture.records.erasureFault.withLock { $0 = nil }
+        #expect(try await requestFields() == before, "the failed transaction removed nothing")
+        #expect(try fixture.installation.subjectKeys.unsweptKeys().count >= 2)
+
+        let receipts = try await fixture.records.runRetention(signReceipt: true)
+        let sweep = try #require(receipts.first)
+        #expect(sweep.keysDestroyed == 0, "the first sweep destroyed them")
+        #expect(sweep.fieldsRemoved >= before)
+        #expect(try await requestFields() == 0)
+        #expect(try fixture.installation.subjectKeys.unsweptKeys().isEmpty)
+        if case .unsigned = sweep.coverage { Issue.record("the completing sweep removed fields; a checkpoint covers its receipt") }
     }
 
     @Test("running the erasure again completes one that failed after its keys were destroyed")
