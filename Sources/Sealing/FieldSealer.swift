@@ -83,6 +83,9 @@ public struct FieldSealer: Sendable {
         }
     }
 
+    /// How many field keys derived from subject keys are cached (for tests: none of an erased subject's may stay).
+    var cachedFieldKeyCount: Int { derivedKeys.count }
+
     /// Which key version sealed an envelope (for rewrap and status), without opening it.
     public static func keyVersion(of envelope: [UInt8]) throws -> (keyID: String, version: UInt32) {
         let parsed = try SealedEnvelope(parsing: envelope)

@@ -1,7 +1,7 @@
 import AuditLog
 import Foundation
 import GRDB
-import Sealing
+@testable import Sealing
 @testable import Strongroom
 import Synchronization
 import TestSupport
@@ -62,8 +62,9 @@ struct ErasureFinalityTests {
         }
         #expect(throws: StrongroomError.subjectErased) { try server.subjectKeys.keyID(subject: subject, scope: "subject") }
         #expect(throws: StrongroomError.subjectErased) { try server.subjectKeys.keyID(subject: subject, scope: "until:2099-01") }
-        // Bob is untouched in the server.
+        // Bob is untouched in the server, and no field key derived from Alice's keys is left in its memory.
         #expect(try server.sealer.open(bobEnvelope, at: bobPlace).isEmpty == false)
+        #expect(server.sealer.cachedFieldKeyCount == 1, "only Bob's, derived again after the caches were cleared")
     }
 
     @Test("a key read that races with its destruction is not cached again (the read finishes, the next one is refused)")
