@@ -39,13 +39,13 @@ struct SubjectsCommand: AsyncParsableCommand {
         /// What the command prints: what was removed, and exactly what covers the receipt.
         static func report(subject: String, _ receipt: ShreddingReceipt) -> String {
             "Erased \(subject): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved) sealed field(s) and "
-                + "\(receipt.openFieldsRemoved) public field value(s) removed; \(coverage(of: receipt))."
+                + "\(receipt.openFieldsRemoved) public field value(s) removed; \(receiptCoverageLine(receipt))."
         }
     }
 }
 
 /// The receipt's line about the checkpoint that covers it.
-func coverage(of receipt: ShreddingReceipt) -> String {
+func receiptCoverageLine(_ receipt: ShreddingReceipt) -> String {
     switch receipt.coverage {
     case .signed(let treeSize):
         "receipt is audit entry \(receipt.auditSeq), covered by the checkpoint signed just now (tree size \(treeSize))"
@@ -73,7 +73,7 @@ struct RetentionCommand: AsyncParsableCommand {
                 for receipt in receipts {
                     let who = receipt.subjectID.map { "erasure of \($0)" } ?? "retention sweep"
                     FileDescriptorOutput.standardOutput.write(
-                        "\(who): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved + receipt.openFieldsRemoved) field(s) removed; \(coverage(of: receipt))\n")
+                        "\(who): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved + receipt.openFieldsRemoved) field(s) removed; \(receiptCoverageLine(receipt))\n")
                 }
             } catch {
                 throw fail("\(error)")

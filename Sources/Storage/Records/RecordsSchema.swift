@@ -152,5 +152,12 @@ public enum RecordsSchema {
                 DELETE FROM sessions;
                 """)
         }
+        // Erasure finds everything about a subject: their accounts and requests by subject id, without a table scan.
+        migrator.registerMigration("2026-12-02-erasure-by-subject") { db in
+            try db.execute(sql: """
+                CREATE INDEX accounts_by_subject ON accounts(subject_id);
+                CREATE INDEX requests_by_subject ON requests(subject_id);
+                """)
+        }
     }
 }
