@@ -44,14 +44,32 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
     /// How long a process may use its cached keys without looking at the store's generation: a destruction by another
     /// process (the CLI's `subjects erase`, a second server) takes effect here within this time.
     public static let generationCheckInterval = Duration.milliseconds(500)
+    private static let generationCheckNanoseconds: Int64 = 500_000_000
+
+    /// A monotonic time for the check above, read on every key lookup: the coarse clock on Linux (a few nanoseconds,
+    /// millisecond resolution, plenty for half a second).
+    private static func monotonicNanoseconds() -> Int64 {
+        #if os(Linux)
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        #else
+        let elapsed = ContinuousClock.now - clockOrigin
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        #endif
+    }
+    #if !os(Linux)
+    private static let clockOrigin = ContinuousClock.now
+    #endif
 
     private struct Cache {
         var keys: [CachedID: SecretBytes] = [:]
         var ids: [String: [UInt8]] = [:]
         /// The store generation these entries were read under.
         var generation: Int64 = 0
-        /// When the generation was last compared with the store's (`nil`: compare at the next use).
-        var checkedAt: ContinuousClock.Instant?
+        /// When the generation was last compared with the store's, in ``monotonicNanoseconds()`` (`nil`: compare
+        /// at the next use).
+        var checkedAt: Int64?
         /// Counts clearings in this process, so caches of keys derived from these can follow.
         var epoch: UInt64 = 0
 
@@ -214,9 +232,9 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
     /// Reads the caches, first following the store's generation when it was last looked at more than
     /// ``generationCheckInterval`` ago. Returns what `read` found and the epoch it belongs to.
     private func cached<T: Sendable>(_ read: (borrowing Cache) -> T?) throws -> (value: T?, epoch: UInt64) {
-        let now = ContinuousClock.now
+        let now = Self.monotonicNanoseconds()
         let (value, epoch, due) = cache.withLock { cache -> (T?, UInt64, Bool) in
-            if let checked = cache.checkedAt, now - checked < Self.generationCheckInterval { return (read(cache), cache.epoch, false) }
+            if let checked = cache.checkedAt, now - checked < Self.generationCheckNanoseconds { return (read(cache), cache.epoch, false) }
             cache.checkedAt = now
             return (nil, cache.epoch, true)
         }
