@@ -83,6 +83,9 @@ public struct FieldSealer: Sendable {
         }
     }
 
+    /// How many field keys derived from subject keys are cached (for tests: none of an erased subject's may stay).
+    var cachedFieldKeyCount: Int { derivedKeys.count }
+
     /// Which key version sealed an envelope (for rewrap and status), without opening it.
     public static func keyVersion(of envelope: [UInt8]) throws -> (keyID: String, version: UInt32) {
         let parsed = try SealedEnvelope(parsing: envelope)
@@ -95,7 +98,10 @@ public struct FieldSealer: Sendable {
             throw SealingError.keyUnavailable(SealingError.invalidPlace("no subject key store is configured"))
         }
         let subjectKey: SecretBytes
-        // Asking the provider every time (it caches) means a destroyed key stops working at once.
+        // Read before the subject key: a derived key is cached only under the epoch its subject key was current in.
+        let epoch = subjectKeys.cacheEpoch
+        // Asking the provider every time (it caches, and follows destructions in every process) means a destroyed key
+        // stops working here as soon as the provider knows.
         do {
             subjectKey = try subjectKeys.subjectKey(id: subjectKeyID)
         } catch let error as SodiumError where error == .outOfMemory {
@@ -105,15 +111,17 @@ public struct FieldSealer: Sendable {
             throw SealingError.keyUnavailable(error)
         }
         let cacheKey = DerivedKeyCache.Key(keyID: keyID, version: version, subjectKeyID: subjectKeyID)
-        if let cached = derivedKeys.get(cacheKey, source: subjectKey) { return cached }
+        if let cached = derivedKeys.get(cacheKey, source: subjectKey, epoch: epoch) { return cached }
         let derived = try BLAKE2b.deriveKey(from: dataKey, context: Array("strongroom.subject-field-key.v1".utf8), secret: subjectKey)
-        derivedKeys.put(cacheKey, source: subjectKey, derived: derived)
+        derivedKeys.put(cacheKey, source: subjectKey, derived: derived, epoch: epoch)
         return derived
     }
 }
 
 /// Field keys derived from (data key version, subject key), so sealing many fields of one subject derives once.
-/// An entry is used only while the subject key object it came from is the one the provider still returns.
+/// An entry is used only while the subject key object it came from is the one the provider still returns, and
+/// everything is dropped when the provider's ``SubjectKeyProvider/cacheEpoch`` moves on (a key was destroyed), so no
+/// key derived from an erased subject's key stays in memory.
 final class DerivedKeyCache: Sendable {
     struct Key: Hashable {
         let keyID: String
@@ -121,22 +129,41 @@ final class DerivedKeyCache: Sendable {
         let subjectKeyID: [UInt8]
     }
 
-    private let entries = Mutex<[Key: (source: SecretBytes, derived: SecretBytes)]>([:])
+    private struct State {
+        var entries: [Key: (source: SecretBytes, derived: SecretBytes)] = [:]
+        var epoch: UInt64 = 0
+
+        /// Follows a newer epoch (clearing everything); returns whether `epoch` is the current one.
+        mutating func follow(_ epoch: UInt64) -> Bool {
+            if epoch > self.epoch {
+                entries.removeAll()
+                self.epoch = epoch
+            }
+            return epoch == self.epoch
+        }
+    }
+
+    private let state = Mutex<State>(State())
     /// Secure memory the cached derived keys may take (slots of ``SecretBytes``): 32 MiB, about a million keys.
     static let budgetBytes = 32 << 20
     static let maximumEntries = budgetBytes / 32
 
-    func get(_ key: Key, source: SecretBytes) -> SecretBytes? {
-        entries.withLock { entries in
-            guard let entry = entries[key], entry.source === source else { return nil }
+    func get(_ key: Key, source: SecretBytes, epoch: UInt64) -> SecretBytes? {
+        state.withLock { state in
+            guard state.follow(epoch), let entry = state.entries[key], entry.source === source else { return nil }
             return entry.derived
         }
     }
 
-    func put(_ key: Key, source: SecretBytes, derived: SecretBytes) {
-        entries.withLock { entries in
-            if entries.count >= Self.maximumEntries { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (source, derived)
+    /// Caches `derived` unless the provider's epoch moved on since `epoch` was read (the source may be destroyed).
+    func put(_ key: Key, source: SecretBytes, derived: SecretBytes, epoch: UInt64) {
+        state.withLock { state in
+            guard state.follow(epoch) else { return }
+            if state.entries.count >= Self.maximumEntries { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = (source, derived)
         }
     }
+
+    /// How many derived keys are cached (for tests).
+    var count: Int { state.withLock { $0.entries.count } }
 }

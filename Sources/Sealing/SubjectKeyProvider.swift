@@ -5,4 +5,13 @@ import Sodium
 public protocol SubjectKeyProvider: Sendable {
     /// The key with this 16-byte id. Throws when it does not exist or was destroyed.
     func subjectKey(id: [UInt8]) throws -> SecretBytes
+
+    /// Changes whenever the provider cleared the keys it caches (a key was destroyed, here or in another process).
+    /// Caches of keys derived from subject keys are cleared when it changes, so they hold nothing of an erased subject.
+    var cacheEpoch: UInt64 { get }
+}
+
+extension SubjectKeyProvider {
+    /// A provider that caches nothing never changes its epoch.
+    public var cacheEpoch: UInt64 { 0 }
 }

@@ -4,6 +4,7 @@ import Policy
 import Sealing
 import Sodium
 import Storage
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -15,10 +16,36 @@ import Foundation
 public struct ShreddingReceipt: Sendable, Equatable {
     public let subjectID: String?
     public let keysDestroyed: Int
+    /// Sealed fields (with their blind indexes) removed from the database.
     public let fieldsRemoved: Int
-    /// The audit entry that records it (covered by the checkpoint signed right after).
+    /// Public (unsealed) field values removed from the database.
+    public let openFieldsRemoved: Int
+    /// The audit entry that records it.
     public let auditSeq: UInt64
+    /// Which signed checkpoint covers that entry.
+    public let coverage: ReceiptCoverage
 }
+
+/// Whether a signed checkpoint covers a receipt's audit entry.
+public enum ReceiptCoverage: Sendable, Equatable {
+    /// A checkpoint signed right after the receipt covers it; it signs the log's first `treeSize` entries.
+    case signed(treeSize: UInt64)
+    /// No checkpoint was signed for it here (`reason` says why); the next checkpoint the server signs covers it.
+    case unsigned(reason: String)
+}
+
+/// The steps of an erasure, for a test that makes one fail (``RecordService/erasureFault``).
+enum ErasureStep: Sendable, Equatable {
+    /// After the intent committed, before any key is destroyed.
+    case afterIntent
+    /// Inside the transaction that removes the fields, after the keys were destroyed.
+    case afterKeysDestroyed
+    /// Inside the retention sweep's transaction that removes the fields, after their keys were destroyed.
+    case sweepAfterKeysDestroyed
+}
+
+/// The failure a test injects into an erasure.
+struct InjectedErasureFailure: Error, Equatable {}
 
 extension RecordService {
     /// A citizen asks for erasure of their data; it takes effect after the configured grace period, when the
@@ -46,10 +73,21 @@ extension RecordService {
         }
     }
 
-    /// Erases everything personal about `subjectID` now: destroys the subject's shredding keys (so every sealed
-    /// field about them is unreadable in every copy of the database), removes the dead ciphertext and blind
-    /// indexes, disables the account, and records a signed erasure receipt. Non-personal metadata (service,
-    /// dates, status) stays for statistics; the audit log stays intact.
+    /// Erases everything personal about `subjectID` now, in an order that a failure at any point leaves resumable:
+    ///
+    /// 1. One transaction records the intent (the erasure request, effective now), disables the account (random login
+    ///    index, no password) and deletes its sessions, with an audit entry `subject.erase-start`. Nobody can sign
+    ///    in as them from here on.
+    /// 2. The subject key store destroys every key of theirs and writes their tombstone (no key is made for them
+    ///    again), bumping its generation so every process drops cached copies within a second.
+    /// 3. One transaction removes the dead ciphertext, the blind indexes and the public field values of their profile
+    ///    and requests, clears the field revisions that named them, marks the erasure request done and records the
+    ///    receipt (`subject.erase`, flagged `erasureReceipt`).
+    /// 4. A checkpoint is signed after the receipt commits; the receipt says whether one covers it.
+    ///
+    /// If step 3 fails, the erasure request stays due and not done: `strongroom retention run` (hourly in the server)
+    /// or running the erasure again completes it. Non-personal metadata (service, dates, status) stays for statistics;
+    /// the audit log stays intact.
     ///
     /// - Parameters:
     ///   - basis: the legal basis, recorded in the receipt. Must not contain personal data.
@@ -57,82 +95,167 @@ extension RecordService {
     public func erase(
         subjectID: String, basis: String, by caller: AuthenticatedCaller, access: AccessContext, signReceipt: Bool = true
     ) async throws -> ShreddingReceipt {
-        let known = try await database.read { db in
-            try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE subject_id = ?", arguments: [subjectID]) != nil
-        }
-        guard known else { throw StrongroomError.notFound("data subject") }
-        let destroyed = try subjectKeys.destroyAll(subject: subjectID)
+        let basis = bounded(basis, 200)
+        let target = AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID)
+        try await beginErasure(subjectID, basis: basis, target: target, caller: caller, access: access)
+        let fault = erasureFault.withLock { $0 }
+        if fault == .afterIntent { throw InjectedErasureFailure() }
+        let erasure = try subjectKeys.destroyAll(subject: subjectID)
         let now = clock.now.millis
         let audit = self.audit
+        var details = ["basis": basis, "keys_destroyed": String(erasure.destroyed.count)]
+        if erasure.wasErased { details["resumed"] = "true" }
         let receiptDraft = AuditTrail.draft(
-            caller: caller, action: "subject.erase", target: AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID),
-            decision: nil, context: access, extraFlags: [.erasureReceipt, .keyOperation],
-            details: ["basis": bounded(basis, 200), "keys_destroyed": String(destroyed.count)])
-        let (removed, entry) = try await guardedWrite { db -> (Int, AuditEntry) in
-            let removed = try FieldRows.removeSubject(subjectID, in: db)
-            try FieldRows.removeShredded(destroyed, in: db)
-            try db.execute(sql: "DELETE FROM open_fields WHERE collection = ? AND record_id IN (SELECT id FROM accounts WHERE subject_id = ?)",
-                           arguments: [ProfileSchema.collection, subjectID])
-            // The login's blind index would let someone with the index key confirm a guessed address: replace it.
-            var accountIDs: [String] = []
-            for var account in try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID]) {
-                account.status = "disabled"
-                account.loginIndex = SecureRandom.bytes(count: 16)
-                account.passwordHash = ""
-                account.fieldRevisions = FieldRevisions()
-                try self.integrity.authenticate(&account)
-                try account.update(db)
-                accountIDs.append(account.id)
-            }
-            try SessionRow.revokeAll(of: accountIDs, at: now, integrity: self.integrity, in: db)
+            caller: caller, action: "subject.erase", target: target, decision: nil, context: access,
+            extraFlags: [.erasureReceipt, .keyOperation], details: details)
+        let (removed, entry) = try await guardedWrite { db -> ((sealed: Int, open: Int), AuditEntry) in
+            var removed = try FieldRows.removeSubject(subjectID, in: db)
+            removed += try FieldRows.removeShredded(erasure.destroyed, in: db)
+            if fault == .afterKeysDestroyed { throw InjectedErasureFailure() }
+            let open = try self.removeRecords(of: subjectID, in: db)
             if var request = try ErasureRequestRow.find(subjectID, in: db) {
                 request.completedAt = now
                 try self.integrity.authenticate(&request)
                 try request.update(db)
             }
             let entry = try audit.record(receiptDraft, in: db)
-            // Best effort: the receipt entry commits even if no signature can be made right now; the next checkpoint covers it.
-            if signReceipt { _ = try? self.checkpoints.checkpoint(in: db) }
-            return (removed, entry)
+            return ((removed, open), entry)
         }
-        return ShreddingReceipt(subjectID: subjectID, keysDestroyed: destroyed.count, fieldsRemoved: removed, auditSeq: entry.seq)
+        forgetSwept(erasure.destroyed)
+        let coverage = signReceipt ? await signCheckpoint(covering: entry.seq) : .unsigned(reason: "no checkpoint was asked for")
+        return ShreddingReceipt(
+            subjectID: subjectID, keysDestroyed: erasure.destroyed.count, fieldsRemoved: removed.sealed, openFieldsRemoved: removed.open,
+            auditSeq: entry.seq, coverage: coverage)
     }
 
-    /// The retention sweep: shreds request fields whose retention ended (destroying the month keys that sealed
-    /// them), then carries out erasure requests whose grace period has passed. Each sweep is recorded.
-    public func runRetention(signReceipt: Bool = true) async throws -> [ShreddingReceipt] {
-        let now = clock.now
-        let month = String(SubjectKeyStore.retentionScope(until: now).dropFirst("until:".count))
-        let expired = try subjectKeys.destroyExpired(before: month)
-        let system = AuthenticatedCaller.system("retention")
-        let access = AccessContext(purpose: "legal-obligation", requestID: "retention-\(now.millis)")
+    /// Step 1 of ``erase(subjectID:basis:by:access:signReceipt:)``: the intent, the disabled account and the deleted
+    /// sessions, in one transaction.
+    ///
+    /// - Throws: `not_found` (nothing written) when no account belongs to the subject.
+    private func beginErasure(
+        _ subjectID: String, basis: String, target: AuditTarget, caller: AuthenticatedCaller, access: AccessContext
+    ) async throws {
+        let now = clock.now.millis
         let audit = self.audit
-        let draft = AuditTrail.draft(
-            caller: system, action: "retention.sweep", target: AuditTarget(collection: "sealed_fields"), decision: nil, context: access,
-            extraFlags: [.erasureReceipt, .keyOperation], details: ["keys_destroyed": String(expired.count), "before": month])
-        let (removed, entry) = try await guardedWrite { db -> (Int, AuditEntry) in
-            let removed = try FieldRows.removeShredded(expired.map(\.id), in: db)
-            let entry = try audit.record(draft, in: db)
-            if signReceipt, !expired.isEmpty { _ = try? self.checkpoints.checkpoint(in: db) }
-            return (removed, entry)
-        }
-        var receipts = [ShreddingReceipt(subjectID: nil, keysDestroyed: expired.count, fieldsRemoved: removed, auditSeq: entry.seq)]
-        let pending = try await database.read { db in
-            try ErasureRequestRow.fetchAll(
-                db, sql: "SELECT * FROM erasure_requests WHERE completed_at IS NULL AND effective_at <= ?", arguments: [now.millis])
-        }
-        var due: [String] = []
-        for request in pending {
-            // A forged erasure request (someone's erasure scheduled by SQL) is refused and alarmed, never carried out.
-            if (try? integrity.check(request)) == nil {
-                await integrity.raiseAlarm(IntegrityViolation(table: ErasureRequestRow.macTable, key: request.subjectID), requestID: access.requestID)
-            } else {
-                due.append(request.subjectID)
+        let draft = AuditTrail.draft(caller: caller, action: "subject.erase-start", target: target, decision: nil, context: access, details: ["basis": basis])
+        let forged = try await guardedWrite { db -> IntegrityViolation? in
+            let accounts = try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
+            guard !accounts.isEmpty else { throw StrongroomError.notFound("data subject") }
+            for var account in accounts {
+                // Disabling takes rights away, so a row that fails its MAC is disabled (and authenticated) too.
+                account.status = "disabled"
+                // The login's blind index would let someone with the index key confirm a guessed address: replace it.
+                account.loginIndex = SecureRandom.bytes(count: 16)
+                account.passwordHash = ""
+                try self.integrity.authenticate(&account)
+                try account.update(db)
+                try db.execute(sql: "DELETE FROM sessions WHERE account_id = ?", arguments: [account.id])
             }
+            // The intent: due now and not done, so the retention sweep completes an erasure that stopped half way.
+            var forged: IntegrityViolation?
+            var request = ErasureRequestRow(subjectID: subjectID, requestedAt: now, effectiveAt: now, basis: basis)
+            if let stored = try ErasureRequestRow.find(subjectID, in: db) {
+                if (try? self.integrity.check(stored)) != nil {
+                    request.requestedAt = stored.requestedAt
+                    request.effectiveAt = min(stored.effectiveAt, now)
+                } else {
+                    // An officer's order replaces a forged row; the forgery is alarmed after the commit.
+                    forged = IntegrityViolation(table: ErasureRequestRow.macTable, key: subjectID)
+                }
+                try self.integrity.authenticate(&request)
+                try request.update(db)
+            } else {
+                try self.integrity.authenticate(&request)
+                _ = try request.insertIfAbsent(db)
+            }
+            try audit.record(draft, in: db)
+            return forged
         }
-        for subjectID in due {
-            receipts.append(try await erase(subjectID: subjectID, basis: "data subject request (GDPR art. 17)", by: system, access: access, signReceipt: signReceipt))
-        }
-        return receipts
+        if let forged { await integrity.raiseAlarm(forged, requestID: access.requestID) }
     }
+
+    /// Refuses, inside a write transaction, to store a field about a subject whose erasure has begun or is due. The
+    /// intent commits before any key is destroyed, so a value sealed with a key that a process still had cached cannot
+    /// land after the erasure removed the subject's fields. No MAC check: a forged row can only refuse more.
+    ///
+    /// - Throws: `subject_erased` (conflict).
+    static func refuseIfErasing(_ subjectID: String?, at millis: Int64, in db: Database) throws {
+        guard let subjectID else { return }
+        let due = try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM erasure_requests WHERE subject_id = ? AND effective_at <= ?"), arguments: [subjectID, millis])
+        if due != nil { throw StrongroomError.subjectErased }
+    }
+
+    /// Step 3's record part: removes the public field values and any remaining blind indexes of the subject's profile,
+    /// requests, decision reasons and messages, and clears the field revisions those rows keep (each rewritten with a
+    /// new MAC; a row that fails its MAC is left as it is, refused wherever it is read). Returns how many public values
+    /// were removed.
+    private func removeRecords(of subjectID: String, in db: Database) throws -> Int {
+        let accounts = try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
+        let requests = try RequestRow.fetchAll(db, sql: "SELECT * FROM requests WHERE subject_id = ?", arguments: [subjectID])
+        let messages = try MessageRow.fetchAll(
+            db, sql: "SELECT m.* FROM messages m JOIN requests r ON r.id = m.request_id WHERE r.subject_id = ?", arguments: [subjectID])
+        var places: [(collection: String, recordID: String)] = accounts.map { (ProfileSchema.collection, $0.id) }
+        for request in requests { places += [(Self.requestCollection, request.id), (Self.decisionCollection, request.id)] }
+        places += messages.map { (Self.messageCollection, $0.id) }
+        var removed = 0
+        for place in places {
+            try db.execute(sql: "DELETE FROM open_fields WHERE collection = ? AND record_id = ?", arguments: [place.collection, place.recordID])
+            removed += db.changesCount
+            try db.execute(sql: "DELETE FROM blind_indexes WHERE collection = ? AND record_id = ?", arguments: [place.collection, place.recordID])
+        }
+        for var account in accounts where !account.fieldRevisions.isEmpty {
+            guard (try? integrity.check(account)) != nil else { continue }
+            account.fieldRevisions = FieldRevisions()
+            try integrity.authenticate(&account)
+            try account.update(db)
+        }
+        for var request in requests where !request.fieldRevisions.isEmpty {
+            guard (try? integrity.check(request)) != nil else { continue }
+            request.fieldRevisions = FieldRevisions()
+            try integrity.authenticate(&request)
+            try request.update(db)
+        }
+        for var message in messages where !message.fieldRevisions.isEmpty {
+            guard (try? integrity.check(message)) != nil else { continue }
+            message.fieldRevisionsText = FieldRevisions().text
+            try integrity.authenticate(&message)
+            try message.updateRevisions(db)
+        }
+        return removed
+    }
+
+    /// Tells the key store that the fields of these destroyed keys are gone. A failure here is harmless (the next
+    /// sweep removes nothing more and forgets them then), so it is logged, not thrown after the commit.
+    func forgetSwept(_ ids: [[UInt8]]) {
+        do {
+            try subjectKeys.markSwept(ids)
+        } catch {
+            logger.warning("destroyed key ids stay listed as unswept; the next retention sweep settles them", metadata: [
+                "error": .string(String(describing: type(of: error)))])
+        }
+    }
+
+    /// Signs a checkpoint after `seq` committed and says whether it covers that entry. Never throws: the receipt has
+    /// committed whatever happens here, and the server's next checkpoint covers it.
+    func signCheckpoint(covering seq: UInt64) async -> ReceiptCoverage {
+        let checkpoints = self.checkpoints
+        do {
+            guard let signed = try await writer.write({ db in try checkpoints.checkpoint(in: db) }) else {
+                return .unsigned(reason: "the audit signing key in force is not available to this process")
+            }
+            guard signed.checkpoint.size > seq else {
+                return .unsigned(reason: "the checkpoint signed (tree size \(signed.checkpoint.size)) does not reach the receipt")
+            }
+            return .signed(treeSize: signed.checkpoint.size)
+        } catch {
+            let what = (error as? StrongroomError)?.message ?? String(describing: type(of: error))
+            logger.error("no checkpoint could be signed after a receipt", metadata: ["seq": .stringConvertible(seq), "error": .string(what)])
+            return .unsigned(reason: "signing failed (\(what))")
+        }
+    }
+}
+
+extension FieldRevisions {
+    var isEmpty: Bool { self == FieldRevisions() }
 }

@@ -6,6 +6,7 @@ import Policy
 import Sealing
 import Sodium
 import Storage
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -35,6 +36,8 @@ public final class RecordService: Sendable {
     let paymentProvider: any PaymentProvider
     let logger: Logger
     let integrity: RowIntegrity
+    /// Test hook: the erasure step that fails (internal; never set outside tests).
+    let erasureFault = Mutex<ErasureStep?>(nil)
 
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
@@ -204,6 +207,7 @@ public final class RecordService: Sendable {
         _ prepared: [PreparedField], collection: String, recordID: String, subjectID: String?, at millis: Int64, fresh: Bool = false,
         in db: Database
     ) throws {
+        try refuseIfErasing(subjectID, at: millis, in: db)
         if fresh {
             for field in prepared {
                 switch field.content {

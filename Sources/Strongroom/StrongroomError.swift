@@ -78,6 +78,10 @@ public struct StrongroomError: Error, CustomStringConvertible, Equatable, Sendab
     public static func conflict(_ code: String, _ message: String) -> StrongroomError {
         StrongroomError(.conflict, code: code, message: message)
     }
+    /// 409: the data subject was erased; nothing new (no key, no personal data) is recorded about them.
+    public static let subjectErased = StrongroomError(
+        .conflict, code: "subject_erased",
+        message: "the person this concerns was erased: nothing new can be recorded about them, and nothing was changed")
     public static func internalFailure(_ cause: any Error) -> StrongroomError {
         StrongroomError(.internalFailure, code: "internal", message: "internal error", cause: cause)
     }

@@ -68,9 +68,14 @@ struct CrashDatabaseCheck {
 
             if FileManager.default.fileExists(atPath: subjects) {
                 try db.execute(sql: "ATTACH DATABASE ? AS subjects", arguments: [subjects])
+                // Keys destroyed by an erasure or a sweep that had not removed their fields yet are listed in
+                // `unswept_keys` (the next sweep removes those fields): expected after a crash, not a loss.
+                let journaled = try Bool.fetchOne(
+                    db, sql: "SELECT COUNT(*) > 0 FROM subjects.sqlite_master WHERE type = 'table' AND name = 'unswept_keys'") ?? false
                 let missingKeys = try Int.fetchOne(db, sql: """
                     SELECT COUNT(DISTINCT shred_key) FROM sealed_fields
                     WHERE shred_key IS NOT NULL AND shred_key NOT IN (SELECT id FROM subjects.shredding_keys)
+                    \(journaled ? "AND shred_key NOT IN (SELECT id FROM subjects.unswept_keys)" : "")
                     """) ?? 0
                 if missingKeys > 0 { problems.append("\(missingKeys) shredding keys that sealed fields need are not in the subject key store") }
                 let keyCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subjects.shredding_keys") ?? 0

@@ -9,7 +9,11 @@ struct SubjectsCommand: AsyncParsableCommand {
     struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Destroy every key of a data subject now: their sealed fields become unreadable everywhere, backups included.",
-            discussion: "Non-personal metadata (service, dates, status) and the audit log remain. A signed erasure receipt is added to the log.")
+            discussion: """
+                Non-personal metadata (service, dates, status) and the audit log remain. An erasure receipt is added to the log, \
+                and the output says which signed checkpoint covers it. A running server stops using the destroyed keys within \
+                a second. If this stops part way, run it again (or `strongroom retention run`) to complete it.
+                """)
 
         @OptionGroup var options: InstallationOptions
         @Argument(help: "The data subject id (sub_…), as shown in the audit log.") var subject: String
@@ -26,12 +30,28 @@ struct SubjectsCommand: AsyncParsableCommand {
                     subjectID: subject, basis: basis, by: operatorCaller("supervisor"),
                     access: AccessContext(purpose: "legal-obligation", requestID: "cli-subjects-erase"),
                     signReceipt: true)
-                FileDescriptorOutput.standardOutput.write(
-                    "Erased \(subject): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved) sealed field(s) removed; receipt is audit entry \(receipt.auditSeq), covered by a new signed checkpoint.\n")
+                FileDescriptorOutput.standardOutput.write(Self.report(subject: subject, receipt) + "\n")
             } catch {
                 throw fail("\(error)")
             }
         }
+
+        /// What the command prints: what was removed, and exactly what covers the receipt.
+        static func report(subject: String, _ receipt: ShreddingReceipt) -> String {
+            "Erased \(subject): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved) sealed field(s) and "
+                + "\(receipt.openFieldsRemoved) public field value(s) removed; \(receiptCoverageLine(receipt))."
+        }
+    }
+}
+
+/// The receipt's line about the checkpoint that covers it.
+func receiptCoverageLine(_ receipt: ShreddingReceipt) -> String {
+    switch receipt.coverage {
+    case .signed(let treeSize):
+        "receipt is audit entry \(receipt.auditSeq), covered by the checkpoint signed just now (tree size \(treeSize))"
+    case .unsigned(let reason):
+        "receipt is audit entry \(receipt.auditSeq), not yet covered by a signed checkpoint (\(reason)); "
+            + "the next checkpoint the server signs will cover it"
     }
 }
 
@@ -52,7 +72,8 @@ struct RetentionCommand: AsyncParsableCommand {
                     signReceipt: true)
                 for receipt in receipts {
                     let who = receipt.subjectID.map { "erasure of \($0)" } ?? "retention sweep"
-                    FileDescriptorOutput.standardOutput.write("\(who): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved) field(s) removed (audit entry \(receipt.auditSeq))\n")
+                    FileDescriptorOutput.standardOutput.write(
+                        "\(who): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved + receipt.openFieldsRemoved) field(s) removed; \(receiptCoverageLine(receipt))\n")
                 }
             } catch {
                 throw fail("\(error)")

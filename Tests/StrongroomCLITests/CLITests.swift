@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import Keyring
 import Storage
+import Strongroom
 import Testing
 import TestSupport
 
@@ -27,6 +29,17 @@ let repositoryRoot: String = {
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
+
+/// Runs `strongroom init` in `keys` and `data` and opens the installation it made with this repository's catalog and
+/// policies (minimum Argon2id cost), as a server beside the command line would.
+func initializedInstallation(keys: String, data: String) async throws -> Installation {
+    #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
+    var configuration = StrongroomConfiguration(
+        keys: KeyDirectory(path: keys), dataDirectory: data, catalogDirectory: repositoryRoot + "/Catalog",
+        policyDirectory: repositoryRoot + "/Policies")
+    configuration.passwordLimits = .minimumForTesting
+    return try Installation(configuration: configuration)
+}
 
 @Suite("strongroom CLI")
 struct CLITests {

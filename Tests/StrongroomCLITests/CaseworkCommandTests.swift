@@ -24,12 +24,7 @@ struct CaseworkCommandTests {
         var breakGlassSeq: UInt64 = 0
 
         init() async throws {
-            #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
-            var configuration = StrongroomConfiguration(
-                keys: KeyDirectory(path: keys), dataDirectory: data, catalogDirectory: repositoryRoot + "/Catalog",
-                policyDirectory: repositoryRoot + "/Policies")
-            configuration.passwordLimits = .minimumForTesting
-            let installation = try Installation(configuration: configuration)
+            let installation = try await initializedInstallation(keys: keys, data: data)
             let access = AccessContext(requestID: "cli-test")
             try await installation.accounts.signUp(login: "aoife@example.ie", password: "correct horse battery staple", context: access)
             let citizen = try await installation.accounts.logIn(

@@ -88,6 +88,7 @@ struct ErasureTests {
         #expect(entry.action == "subject.erase")
         let checkpoint = try #require(try await fixture.installation.database.read { db in try fixture.installation.auditStore.latestCheckpoint(in: db) })
         #expect(checkpoint.checkpoint.size == receipt.auditSeq + 1)
+        #expect(receipt.coverage == .signed(treeSize: checkpoint.checkpoint.size))
         let report = AuditVerifier(trustedKeys: [fixture.installation.checkpointSigner.verifierKey]).verify(fixture.installation.auditStore)
         #expect(report.isValid, "\(report.render())")
         #expect(!entries.map(\.jsonLine).joined().contains("AliceCanary"))

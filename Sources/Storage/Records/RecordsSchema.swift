@@ -152,6 +152,13 @@ public enum RecordsSchema {
                 DELETE FROM sessions;
                 """)
         }
+        // Erasure finds everything about a subject: their accounts and requests by subject id, without a table scan.
+        migrator.registerMigration("2026-12-02-erasure-by-subject") { db in
+            try db.execute(sql: """
+                CREATE INDEX accounts_by_subject ON accounts(subject_id);
+                CREATE INDEX requests_by_subject ON requests(subject_id);
+                """)
+        }
         // A payment being charged is `processing` (so a second concurrent `pay` cannot charge again) and keeps the
         // idempotency key it was charged with, which a retry after an unknown outcome sends again.
         // SQLite cannot change a CHECK constraint in place: the table is rebuilt (the documented 12-step way; GRDB

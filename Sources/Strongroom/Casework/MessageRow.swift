@@ -71,6 +71,12 @@ struct MessageRow: Sendable, FetchableRecord {
             arguments: [id, requestID, authorID, authorKind, authorRole, kind, createdAt, fieldRevisionsText, rowMAC.map { Data($0) }])
     }
 
+    /// Writes the field revisions and the MAC (erasure clears the revisions of a removed body).
+    func updateRevisions(_ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE messages SET field_revisions = ?, row_mac = ? WHERE id = ?", arguments: [fieldRevisionsText, rowMAC.map { Data($0) }, id])
+    }
+
     func updateMAC(_ db: Database) throws {
         try db.execute(sql: "UPDATE messages SET row_mac = ? WHERE id = ?", arguments: [rowMAC.map { Data($0) }, id])
     }
@@ -99,6 +105,7 @@ struct SealedMessage: Sendable {
     var kind: MessageKind { MessageKind(rawValue: row.kind) ?? .message }
 
     func insert(_ db: Database) throws {
+        try RecordService.refuseIfErasing(subjectID, at: row.createdAt, in: db)
         try row.insert(db)
         try FieldRows.insertSealed(
             envelope, keyVersion: keyVersion, collection: RecordService.messageCollection, recordID: row.id, field: "body",

@@ -53,14 +53,23 @@ extension RecordService {
         } catch let error as StrongroomError {
             throw await refusedInput(error, caller: caller, action: "message.create", target: target, decision: decision, access: access, knownFields: [])
         }
-        let message = try sealedMessage(text, kind: .message, row: row, service: service, caller: caller)
-        let draft = AuditTrail.draft(
-            caller: caller, action: "message.create", target: target, fields: ["body"], decision: decision, context: access,
-            details: ["message": message.id])
-        let audit = self.audit
-        try await guardedWrite { db in
-            try message.insert(db)
-            try audit.record(draft, in: db)
+        let message: SealedMessage
+        do {
+            // Refused for an erased person: no key is made for them (here), and nothing is stored once their erasure
+            // began (in the write, for a key this process still had cached).
+            message = try sealedMessage(text, kind: .message, row: row, service: service, caller: caller)
+            let draft = AuditTrail.draft(
+                caller: caller, action: "message.create", target: target, fields: ["body"], decision: decision, context: access,
+                details: ["message": message.id])
+            let audit = self.audit
+            try await guardedWrite { [message] db in
+                try message.insert(db)
+                try audit.record(draft, in: db)
+            }
+        } catch let error as StrongroomError where error == .subjectErased {
+            throw await refusedTransition(
+                caller: caller, action: "message.create", target: target, decision: decision, access: access, status: row.status,
+                message: error.message, code: error.code)
         }
         return MessageView(
             id: message.id, requestID: requestID, kind: message.kind.rawValue, authorRole: message.authorRole, mine: true,

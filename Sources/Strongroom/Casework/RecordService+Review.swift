@@ -168,6 +168,7 @@ extension RecordService {
             let decided = row
             let audit = self.audit
             return .proceed(["outcome": row.outcome ?? ""], extra: { db in
+                try Self.refuseIfErasing(decided.subjectID, at: now, in: db)
                 try FieldRows.putSealed(
                     envelope, keyVersion: version, collection: Self.decisionCollection, recordID: decided.id, field: "reason",
                     subjectID: decided.subjectID, shredKey: key, at: now, in: db)
@@ -218,7 +219,15 @@ extension RecordService {
             throw await denied(decision, caller: caller, action: auditAction, target: target, access: access, hide: !mayRead)
         }
         var row = original
-        let step = try body(&row, service)
+        let step: TransitionStep
+        do {
+            step = try body(&row, service)
+        } catch let error as StrongroomError where error == .subjectErased {
+            // A message, question or reason for an erased person: refused (and recorded as such), nothing written.
+            throw await refusedTransition(
+                caller: caller, action: auditAction, target: target, decision: decision, access: access, status: original.status,
+                message: error.message, code: error.code)
+        }
         switch step {
         case .invalid(let message):
             throw await refusedTransition(
@@ -237,28 +246,43 @@ extension RecordService {
             allDetails["to"] = row.status
             let draft = AuditTrail.draft(
                 caller: caller, action: auditAction, target: target, decision: decision, context: access, details: allDetails)
-            let audit = self.audit
-            let updated = row
-            let expected = original.status
-            let expectedAssignee = original.assigneeID
-            try await guardedWrite { db in
-                try self.rewriteRequest(requestID, expecting: expected, assignee: .some(expectedAssignee), in: db) { current in
-                    current.status = updated.status
-                    current.assigneeID = updated.assigneeID
-                    current.outcome = updated.outcome
-                    current.decidedAt = updated.decidedAt
-                    current.decidedByRule = updated.decidedByRule
-                    current.updatedAt = updated.updatedAt
-                    // Only the revision this step wrote (the decision reason); the fields keep theirs as they are now.
-                    let reason = updated.fieldRevisions.revision(collection: Self.decisionCollection, field: "reason")
-                    if reason != original.fieldRevisions.revision(collection: Self.decisionCollection, field: "reason") {
-                        current.fieldRevisions.set(reason, collection: Self.decisionCollection, field: "reason")
-                    }
-                }
-                try extra?(db)
-                try audit.record(draft, in: db)
+            do {
+                try await write(row, original: original, extra: extra, draft: draft, in: requestID)
+            } catch let error as StrongroomError where error == .subjectErased {
+                // The subject's erasure began between the checks above and this write: refused, recorded, nothing written.
+                throw await refusedTransition(
+                    caller: caller, action: auditAction, target: target, decision: decision, access: access, status: original.status,
+                    message: error.message, code: error.code)
             }
             return try await request(requestID, caller: caller, access: access)
+        }
+    }
+
+    /// The write of a transition that proceeds: the row (only if unchanged meanwhile), the step's extra writes and the
+    /// audit entry, in one transaction.
+    private func write(
+        _ updated: RequestRow, original: RequestRow, extra: (@Sendable (Database) throws -> Void)?, draft: AuditEntryDraft,
+        in requestID: String
+    ) async throws {
+        let audit = self.audit
+        let expected = original.status
+        let expectedAssignee = original.assigneeID
+        try await guardedWrite { db in
+            try self.rewriteRequest(requestID, expecting: expected, assignee: .some(expectedAssignee), in: db) { current in
+                current.status = updated.status
+                current.assigneeID = updated.assigneeID
+                current.outcome = updated.outcome
+                current.decidedAt = updated.decidedAt
+                current.decidedByRule = updated.decidedByRule
+                current.updatedAt = updated.updatedAt
+                // Only the revision this step wrote (the decision reason); the fields keep theirs as they are now.
+                let reason = updated.fieldRevisions.revision(collection: Self.decisionCollection, field: "reason")
+                if reason != original.fieldRevisions.revision(collection: Self.decisionCollection, field: "reason") {
+                    current.fieldRevisions.set(reason, collection: Self.decisionCollection, field: "reason")
+                }
+            }
+            try extra?(db)
+            try audit.record(draft, in: db)
         }
     }
 
