@@ -2,6 +2,7 @@ import AuditLog
 import Foundation
 import GRDB
 @testable import Sealing
+import Sodium
 @testable import Strongroom
 import Synchronization
 import TestSupport
@@ -320,10 +321,16 @@ struct ErasureFinalityTests {
             access: fixture.access(purpose: "legal-obligation"))
         #expect(signed.coverage == .signed(treeSize: signed.auditSeq + 1))
 
-        // A process that cannot read the audit signing key (moved away) signs nothing, and the receipt says so.
+        // A process that does not hold the audit signing key in force signs nothing, and the receipt says so: here
+        // the log hands over to a key whose private half is nowhere (neither installed nor staged).
         let lone = try InstallationFixture()
         let carl = try await lone.citizen("carl@example.org")
-        try FileManager.default.removeItem(atPath: lone.keys.directory.auditSigningKeyPath)
+        let name = lone.installation.configuration.auditKeyName
+        let current = try AuditCheckpointSigner(name: name, keyPair: try lone.installation.keyring.auditSigningKeyPair())
+        let elsewhere = try AuditCheckpointSigner(name: name, keyPair: try Ed25519.KeyPair.generate())
+        let handover = AuditKeyHandover.draft(
+            from: current, to: elsewhere.verifierKey, actor: AuditActor(id: "cli", role: "security-officer"), requestID: "handover")
+        try await lone.installation.writer.write { db in _ = try lone.installation.auditStore.append(handover, in: db) }
         let unsigned = try await lone.records.erase(
             subjectID: try #require(carl.caller.subjectID), basis: "GDPR art. 17 test", by: .system("officer"),
             access: lone.access(purpose: "legal-obligation"))
