@@ -1,4 +1,5 @@
 import ArgumentParser
+import Synchronization
 import Keyring
 
 #if canImport(Glibc)
@@ -21,6 +22,10 @@ struct PassphraseOptions: ParsableArguments {
     @Option(name: .long, help: "Read the root key passphrase from this file (first line). Otherwise STRONGROOM_ROOT_PASSPHRASE is used.")
     var passphraseFile: String?
 
+    /// The passphrase taken from the environment, kept for this process's later reads (the CLI's commands read it
+    /// once each; the variable itself is cleared at the first read).
+    static let environmentPassphrase = Mutex<[UInt8]?>(nil)
+
     /// The passphrase from the file or the environment; `nil` when neither is given.
     func passphrase() throws -> [UInt8]? {
         if let passphraseFile {
@@ -37,9 +42,14 @@ struct PassphraseOptions: ParsableArguments {
             return bytes
         }
         if let value = getenv("STRONGROOM_ROOT_PASSPHRASE") {
-            let bytes = Array(String(cString: value).utf8)
-            return bytes.isEmpty ? nil : bytes
+            let bytes = Array(UnsafeBufferPointer(start: value, count: strlen(value)).map { UInt8(bitPattern: $0) })
+            // Read once, then out of the environment: child processes and /proc/PID/environ do not see it again
+            // (the bytes that were there are overwritten first).
+            memset(value, 0, strlen(value))
+            unsetenv("STRONGROOM_ROOT_PASSPHRASE")
+            Self.environmentPassphrase.withLock { $0 = bytes.isEmpty ? nil : bytes }
         }
+        if let remembered = Self.environmentPassphrase.withLock({ $0 }) { return remembered }
         return nil
     }
 

@@ -35,7 +35,12 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let protection: RootKeyProtection
-            if protectWithPassphrase, let passphrase = try passphraseOptions.passphrase() {
+            if protectWithPassphrase {
+                // Never fall back to a plain root key when a passphrase was asked for: an empty or weak one is refused.
+                guard let passphrase = try passphraseOptions.passphrase() else {
+                    throw ValidationError("--protect-with-passphrase was given but the passphrase is empty; nothing was created")
+                }
+                try Self.checkStrength(passphrase)
                 protection = .passphrase(passphrase)
             } else {
                 protection = .plain
@@ -45,6 +50,21 @@ struct InitCommand: AsyncParsableCommand {
             FileDescriptorOutput.standardOutput.write(report.render())
         } catch {
             throw fail("\(error)")
+        }
+    }
+}
+
+extension InitCommand {
+    /// The least a root key passphrase must be: 16 characters or more, with at least 8 different ones (a long
+    /// repetition such as "aaaaaaaaaaaaaaaa" or "abababababababab" is refused). Argon2id makes each guess slow; length
+    /// makes the guesses many.
+    static func checkStrength(_ passphrase: [UInt8]) throws {
+        let text = String(decoding: passphrase, as: UTF8.self)
+        guard text.count >= 16 else {
+            throw ValidationError("the root key passphrase has \(text.count) characters; use at least 16 (a few unrelated words work well). Nothing was created")
+        }
+        guard Set(text).count >= 8 else {
+            throw ValidationError("the root key passphrase repeats too few characters (\(Set(text).count) different); use at least 8 different ones. Nothing was created")
         }
     }
 }

@@ -158,3 +158,22 @@ struct CLITests {
         #expect(await run(common + ["--payment-provider", "stripe-live"]) != 0)
     }
 }
+
+@Suite struct RootPassphraseTests {
+    @Test("init --protect-with-passphrase refuses an empty or weak passphrase and creates nothing; a strong one protects the root key")
+    func weakPassphrasesAreRefused() async throws {
+        let temp = TemporaryDirectory()
+        for (name, passphrase) in [("empty", ""), ("short", "tiny words"), ("repetitive", "abababababababababab")] {
+            let file = temp.appending("\(name).txt")
+            try (passphrase + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let keys = temp.appending("Keys-\(name)")
+            #expect(await run(["init", "--keys", keys, "--data", temp.appending("data-\(name)"), "--protect-with-passphrase", "--passphrase-file", file]) == 1)
+            #expect(!FileManager.default.fileExists(atPath: keys + "/root.key"), "\(name)")
+        }
+        let file = temp.appending("strong.txt")
+        try "correct horse battery staple\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let keys = temp.appending("Keys")
+        #expect(await run(["init", "--keys", keys, "--data", temp.appending("data"), "--protect-with-passphrase", "--passphrase-file", file]) == 0)
+        #expect(await run(["keys", "status", "--keys", keys, "--data", temp.appending("data"), "--passphrase-file", file]) == 0)
+    }
+}
