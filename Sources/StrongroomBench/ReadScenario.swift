@@ -109,18 +109,21 @@ struct ReadScenario {
         }
     }
 
-    /// libsodium open of a v1 envelope (the layout in `SealedEnvelope`), under the current data key or, for an
-    /// envelope bound to a citizen's key, the field key `subjectFieldKey` returns for its subject key id.
+    /// libsodium open of a format 1 or 2 envelope (the layout in `SealedEnvelope`), under the current data key or, for
+    /// an envelope bound to a citizen's key, the field key `subjectFieldKey` returns for its subject key id.
     static func rawOpen(
         _ envelope: [UInt8], dataKey: VersionedKey, place: FieldPlace, subjectFieldKey: ([UInt8]) throws -> SecretBytes
     ) throws -> [UInt8] {
-        guard envelope.count > 3, envelope[1] <= 1 else { throw BenchError("the read floor met an envelope it does not handle") }
+        guard envelope.count > 3, envelope[0] == 1 || envelope[0] == 2, envelope[1] <= 1 else {
+            throw BenchError("the read floor met an envelope it does not handle")
+        }
         let subjectBound = envelope[1] == 1
-        let nonceStart = 3 + Int(envelope[2]) + 4 + (subjectBound ? 16 : 0)
+        let subjectStart = 3 + Int(envelope[2]) + 4
+        let nonceStart = subjectStart + (subjectBound ? 16 : 0) + (envelope[0] == 2 ? 8 : 0)
         let header = Array(envelope[..<nonceStart])
         let nonce = Array(envelope[nonceStart..<nonceStart + 24])
         let ciphertext = Array(envelope[(nonceStart + 24)...])
-        let key = subjectBound ? try subjectFieldKey(Array(header[(nonceStart - 16)...])) : dataKey.key
+        let key = subjectBound ? try subjectFieldKey(Array(header[subjectStart..<subjectStart + 16])) : dataKey.key
         let ad = SealingScenario.associatedData(header: header, place: place)
         return try XChaCha20Poly1305.open(ciphertext, key: key, nonce: nonce, associatedData: ad)
     }
