@@ -122,7 +122,7 @@ struct RowIntegrityPrimitiveTests {
         #expect(revisions.text == "decisions/reason=ffffffffffffffff;requests/b=0000000000000102")
         #expect(FieldRevisions(text: revisions.text) == revisions)
         #expect(FieldRevisions(text: "") == FieldRevisions())
-        for bad in ["x", "a=1", "a=000000000000010", "=0000000000000001", "a=0000000000000001;a=0000000000000002", "a=000000000000000g", ";"] {
+        for bad in ["x", "a=1", "a=000000000000010", "=0000000000000001", "a=0000000000000001;a=0000000000000002", "a=000000000000000g", ";", "a=0000000000000001;", "a=+000000000000001", "a==000000000000001"] {
             #expect(FieldRevisions(text: bad) == nil, "\(bad)")
         }
     }
