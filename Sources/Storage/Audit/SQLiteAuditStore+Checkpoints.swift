@@ -52,10 +52,7 @@ extension SQLiteAuditStore {
     public func checkpointIfDue(
         policy: AuditCheckpointPolicy, signer: AuditCheckpointSigner, origin: String? = nil, in db: Database
     ) throws -> SignedCheckpoint? {
-        let size = try self.size(in: db)
-        let last = try Row.fetchOne(db, sql: "SELECT tree_size, created_ms FROM audit_checkpoint ORDER BY id DESC LIMIT 1")
-            .map { (size: UInt64(max(0, $0[0] as Int64)), time: AuditTime(millisecondsSince1970: $0[1])) }
-        guard policy.isDue(size: size, lastCheckpoint: last, now: now) else { return nil }
+        guard try isCheckpointDue(policy, in: db) else { return nil }
         return try makeCheckpoint(signer: signer, origin: origin, in: db)
     }
 
