@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-deps.sh
+# The server refuses rule files that others can write; a checkout made under a loose umask (0002) has them.
+chmod -R go-w Catalog Policies
 swift build --product strongroom
 BIN="$(swift build --show-bin-path)/strongroom"
 mkdir -p demo

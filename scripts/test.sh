@@ -4,4 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-deps.sh
+# The server refuses rule files that others can write; a checkout made under a loose umask (0002) has them.
+chmod -R go-w Catalog Policies
+# Files the tests write (copied catalogs, policy edits) must not come out group-writable either.
+umask 022
 exec swift test "$@"
