@@ -3,7 +3,7 @@ import PackageDescription
 
 // Strongroom: a privacy-hardened secure records service.
 // Layers (lower never import higher): CSodium -> Sodium -> Keyring -> Sealing;
-// Sodium -> AuditLog; Policy; Catalog; Storage (GRDB, AuditLog);
+// Sodium -> AuditLog; Witness (AuditLog, Keyring); Policy; Catalog; Storage (GRDB, AuditLog);
 // Strongroom (all) -> StrongroomAPI -> StrongroomCLI -> strongroom.
 
 let strictSettings: [SwiftSetting] = [
@@ -44,6 +44,11 @@ let package = Package(
         .target(name: "Keyring", dependencies: ["Sodium"], swiftSettings: strictSettings),
         .target(name: "Sealing", dependencies: ["Sodium", "Keyring"], swiftSettings: strictSettings),
         .target(name: "AuditLog", dependencies: ["Sodium"], swiftSettings: strictSettings),
+        .target(
+            name: "Witness",
+            dependencies: ["Sodium", "Keyring", "AuditLog", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .target(name: "Policy", swiftSettings: strictSettings),
         .target(name: "Catalog", dependencies: ["Yams"], swiftSettings: strictSettings),
         .target(
@@ -78,7 +83,7 @@ let package = Package(
         .target(
             name: "StrongroomCLI",
             dependencies: [
-                "Strongroom", "StrongroomAPI", "AuditLog", "Storage",
+                "Strongroom", "StrongroomAPI", "AuditLog", "Storage", "Witness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -113,6 +118,7 @@ let package = Package(
         .testTarget(name: "KeyringTests", dependencies: ["Keyring", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "SealingTests", dependencies: ["Sealing", "Storage", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "WitnessTests", dependencies: ["Witness", "AuditLog", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], swiftSettings: strictSettings),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"], swiftSettings: strictSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: strictSettings),

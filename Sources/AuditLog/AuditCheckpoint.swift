@@ -68,6 +68,37 @@ public struct NoteSignature: Sendable, Hashable {
         self.keyHash = keyHash
         self.signature = signature
     }
+
+    /// Parses one signature line (without its newline); `number` names it in errors.
+    ///
+    /// - Throws: ``AuditError/malformedCheckpoint(_:)`` naming what is wrong.
+    public init(line: Substring, number: Int) throws {
+        guard line.hasPrefix("\u{2014} ") else {
+            throw AuditError.malformedCheckpoint("signature line \(number) does not start with an em dash (U+2014) and a space")
+        }
+        let fields = line.dropFirst(2).split(separator: " ", omittingEmptySubsequences: false)
+        guard fields.count == 2, AuditVerifierKey.isValidName(String(fields[0])) else {
+            throw AuditError.malformedCheckpoint("signature line \(number) is not \"— <key name> <base64 signature>\"")
+        }
+        guard let decoded = Base64.decode(fields[1]), decoded.count >= 5 else {
+            throw AuditError.malformedCheckpoint("signature line \(number) does not hold base64 of a key hash and a signature")
+        }
+        self.init(keyName: String(fields[0]), keyHash: Array(decoded[..<4]), signature: Array(decoded[4...]))
+    }
+
+    /// Parses newline-terminated signature lines, as a witness answers them (at most
+    /// ``SignedCheckpoint/maximumSignatures``).
+    public static func parseLines(_ text: String) throws -> [NoteSignature] {
+        guard text.hasSuffix("\n") else { throw AuditError.malformedCheckpoint("signature lines do not end with a newline") }
+        let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count <= SignedCheckpoint.maximumSignatures else {
+            throw AuditError.malformedCheckpoint("more than \(SignedCheckpoint.maximumSignatures) signature lines")
+        }
+        return try lines.enumerated().map { number, line in try NoteSignature(line: line, number: number + 1) }
+    }
+
+    /// The signature line with its newline: `— <key name> <base64(key hash || signature)>\n`.
+    public var line: String { "\u{2014} \(keyName) \(Base64.encode(keyHash + signature))\n" }
 }
 
 /// A checkpoint with its signatures: a C2SP signed note.
@@ -90,9 +121,7 @@ public struct SignedCheckpoint: Sendable, Hashable {
     /// The full note text: body, a blank line, then one signature line per signature.
     public var text: String {
         var text = checkpoint.bodyText + "\n"
-        for signature in signatures {
-            text += "\u{2014} \(signature.keyName) \(Base64.encode(signature.keyHash + signature.signature))\n"
-        }
+        for signature in signatures { text += signature.line }
         return text
     }
 
@@ -126,20 +155,7 @@ public struct SignedCheckpoint: Sendable, Hashable {
         guard lines.count <= Self.maximumSignatures else {
             throw AuditError.malformedCheckpoint("signed checkpoint has more than \(Self.maximumSignatures) signatures")
         }
-        var signatures: [NoteSignature] = []
-        for (number, line) in lines.enumerated() {
-            guard line.hasPrefix("\u{2014} ") else {
-                throw AuditError.malformedCheckpoint("signature line \(number + 1) does not start with an em dash (U+2014) and a space")
-            }
-            let fields = line.dropFirst(2).split(separator: " ", omittingEmptySubsequences: false)
-            guard fields.count == 2, AuditVerifierKey.isValidName(String(fields[0])) else {
-                throw AuditError.malformedCheckpoint("signature line \(number + 1) is not \"— <key name> <base64 signature>\"")
-            }
-            guard let decoded = Base64.decode(fields[1]), decoded.count >= 5 else {
-                throw AuditError.malformedCheckpoint("signature line \(number + 1) does not hold base64 of a key hash and a signature")
-            }
-            signatures.append(NoteSignature(keyName: String(fields[0]), keyHash: Array(decoded[..<4]), signature: Array(decoded[4...])))
-        }
+        let signatures = try lines.enumerated().map { number, line in try NoteSignature(line: line, number: number + 1) }
         self.init(checkpoint: try AuditCheckpoint(bodyText: body), signatures: signatures)
     }
 

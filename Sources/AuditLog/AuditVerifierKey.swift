@@ -34,21 +34,10 @@ public struct AuditVerifierKey: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``AuditError/malformedKey(_:)`` naming what is wrong.
     public init(text: String) throws {
-        let trimmed = text.trimmingWhitespace
-        // The name has no "+", the hash is hex: split at the first two; base64 may itself contain "+".
-        let parts = trimmed.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3 else {
-            throw AuditError.malformedKey("a verifier key has the form <name>+<hex key hash>+<base64 key>; this one has \(parts.count) '+'-separated parts")
-        }
-        guard let hash = [UInt8](hexString: parts[1]), hash.count == 4 else {
-            throw AuditError.malformedKey("the key hash of a verifier key is 8 hex digits, got \"\(parts[1])\"")
-        }
-        guard let encoded = Base64.decode(parts[2]), encoded.count == 33, encoded[0] == Self.ed25519Type else {
-            throw AuditError.malformedKey("the key of a verifier key must be base64 of 0x01 followed by a 32-byte Ed25519 public key")
-        }
-        try self.init(name: String(parts[0]), publicKey: Array(encoded[1...]))
-        guard keyHash == hash else {
-            throw AuditError.malformedKey("the verifier key's hash \(parts[1]) does not match its name and public key (expected \(keyHash.hexString))")
+        let parsed = try VerifierKeyText.parse(text, type: Self.ed25519Type, typeName: "an Ed25519 public key (type 0x01)")
+        try self.init(name: parsed.name, publicKey: parsed.publicKey)
+        guard keyHash == parsed.keyHash else {
+            throw AuditError.malformedKey("the verifier key's hash \(parsed.keyHash.hexString) does not match its name and public key (expected \(keyHash.hexString))")
         }
     }
 
@@ -56,23 +45,11 @@ public struct AuditVerifierKey: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``AuditError/io(_:cause:)`` when unreadable, ``AuditError/malformedKey(_:)`` naming the line.
     public static func load(fromFile path: String) throws -> [AuditVerifierKey] {
-        let text = try FileBytes.readText(path, limit: 1 << 20)
-        var keys: [AuditVerifierKey] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = String(line).trimmingWhitespace
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            do {
-                keys.append(try AuditVerifierKey(text: trimmed))
-            } catch let error as AuditError {
-                throw AuditError.malformedKey("\(path) line \(number + 1): \(error.message)")
-            }
-        }
-        guard !keys.isEmpty else { throw AuditError.malformedKey("\(path) holds no verifier key") }
-        return keys
+        try VerifierKeyText.loadLines(fromFile: path, Self.init(text:))
     }
 
     /// The verifier-key text.
-    public var text: String { "\(name)+\(keyHash.hexString)+\(Base64.encode([Self.ed25519Type] + publicKey))" }
+    public var text: String { VerifierKeyText.format(name: name, keyHash: keyHash, type: Self.ed25519Type, publicKey: publicKey) }
 
     public var description: String { text }
 
@@ -82,12 +59,60 @@ public struct AuditVerifierKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func keyHash(name: String, publicKey: [UInt8]) -> [UInt8] {
-        Array(SHA256Digest.hash(Array(name.utf8) + [0x0a, ed25519Type] + publicKey).prefix(4))
+        VerifierKeyText.keyHash(name: name, type: ed25519Type, publicKey: publicKey)
     }
 
     /// Signed-note key names: non-empty, no Unicode spaces, no '+'.
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && !name.unicodeScalars.contains { $0 == "+" || $0.properties.isWhitespace || $0.value < 0x20 }
+    }
+}
+
+/// The signed-note verifier-key text shared by checkpoint keys (type 0x01) and witness cosigner keys (type 0x04):
+/// `<name>+<hex key hash>+<base64(type || public key)>`, the key hash being SHA-256(name || "\n" || type || key)[:4].
+enum VerifierKeyText {
+    static func parse(_ text: String, type: UInt8, typeName: String) throws -> (name: String, keyHash: [UInt8], publicKey: [UInt8]) {
+        let trimmed = text.trimmingWhitespace
+        // The name has no "+", the hash is hex: split at the first two; base64 may itself contain "+".
+        let parts = trimmed.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3 else {
+            throw AuditError.malformedKey("a verifier key has the form <name>+<hex key hash>+<base64 key>; this one has \(parts.count) '+'-separated parts")
+        }
+        guard let hash = [UInt8](hexString: parts[1]), hash.count == 4 else {
+            throw AuditError.malformedKey("the key hash of a verifier key is 8 hex digits, got \"\(parts[1].prefix(40))\"")
+        }
+        guard let encoded = Base64.decode(parts[2]), encoded.count == 1 + Ed25519.publicKeyByteCount else {
+            throw AuditError.malformedKey("the key of this verifier key must be base64 of one type byte and a 32-byte public key (\(typeName))")
+        }
+        guard encoded[0] == type else {
+            throw AuditError.malformedKey("this verifier key has type 0x\([encoded[0]].hexString), expected \(typeName)")
+        }
+        return (String(parts[0]), hash, Array(encoded[1...]))
+    }
+
+    static func format(name: String, keyHash: [UInt8], type: UInt8, publicKey: [UInt8]) -> String {
+        "\(name)+\(keyHash.hexString)+\(Base64.encode([type] + publicKey))"
+    }
+
+    static func keyHash(name: String, type: UInt8, publicKey: [UInt8]) -> [UInt8] {
+        Array(SHA256Digest.hash(Array(name.utf8) + [0x0a, type] + publicKey).prefix(4))
+    }
+
+    /// Every key in a file, one per line; blank lines and lines starting with `#` are skipped.
+    static func loadLines<Key>(fromFile path: String, _ parse: (String) throws -> Key) throws -> [Key] {
+        let text = try FileBytes.readText(path, limit: 1 << 20)
+        var keys: [Key] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = String(line).trimmingWhitespace
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            do {
+                keys.append(try parse(trimmed))
+            } catch let error as AuditError {
+                throw AuditError.malformedKey("\(path) line \(number + 1): \(error.message)")
+            }
+        }
+        guard !keys.isEmpty else { throw AuditError.malformedKey("\(path) holds no verifier key") }
+        return keys
     }
 }
 

@@ -7,10 +7,10 @@ import Darwin
 #endif
 
 /// Reading and writing key files: atomic, durable, owner-only.
-enum SecureFile {
+package enum SecureFile {
     /// Writes `bytes` to `path` via a temporary file that is fsynced and renamed, then fsyncs the directory,
     /// so a crash leaves either the old file or the new one, never half a key.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
+    package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let directory = parentDirectory(of: path)
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
@@ -41,7 +41,7 @@ enum SecureFile {
     }
 
     /// fsyncs a directory so a rename or unlink in it is durable.
-    static func syncDirectory(_ directory: String) throws {
+    package static func syncDirectory(_ directory: String) throws {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw KeyringError.io("opening \(directory)", errno: errno) }
         defer { close(fd) }
@@ -49,7 +49,7 @@ enum SecureFile {
     }
 
     /// Reads a key file after checking it is a regular file owned by us with no group or other permissions.
-    static func readChecked(_ path: String, maximumSize: Int = 1 << 20) throws -> [UInt8] {
+    package static func readChecked(_ path: String, maximumSize: Int = 1 << 20) throws -> [UInt8] {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT { throw KeyringError.fileMissing(path) }
@@ -79,18 +79,18 @@ enum SecureFile {
     }
 
     /// Whether anything exists at `path`.
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
 
     /// Removes a file and makes the removal durable. Missing files are fine.
-    static func remove(_ path: String) throws {
+    package static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw KeyringError.io("removing \(path)", errno: errno) }
         try syncDirectory(parentDirectory(of: path))
     }
 
-    static func parentDirectory(of path: String) -> String {
+    package static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let parent = String(path[..<slash])
         return parent.isEmpty ? "/" : parent

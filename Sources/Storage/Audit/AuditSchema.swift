@@ -59,4 +59,30 @@ public enum AuditSchema {
             }
         }
     }
+
+    /// Witness cosignatures (shipped after the first three parts of the schema, so registered last).
+    ///
+    /// `audit_cosignature`: one row per cosignature line a witness returned, for the checkpoint of `tree_size` and
+    /// `root_hash`; `witness` is the witness's verifier key text. Append-only like the rest of the log. Checkpoints
+    /// are read with the lines of their size and root appended, so verification and bundles carry them.
+    public static func registerCosignatureMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("2026-12-03-audit-cosignatures-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_cosignature (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    tree_size INTEGER NOT NULL CHECK (tree_size >= 0),
+                    root_hash BLOB NOT NULL CHECK (length(root_hash) = 32),
+                    witness TEXT NOT NULL,
+                    line TEXT NOT NULL,
+                    received_ms INTEGER NOT NULL
+                );
+                CREATE INDEX audit_cosignature_by_size ON audit_cosignature(tree_size);
+                CREATE INDEX audit_cosignature_by_witness ON audit_cosignature(witness, tree_size);
+                CREATE TRIGGER audit_cosignature_no_update BEFORE UPDATE ON audit_cosignature
+                BEGIN SELECT RAISE(ABORT, 'audit_cosignature is append-only: rows cannot be updated'); END;
+                CREATE TRIGGER audit_cosignature_no_delete BEFORE DELETE ON audit_cosignature
+                BEGIN SELECT RAISE(ABORT, 'audit_cosignature is append-only: rows cannot be deleted'); END;
+                """)
+        }
+    }
 }

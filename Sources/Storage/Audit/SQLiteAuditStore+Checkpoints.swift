@@ -56,15 +56,15 @@ extension SQLiteAuditStore {
         return try makeCheckpoint(signer: signer, origin: origin, in: db)
     }
 
-    /// The most recent stored checkpoint, or `nil` before the first.
+    /// The most recent stored checkpoint with the witness cosignatures received for it, or `nil` before the first.
     public func latestCheckpoint(in db: Database) throws -> SignedCheckpoint? {
         guard let note = try String.fetchOne(db, sql: "SELECT note FROM audit_checkpoint ORDER BY id DESC LIMIT 1") else { return nil }
-        return try Self.parse(note)
+        return try withCosignatures([Self.parse(note)], in: db)[0]
     }
 
-    /// Every stored checkpoint, oldest first.
+    /// Every stored checkpoint, oldest first, each with the witness cosignatures received for its size and root.
     public func allCheckpoints(in db: Database) throws -> [SignedCheckpoint] {
-        try String.fetchAll(db, sql: "SELECT note FROM audit_checkpoint ORDER BY id").map(Self.parse)
+        try withCosignatures(String.fetchAll(db, sql: "SELECT note FROM audit_checkpoint ORDER BY id").map(Self.parse), in: db)
     }
 
     private static func parse(_ note: String) throws -> SignedCheckpoint {

@@ -19,5 +19,6 @@ public struct StorageMigrations: Sendable {
     static let standardRegistrations: [@Sendable (inout DatabaseMigrator) -> Void] = [
         AuditSchema.registerMigrations,
         RecordsSchema.registerMigrations,
+        AuditSchema.registerCosignatureMigrations,
     ]
 }
