@@ -36,6 +36,12 @@ public struct AuditFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case unanchored = "no valid checkpoint"
         /// The entries after the newest valid checkpoint are more, or older, than the verifier allows.
         case unsignedTail = "unsigned tail too long"
+        /// A cosignature line names a trusted witness but does not verify.
+        case forgedCosignature = "forged witness cosignature"
+        /// No checkpoint carries cosignatures from enough trusted witnesses.
+        case unwitnessed = "not witnessed"
+        /// The entries after the newest sufficiently witnessed checkpoint are more, or older, than the verifier allows.
+        case unwitnessedTail = "unwitnessed tail too long"
     }
 
     /// What is wrong.

@@ -19,6 +19,20 @@ public struct AuditVerifier: Sendable {
     /// How much of the log may lie after the newest valid checkpoint; `nil` accepts any unsigned tail (with a
     /// warning) and a log without checkpoints. `audit verify` is strict by default.
     public var tailLimit: TailLimit?
+    /// When set, checkpoints must be cosigned by witnesses: at least one checkpoint with ``WitnessRequirement/minimum``
+    /// valid cosignatures, and (with a ``tailLimit``) one recent enough by the same bounds as the signed tail.
+    public var witnesses: WitnessRequirement?
+
+    /// The witnesses an auditor trusts and how many of them must cosign.
+    public struct WitnessRequirement: Sendable {
+        public var keys: [WitnessVerifierKey]
+        public var minimum: Int
+
+        public init(keys: [WitnessVerifierKey], minimum: Int) {
+            self.keys = keys
+            self.minimum = max(1, minimum)
+        }
+    }
 
     /// The longest unsigned tail a strict verification accepts: at most `entries` entries after the newest valid
     /// checkpoint, the first of them written no more than `age` milliseconds before `now`.
@@ -71,6 +85,12 @@ struct VerificationRun {
     private var range = CompactRange()
     private var previousChain = AuditDigest.zero
     private var lastMatchingCheckpointSize: UInt64 = 0
+    /// The newest checkpoint size with enough witness cosignatures, whether any was found, and the time of its first
+    /// uncovered entry.
+    private var lastWitnessedSize: UInt64 = 0
+    private var anyWitnessed = false
+    private var mostWitnesses = 0
+    private var firstUnwitnessedTime: Int64?
     /// The time of the entry at ``lastMatchingCheckpointSize`` (the first not covered), once read.
     private var firstUncoveredTime: Int64?
     /// The distinct checkpoint sizes, ascending, and the smallest one still ahead, so the per-entry check is one
@@ -178,6 +198,7 @@ struct VerificationRun {
         }
         previousChain = link
         if item.seq == lastMatchingCheckpointSize { firstUncoveredTime = fields.timeMilliseconds }
+        if item.seq == lastWitnessedSize { firstUnwitnessedTime = fields.timeMilliseconds }
         range.append(item.leaf)
         if fields.flags.contains(.checkpointKeyHandover) {
             handover(canonical: canonical, chain: chain, seq: item.seq)
@@ -261,6 +282,20 @@ struct VerificationRun {
             report.checkpointsVerified += 1
             report.latestVerifiedCheckpoint = signed
             lastMatchingCheckpointSize = size
+            if let requirement = verifier.witnesses {
+                let check = signed.checkCosignatures(trusting: requirement.keys)
+                if let forged = check.forged {
+                    return fail(AuditFailure(.forgedCosignature, checkpointSize: size,
+                        detail: "the checkpoint for size \(size) carries a cosignature for witness \(forged.name) that does not verify: it was forged or the checkpoint altered"))
+                }
+                mostWitnesses = max(mostWitnesses, check.witnesses.count)
+                if check.witnesses.count >= requirement.minimum {
+                    anyWitnessed = true
+                    lastWitnessedSize = size
+                    report.latestWitnessedCheckpoint = signed
+                    report.latestWitnesses = check.witnesses.map(\.name)
+                }
+            }
         }
     }
 
@@ -331,6 +366,30 @@ struct VerificationRun {
             }
             report.warnings.append("entries \(lastMatchingCheckpointSize) to \(count - 1) are not yet covered by a signed checkpoint")
         }
+        checkWitnessed(count: count)
+    }
+
+    /// With a witness requirement: some checkpoint has enough cosignatures, and (when strict) a recent one.
+    private mutating func checkWitnessed(count: UInt64) {
+        guard let requirement = verifier.witnesses, report.failure == nil, count > 0 else { return }
+        guard anyWitnessed else {
+            return fail(AuditFailure(.unwitnessed, seq: 0,
+                detail: "no valid checkpoint carries cosignatures from \(requirement.minimum) of the \(requirement.keys.count) trusted witnesses (the most found on one is \(mostWitnesses)): the witnesses refused to cosign this log, its cosignatures were deleted, or the server was never configured to submit to them"))
+        }
+        guard lastWitnessedSize < count else { return }
+        let tail = count - lastWitnessedSize
+        if let limit = verifier.tailLimit {
+            if tail > limit.entries {
+                return fail(AuditFailure(.unwitnessedTail, seq: lastWitnessedSize,
+                    detail: "\(tail) entries (\(lastWitnessedSize) to \(count - 1)) follow the newest witnessed checkpoint, more than the \(limit.entries) allowed: the witnesses refused newer checkpoints (a rewrite?) or cannot be reached"))
+            }
+            if let first = firstUnwitnessedTime, limit.now.millisecondsSince1970 - first > limit.ageMilliseconds {
+                let minutes = (limit.now.millisecondsSince1970 - first) / 60_000
+                return fail(AuditFailure(.unwitnessedTail, seq: lastWitnessedSize,
+                    detail: "entry \(lastWitnessedSize) was written \(minutes) minutes ago and no witnessed checkpoint covers it, longer than the \(limit.ageMilliseconds / 60_000) minutes allowed: the witnesses refused newer checkpoints (a rewrite?) or cannot be reached"))
+            }
+        }
+        report.warnings.append("entries \(lastWitnessedSize) to \(count - 1) are not yet covered by a witnessed checkpoint")
     }
 
     static func describe(_ error: any Error) -> String {

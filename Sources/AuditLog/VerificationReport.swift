@@ -14,6 +14,9 @@ public struct VerificationReport: Sendable {
     public var keyHandovers: [(seq: UInt64, key: AuditVerifierKey)] = []
     /// Whether a saved checkpoint was given and the log extends it.
     public var extendsSavedCheckpoint = false
+    /// With a witness requirement: the newest checkpoint cosigned by enough trusted witnesses, and their names.
+    public var latestWitnessedCheckpoint: SignedCheckpoint?
+    public var latestWitnesses: [String] = []
     /// The first failure; `nil` when the log verified.
     public var failure: AuditFailure?
     /// Things an auditor should know that are not failures (an unsigned tail).
@@ -34,6 +37,9 @@ public struct VerificationReport: Sendable {
             lines.append("OK: \(entriesVerified) entries verified; \(checkpointsVerified) of \(checkpointsFound) checkpoints verified")
             if let latest = latestVerifiedCheckpoint {
                 lines.append("latest signed checkpoint: size \(latest.checkpoint.size), root \(latest.checkpoint.rootHash.hexString)")
+            }
+            if let witnessed = latestWitnessedCheckpoint {
+                lines.append("latest witnessed checkpoint: size \(witnessed.checkpoint.size), cosigned by \(latestWitnesses.joined(separator: ", "))")
             }
             lines.append("recomputed root: \(rootHash.hexString)")
             if extendsSavedCheckpoint { lines.append("the log extends the saved checkpoint") }

@@ -28,7 +28,9 @@ struct AuditCommand: AsyncParsableCommand {
                 Needs only the audit public key. Strict by default: fails when no valid checkpoint covers the log, when a \
                 checkpoint names another origin, or when more than --max-unsigned-entries entries, or entries older than \
                 --max-unsigned-minutes, follow the newest valid checkpoint (later checkpoints deleted, or the signer \
-                stopped). With --since, also proves the log extends a checkpoint you saved earlier (detects rollback and forks).
+                stopped). With --since, also proves the log extends a checkpoint you saved earlier (detects rollback and forks). \
+                With --witness, also requires checkpoints cosigned by independent witnesses (docs/witness.md): at least one \
+                cosigned by --min-witnesses of them, and a recent one by the same bounds as the signed tail.
                 """)
 
         @OptionGroup var source: Source
@@ -38,9 +40,15 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Most entries allowed after the newest valid checkpoint.") var maxUnsignedEntries: UInt64 = 10_000
         @Option(name: .long, help: "Oldest an entry after the newest valid checkpoint may be, in minutes.") var maxUnsignedMinutes: Int64 = 60
         @Flag(name: .long, help: "Accept any unsigned tail and a log without checkpoints (with warnings), for forensic reading.") var allowUnsignedTail = false
+        @Option(name: .long, help: "A trusted witness public key file (witness.pub; repeat for several, or several keys per file).") var witness: [String] = []
+        @Option(name: .long, help: "How many of the trusted witnesses must cosign (default: 1 with --witness).") var minWitnesses: Int?
 
         func validate() throws {
             guard maxUnsignedMinutes >= 0 else { throw ValidationError("--max-unsigned-minutes cannot be negative") }
+            if let minWitnesses {
+                guard !witness.isEmpty else { throw ValidationError("--min-witnesses needs at least one --witness key file") }
+                guard minWitnesses >= 1 else { throw ValidationError("--min-witnesses must be at least 1") }
+            }
         }
 
         var verifier: AuditVerifier {
@@ -56,17 +64,26 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let keys: [AuditVerifierKey]
             let saved: SignedCheckpoint?
+            var witnessKeys: [WitnessVerifierKey] = []
             do {
                 keys = try AuditVerifierKey.load(fromFile: publicKey)
                 saved = try since.map { try SignedCheckpoint.load(fromFile: $0) }
+                for file in witness {
+                    for key in try WitnessVerifierKey.load(fromFile: file) where !witnessKeys.contains(key) { witnessKeys.append(key) }
+                }
             } catch {
                 throw fail("\(error)")
+            }
+            let minimum = minWitnesses ?? 1
+            if !witnessKeys.isEmpty && minimum > witnessKeys.count {
+                throw fail("--min-witnesses \(minimum) is more than the \(witnessKeys.count) distinct witness keys given")
             }
             let progress = ProgressBar(output: .standardError)
             let report: VerificationReport
             do {
                 var verifier = self.verifier
                 verifier.trustedKeys = keys
+                if !witnessKeys.isEmpty { verifier.witnesses = .init(keys: witnessKeys, minimum: minimum) }
                 if let bundle = source.bundle {
                     report = verifier.verify(try AuditBundle.read(bundle), since: saved, progress: progress.update)
                 } else {
@@ -76,7 +93,7 @@ struct AuditCommand: AsyncParsableCommand {
                 throw fail("\(error)")
             }
             progress.finish()
-            FileDescriptorOutput.standardOutput.write(report.render())
+            FileDescriptorOutput.standardOutput.write(report.render() + "\n")
             if !report.isValid { throw ExitCode(report.exitStatus) }
         }
     }

@@ -15,9 +15,14 @@ struct InstallationOptions: ParsableArguments {
 
     @OptionGroup var passphraseOptions: PassphraseOptions
 
+    /// Set by commands that take it (`serve --checkpoint-every-seconds`).
+    var checkpointEverySeconds: Double?
+
     var configuration: StrongroomConfiguration {
-        StrongroomConfiguration(
+        var configuration = StrongroomConfiguration(
             keys: location.keyDirectory, dataDirectory: location.data, catalogDirectory: catalog, policyDirectory: policies)
+        if let checkpointEverySeconds { configuration.checkpointEverySeconds = checkpointEverySeconds }
+        return configuration
     }
 
     func open(logger: Logger = Logger(label: "strongroom"), paymentProvider: (any PaymentProvider)? = nil) throws -> Installation {

@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where fees are charged: none, or offline-test (marks fees paid without moving money; the default only with --demo).")
     var paymentProvider: PaymentProviderChoice?
 
+    @Option(name: .long, help: "Sign an audit checkpoint at least this often, in seconds (default 300).")
+    var checkpointEverySeconds: Double?
+
     /// The payment providers `serve` can install.
     enum PaymentProviderChoice: String, ExpressibleByArgument, CaseIterable {
         case none
@@ -39,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        if let seconds = checkpointEverySeconds, !(1...86_400).contains(seconds) {
+            throw ValidationError("--checkpoint-every-seconds must be between 1 and 86400")
+        }
     }
 
     func run() async throws {
@@ -46,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let installation: Installation
         var accounts: [DemoData.Account] = []
+        var witnesses: [WitnessEndpoint] = []
         do {
             if demo && !options.location.keyDirectory.holdsKeys {
                 _ = try Bootstrap.initialize(
@@ -55,7 +62,10 @@ struct ServeCommand: AsyncParsableCommand {
             if choice == .offlineTest && !demo {
                 logger.warning("TEST PAYMENTS: the offline test provider marks fees paid without moving any money; never use it with real citizens")
             }
+            var options = self.options
+            options.checkpointEverySeconds = checkpointEverySeconds
             installation = try options.open(logger: logger, paymentProvider: choice == .offlineTest ? try OfflinePaymentProvider() : nil)
+            witnesses = try WitnessEndpoint.load(from: installation.configuration.keys)
             let charging = installation.catalog.serviceIDs.filter { installation.catalog.service($0)?.fee != nil }
             if choice == .none && !charging.isEmpty {
                 throw StrongroomError.invalid(
@@ -71,17 +81,24 @@ struct ServeCommand: AsyncParsableCommand {
         for warning in await KeyAgeService.allOverdueWarnings(installation) {
             logger.warning("\(warning)")
         }
+        var services: [any Service] = [
+            CheckpointService(installation: installation, logger: logger),
+            PolicyReloadService(installation: installation, logger: logger),
+            RetentionService(installation: installation, logger: logger),
+            KeyAgeService(installation: installation, logger: logger),
+        ]
+        if !witnesses.isEmpty {
+            logger.info("submitting checkpoints to witnesses", metadata: ["witnesses": "\(witnesses.map(\.key.name).joined(separator: ", "))"])
+            services.append(CosignatureService(submitter: WitnessSubmitter(
+                endpoints: witnesses, transport: HTTPWitnessTransport(), store: installation.auditStore,
+                reader: installation.database.pool, writer: installation.writer, logger: logger)))
+        }
         let printed = accounts
         let host = self.host
         let isDemo = demo
         let app = buildApplication(
             installation: installation, host: host, port: port,
-            services: [
-                CheckpointService(installation: installation, logger: logger),
-                PolicyReloadService(installation: installation, logger: logger),
-                RetentionService(installation: installation, logger: logger),
-                KeyAgeService(installation: installation, logger: logger),
-            ], logger: logger,
+            services: services, logger: logger,
             onServerRunning: { port in
                 FileDescriptorOutput.standardOutput.write(ServeBanner(host: host, port: port, demo: isDemo, accounts: printed).render())
             })

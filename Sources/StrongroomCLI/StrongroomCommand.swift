@@ -12,7 +12,7 @@ public struct StrongroomCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ServeCommand.self, KeysCommand.self, StaffCommand.self, PolicyCommand.self, CatalogCommand.self,
-            AuditCommand.self, SubjectsCommand.self, RetentionCommand.self, DemoCommand.self,
+            AuditCommand.self, SubjectsCommand.self, RetentionCommand.self, DemoCommand.self, WitnessCommand.self,
         ]
     )
 
