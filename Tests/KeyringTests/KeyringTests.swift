@@ -140,12 +140,28 @@ struct KeyringTests {
         #expect(throws: KeyringError.unknownKeyCode) { try reopened.key(.records, version: 9) }
     }
 
-    @Test("an interrupted write leaves the previous key ring intact")
+    @Test("a completed write leaves no temporary file beside the key ring")
     func atomicWriteLeavesNoTemporaries() throws {
         let keys = try TestKeys()
         try keys.keyring.rotate(.index)
         let files = try FileManager.default.contentsOfDirectory(atPath: keys.directory.path)
         #expect(files.sorted() == ["audit-signing.key", "audit-signing.pub", "keyring.json", "root.key"])
+    }
+
+    @Test("an interrupted write leaves the previous key ring intact")
+    func interruptedWriteLeavesThePreviousKeyRing() throws {
+        let keys = try TestKeys()
+        try keys.keyring.rotate(.index)
+        let expected = try keys.keyring.currentKey(.index)
+        let expectedBytes = expected.key.withUnsafeBytes { Array($0) }
+        // What a write cut off before its rename leaves behind: a partial temporary beside the untouched file.
+        let stray = keys.directory.path + "/keyring.json.tmp-99999-1"
+        #expect(FileManager.default.createFile(atPath: stray, contents: Data(#"{"version":1,"keys":[{"id":"ind"#.utf8), attributes: [.posixPermissions: 0o600]))
+        let reopened = try Keyring.open(keys.directory)
+        let current = try reopened.currentKey(.index)
+        #expect(current.version == expected.version && current.version == 2)
+        #expect(current.key.withUnsafeBytes { Array($0) } == expectedBytes)
+        #expect(try reopened.key(.records, version: 1).withUnsafeBytes { Array($0) } == keys.keyring.key(.records, version: 1).withUnsafeBytes { Array($0) })
     }
 
     @Test("status and errors never contain key bytes")

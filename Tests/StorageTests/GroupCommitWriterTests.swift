@@ -9,6 +9,9 @@ import TestSupport
 struct GroupCommitWriterTests {
     struct Refused: Error, Equatable { let n: Int }
 
+    /// Whether write `n` throws: with `failEvery` 0 none does, with 1 every one, with 7 one in seven.
+    static func fails(_ n: Int, every failEvery: Int) -> Bool { failEvery > 0 && n % failEvery == 3 % failEvery }
+
     @Test("in a shared batch, a write that throws leaves nothing and its neighbours all commit", arguments: [0, 1, 7])
     func failingWriteIsRolledBackAlone(failEvery: Int) async throws {
         let directory = TemporaryDirectory(prefix: "strongroom-group-commit")
@@ -23,7 +26,7 @@ struct GroupCommitWriterTests {
                         let value = try await writer.write { db -> Int in
                             try db.execute(sql: "INSERT INTO t (n, half) VALUES (?, ?)", arguments: [n, n / 2])
                             // A failure after a successful statement: the row above must not survive.
-                            if failEvery > 0, n % failEvery == 3 { throw Refused(n: n) }
+                            if Self.fails(n, every: failEvery) { throw Refused(n: n) }
                             return n * 10
                         }
                         return (n, .success(value))
@@ -36,17 +39,23 @@ struct GroupCommitWriterTests {
             for await result in group { all.append(result) }
             return all
         }
+        #expect(results.count == count)
+        let planned = (0..<count).filter { Self.fails($0, every: failEvery) }.count
+        #expect(planned == [0: 0, 1: count, 7: 57][failEvery], "the fault injector fails the writes it is meant to")
         var expected: Set<Int> = []
+        var failed = 0
         for (n, result) in results {
-            let shouldFail = failEvery > 0 && n % failEvery == 3
+            let shouldFail = Self.fails(n, every: failEvery)
             switch result {
             case .success(let value):
                 #expect(!shouldFail && value == n * 10)
                 expected.insert(n)
             case .failure(let error):
                 #expect(shouldFail && (error as? Refused) == Refused(n: n), "write \(n) failed with \(error)")
+                failed += 1
             }
         }
+        #expect(failed == planned)
         let stored = Set(try await database.read { db in try Int.fetchAll(db, sql: "SELECT n FROM t") })
         #expect(stored == expected)
         let statistics = writer.statistics

@@ -12,6 +12,8 @@ struct APIFixture {
     let keys: TestKeys
     let data: TemporaryDirectory
     let installation: Installation
+    /// The installation's payment provider (a repeated idempotency key gets the first charge's signed event back).
+    let provider: OfflinePaymentProvider
 
     static let repositoryRoot: String = {
         var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
@@ -26,7 +28,8 @@ struct APIFixture {
             keys: keys.directory, dataDirectory: data.path,
             catalogDirectory: Self.repositoryRoot + "/Catalog", policyDirectory: Self.repositoryRoot + "/Policies")
         configuration.passwordLimits = .minimumForTesting
-        installation = try Installation(configuration: configuration, paymentProvider: try OfflinePaymentProvider())
+        provider = try OfflinePaymentProvider()
+        installation = try Installation(configuration: configuration, paymentProvider: provider)
     }
 
     func application() -> some ApplicationProtocol {

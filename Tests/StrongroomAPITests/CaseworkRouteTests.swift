@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -116,11 +117,24 @@ struct CaseworkRouteTests {
             let twice = try await client.json(.post, "/v1/payments/\(paymentID)/pay", token: citizen, body: #"{"instrument":"test-card-ok"}"#)
             #expect(twice.status == .conflict && twice.json["error"] as? String == "invalid_transition")
 
-            // Replay the provider's event: 200, applied false, nothing changed.
-            let event = try #require(try await fixture.installation.database.read { db in
-                try String.fetchOne(db, sql: "SELECT event_id FROM payment_events WHERE payment_id = ?", arguments: [paymentID])
-            })
-            let forged = #"{"event_id":"\#(event)","payment_id":"\#(paymentID)","kind":"refunded","amount_minor":12540,"currency":"EUR","provider_reference":"x","signature":"00"}"#
+            // Replay the provider's event: 200, applied false, nothing changed. The provider answers the charge's
+            // idempotency key with the event it signed then, as a retried callback would carry it.
+            let (event, key, events) = try await fixture.installation.database.read { db in
+                (try String.fetchOne(db, sql: "SELECT event_id FROM payment_events WHERE payment_id = ?", arguments: [paymentID]),
+                 try String.fetchOne(db, sql: "SELECT idempotency_key FROM payments WHERE id = ?", arguments: [paymentID]),
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payment_events") ?? -1)
+            }
+            let signed = try await fixture.provider.charge(
+                paymentID: paymentID, amount: Money(minorUnits: 12_540, currency: try #require(Currency(code: "EUR"))),
+                instrument: OfflinePaymentProvider.approvingInstrument, idempotencyKey: try #require(key))
+            #expect(signed.eventID == event, "the provider's answer to the same key is the event that was applied")
+            let callback = #"{"event_id":"\#(signed.eventID)","payment_id":"\#(paymentID)","kind":"paid","amount_minor":\#(signed.amountMinor),"currency":"\#(signed.currency)","provider_reference":"\#(signed.providerReference)","signature":"\#(signed.signature)"}"#
+            let replayed = try await client.json(.post, "/v1/payments/events", body: callback)
+            #expect(replayed.status == .ok && replayed.json["applied"] as? Bool == false)
+            #expect((replayed.json["payment"] as? [String: Any])?["status"] as? String == "paid")
+            let eventsAfter = try await fixture.installation.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payment_events") }
+            #expect(eventsAfter == events)
+            let forged = #"{"event_id":"\#(signed.eventID)","payment_id":"\#(paymentID)","kind":"refunded","amount_minor":12540,"currency":"EUR","provider_reference":"x","signature":"00"}"#
             let refused = try await client.json(.post, "/v1/payments/events", body: forged)
             #expect(refused.status == .unauthorized && refused.json["error"] as? String == "invalid_signature")
             let malformed = try await client.json(.post, "/v1/payments/events", body: #"{"event_id":1}"#)

@@ -157,15 +157,23 @@ import Testing
         #expect(added.count == 1)
         #expect(added.first?.action == "payment.event" && added.first?.decision.effect == .deny && added.first?.details["reason"] == "duplicate-event")
 
-        // A forged event (bad signature) and a tampered amount are refused too, and audited.
+        // A forged event (another kind under the paid event's signature) and the paid event with a tampered amount are
+        // refused too, and audited. (Authentic events with a wrong amount: PaymentEventTests.)
         let forged = PaymentEvent(
             eventID: "evt_forged", paymentID: due.id, kind: .refunded, amountMinor: event.amountMinor, currency: event.currency,
             providerReference: event.providerReference, signature: event.signature)
-        let forgedError = await strongroomError { try await records.applyPaymentEvent(forged, requestID: "forged") }
-        #expect(forgedError?.code == "invalid_signature")
-        #expect(try await records.payment(due.id, caller: scene.citizen, access: scene.fixture.access()) == paid)
-        let last = try #require(try scene.fixture.auditEntries().last { $0.action == "payment.event" })
-        #expect(last.decision.effect == .deny && last.details["reason"] == "invalid-signature")
+        let tampered = PaymentEvent(
+            eventID: "evt_tampered", paymentID: due.id, kind: event.kind, amountMinor: event.amountMinor - 1, currency: event.currency,
+            providerReference: event.providerReference, signature: event.signature)
+        for (name, bad) in [("forged", forged), ("tampered", tampered)] {
+            let marker = try scene.fixture.auditEntries().count
+            let error = await strongroomError { try await records.applyPaymentEvent(bad, requestID: name) }
+            #expect(error?.code == "invalid_signature", "\(name)")
+            #expect(try await records.payment(due.id, caller: scene.citizen, access: scene.fixture.access()) == paid)
+            #expect(try scene.fixture.count("payment_events") == events, "\(name)")
+            let refusal = try #require(try scene.fixture.auditEntries(after: marker).first { $0.action == "payment.event" })
+            #expect(refusal.decision.effect == .deny && refusal.details["reason"] == "invalid-signature", "\(name)")
+        }
     }
 
     @Test func invalidTransitionsAreRefusedAndAudited() async throws {

@@ -85,7 +85,9 @@ struct KeyOperationTests {
         let counts = try operations.counts().sealed
         #expect(counts == [1: 3, 2: 1])
         #expect(fresh.count == 1)
-        for (id, envelope) in try bulkEnvelopes(installation) where old[id] != nil {
+        let envelopes = try bulkEnvelopes(installation)
+        #expect(envelopes.count == 4 && envelopes.keys.filter { old[$0] != nil }.count == 3)
+        for (id, envelope) in envelopes where old[id] != nil {
             #expect(String(decoding: try installation.sealer.open(envelope, at: .init(collection: "bulk", recordID: id, field: "f")), as: UTF8.self) == old[id])
         }
         #expect(throws: StrongroomError.invalid("unknown_key", "")) { try operations.rotateDataKey(KeyID(rawValue: "root"), caller: officer, requestID: "t") }
@@ -110,7 +112,9 @@ struct KeyOperationTests {
         #expect(result.fieldsLeft == [1: 4] && result.minimum == 2)
         let entry = try #require(try fixture.auditEntries().last)
         #expect(entry.action == "keys.retire" && entry.details["forced"] == "true" && entry.details["fields_left"] == "v1=4")
-        for (id, envelope) in try bulkEnvelopes(installation) {
+        let retired = try bulkEnvelopes(installation)
+        #expect(retired.count == 4)
+        for (id, envelope) in retired {
             let error = #expect(throws: SealingError.keyUnavailableCode) {
                 try installation.sealer.open(envelope, at: .init(collection: "bulk", recordID: id, field: "f"))
             }
@@ -198,7 +202,9 @@ struct KeyOperationTests {
         #expect(entry.action == "keys.rotate" && entry.details["kind"] == "root")
         #expect(entry.details["previous_root_id"] == oldID && entry.details["new_root_id"] == rotated.rootKeyID)
         let reopened = try Installation(configuration: fixture.configuration, clock: fixture.clock)
-        for (id, envelope) in try bulkEnvelopes(reopened) {
+        let envelopes = try bulkEnvelopes(reopened)
+        #expect(envelopes.count == values.count && values.count == 5)
+        for (id, envelope) in envelopes {
             #expect(String(decoding: try reopened.sealer.open(envelope, at: .init(collection: "bulk", recordID: id, field: "f")), as: UTF8.self) == values[id])
         }
     }

@@ -92,10 +92,11 @@ struct RewrapTests {
         #expect(done % 16 == 0 && (afterBatches...afterBatches + 2).contains(done / 16))
         #expect(midway[1] == 200 - done)
         // Every field is readable in the middle too: old ones under v1, rewrapped ones under v2.
-        for (id, envelope) in try bulkEnvelopes(installation) {
+        let before = try bulkEnvelopes(installation)
+        #expect(before.count == 200)
+        for (id, envelope) in before {
             #expect(String(decoding: try installation.sealer.open(envelope, at: .init(collection: "bulk", recordID: id, field: "f")), as: UTF8.self) == values[id])
         }
-        let before = try bulkEnvelopes(installation)
         let report = try await rewrap.run(batchSize: 16, caller: officer, requestID: "rw-resume")
         #expect(report.rewrapped == 200 - done)
         try expectBulk(installation, equal: values, version: 2)

@@ -29,6 +29,7 @@ import Testing
         let policies = try #require(opening.last)
         let policyFiles = try FileManager.default.contentsOfDirectory(atPath: fixture.configuration.policyDirectory)
             .filter { $0.hasSuffix(".policy") || $0.hasSuffix(".schema") }
+        #expect(!policyFiles.isEmpty)
         #expect(policies.details["files"] == String(policyFiles.count))
         for name in policyFiles {
             #expect(policies.details["sha256:" + name] == (try Self.sha256(ofFile: fixture.configuration.policyDirectory + "/" + name)))
@@ -36,6 +37,7 @@ import Testing
         #expect(policies.details["set.sha256"]?.count == 64)
         let catalog = try #require(opening.first)
         let catalogFiles = try FileManager.default.contentsOfDirectory(atPath: fixture.configuration.catalogDirectory).filter { $0.hasSuffix(".yaml") }
+        #expect(catalogFiles.count > 1, "the services and the branding")
         for name in catalogFiles {
             #expect(catalog.details["sha256:" + name] == (try Self.sha256(ofFile: fixture.configuration.catalogDirectory + "/" + name)))
         }

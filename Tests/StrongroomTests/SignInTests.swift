@@ -1,5 +1,6 @@
 import AuditLog
 import Foundation
+import Sodium
 import Strongroom
 import Testing
 
@@ -164,8 +165,14 @@ import Testing
         let stored = try await fixture.installation.database.read { db in try Data.fetchAll(db, sql: "SELECT token_hash FROM sessions").map { [UInt8]($0) } }
         #expect(stored.count == 1)
         #expect(stored.first?.count == 32)
-        let tokenBytes = Array(session.token.utf8)
-        #expect(stored.first != tokenBytes)
+        // The token is base64url of 32 random bytes: neither those bytes nor an unkeyed hash of them is what is stored.
+        var base64 = session.token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        let raw = [UInt8](try #require(Data(base64Encoded: base64)))
+        #expect(raw.count == 32)
+        let hash = try #require(stored.first)
+        #expect(hash != raw)
+        #expect(hash != SHA256Digest.hash(raw) && hash != SHA256Digest.hash(Array(session.token.utf8)))
         let wal = CanaryTests.fileBytes(fixture.installation.database.path + "-wal") ?? []
         #expect(!CanaryTests.contains(wal, session.token))
     }
