@@ -59,6 +59,13 @@ extension RecordService {
 
     /// The id and status of a request's fee payment, if it has one (the row verified: a status set by SQL is refused).
     func paymentState(of requestID: String, in db: Database) throws -> (id: String, status: String)? {
+        // Most requests have no fee: probe the unique index first (stepped, no GRDB row), and decode and check the
+        // whole row only when there is one. This runs on every audited read of a request.
+        let probe = try SteppedStatement("SELECT 1 FROM payments WHERE request_id = ?", in: db)
+        probe.bind(1, requestID)
+        let exists = try probe.step()
+        probe.finish()
+        guard exists else { return nil }
         let row = try integrity.checkIfFound(PaymentRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE request_id = ?"), arguments: [requestID]))
         return row.map { ($0.id, $0.status) }
     }
