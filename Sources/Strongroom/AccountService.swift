@@ -112,7 +112,8 @@ public final class AccountService: Sendable {
     /// Signs in with login and password (and a one-time code for staff).
     ///
     /// - Throws: ``StrongroomError/badCredentials`` for any wrong detail, ``StrongroomError/throttled`` after too
-    ///   many failures from the address or on the account, `mfa_required` when a staff member gave no code.
+    ///   many failures from the address or on the account, `mfa_required` when a staff member gave no code (which
+    ///   counts as a failed sign-in and is audited with reason `mfa-missing`).
     public func logIn(login: String, password: String, oneTimeCode: String? = nil, address: String, context: AccessContext) async throws -> Session {
         let now = clock.now
         if addressThrottle.isBlocked(address, now: now) {
@@ -160,6 +161,10 @@ public final class AccountService: Sendable {
         var strength = "password"
         if row.kind == "staff" {
             guard let oneTimeCode, !oneTimeCode.isEmpty else {
+                // A right password without its code counts as a failure (towards the lockout) and is audited, so
+                // someone guessing staff passwords gets no silent confirmation and no free attempts.
+                addressThrottle.recordFailure(address, now: now)
+                try await recordFailedPassword(row, now: now, context: context, reason: "mfa-missing")
                 throw StrongroomError(.unauthenticated, code: "mfa_required", message: "staff sign-in needs the 6-digit code from the authenticator app")
             }
             guard try await verifyOneTimeCode(oneTimeCode, account: row, now: now) else {
@@ -273,7 +278,7 @@ public final class AccountService: Sendable {
         return Session(token: token, accountID: row.id, expiresAt: expires, caller: caller)
     }
 
-    private func recordFailedPassword(_ row: AccountRow, now: Date, context: AccessContext) async throws {
+    private func recordFailedPassword(_ row: AccountRow, now: Date, context: AccessContext, reason: String = "bad-credentials") async throws {
         let limit = configuration.loginFailureLimit
         let nowMillis = now.millis
         let lockUntil = now.addingTimeInterval(configuration.lockoutSeconds).millis
@@ -294,7 +299,7 @@ public final class AccountService: Sendable {
                 AuditEntryDraft(
                     actor: AuditActor(id: row.id, role: "anonymous"), action: "session.create",
                     target: AuditTarget(collection: Self.collection, recordID: row.id, subjectID: row.subjectID),
-                    decision: .deny(), requestID: bounded(context.requestID, 128), details: ["reason": "bad-credentials"]),
+                    decision: .deny(), requestID: bounded(context.requestID, 128), details: ["reason": reason]),
                 in: db)
         }
     }

@@ -207,6 +207,35 @@ import Testing
         #expect(try await fixture.accounts.authenticate(token: session.token).authStrength == "mfa")
     }
 
+    @Test func aRightStaffPasswordWithoutItsCodeCountsAsAFailure() async throws {
+        let fixture = try InstallationFixture()
+        let enrolment = try await fixture.accounts.addStaff(
+            login: "guessed@agency.example", roles: ["caseworker"], office: "central", by: .system("op"), context: fixture.access())
+        let limit = fixture.installation.configuration.loginFailureLimit
+        #expect(limit > 1)
+        for _ in 0..<limit {
+            let error = await strongroomError {
+                try await fixture.accounts.logIn(
+                    login: "guessed@agency.example", password: enrolment.password, address: "198.51.100.10", context: fixture.access())
+            }
+            #expect(error?.code == "mfa_required")
+        }
+        // Each attempt is audited as a refused sign-in with reason mfa-missing…
+        let missing = try fixture.auditEntries().filter {
+            $0.action == "session.create" && $0.details["reason"] == "mfa-missing" && $0.target.recordID == enrolment.accountID
+        }
+        #expect(missing.count == limit)
+        // …and counts towards the lockout: now even the right password with the right code is refused for a while.
+        let code = try fixture.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID)
+        let locked = await strongroomError {
+            try await fixture.accounts.logIn(
+                login: "guessed@agency.example", password: enrolment.password, oneTimeCode: code, address: "198.51.100.11",
+                context: fixture.access())
+        }
+        #expect(locked == .throttled)
+        #expect(try fixture.count("sessions") == 0)
+    }
+
     @Test func disablingStaffRevokesTheirSessions() async throws {
         let fixture = try InstallationFixture()
         let enrolment = try await fixture.accounts.addStaff(
