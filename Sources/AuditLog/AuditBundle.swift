@@ -27,7 +27,10 @@ public struct AuditBundle: AuditEntrySource {
     private let declaredEntries: UInt64
     private let firstEntryLine: Int
 
-    /// Writes `source` to `path` (atomically: a `.partial` file renamed at the end).
+    /// A warning when `path`'s directory can be written by group or others, for the CLI to print; `nil` otherwise.
+    public static func outputDirectoryWarning(for path: String) -> String? { LineFileWriter.looseDirectoryWarning(for: path) }
+
+    /// Writes `source` to `path` (atomically, owner-only: a fresh `.partial-N` file, mode 0600, renamed at the end).
     ///
     /// - Parameters:
     ///   - source: the store (read as one snapshot if it supports that).

@@ -64,12 +64,27 @@ final class LineFileWriter {
     private let temporaryPath: String
     private let path: String
 
+    /// Creates a fresh temporary file beside `path`, owner-only (0600), refusing to follow or reuse anything already
+    /// there (`O_EXCL | O_NOFOLLOW`): someone who can write the directory cannot redirect the export through a
+    /// planted symlink or read it through a file they created first. `rename` at the end replaces `path` itself,
+    /// never what a symlink there points to.
     init(path: String) throws {
         self.path = path
-        temporaryPath = path + ".partial"
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        temporaryPath = path + ".partial-\(UInt32.random(in: 0...UInt32.max))"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AuditError.io("cannot create \(temporaryPath); check that the directory exists and is writable") }
+        _ = fchmod(fd, 0o600)
         buffer.reserveCapacity(1 << 17)
+    }
+
+    /// A warning when the directory `path` is written to can be written by group or others (they could replace or
+    /// remove the file after it is written), else `nil`.
+    static func looseDirectoryWarning(for path: String) -> String? {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        var info = stat()
+        guard stat(directory, &info) == 0, info.st_mode & 0o022 != 0 else { return nil }
+        let sticky = info.st_mode & 0o1000 != 0
+        return "\(directory) can be written by group or others\(sticky ? " (sticky, so they cannot replace this file, but can read its name)" : ""): write exports to a directory only you can write (chmod go-w)"
     }
 
     deinit {

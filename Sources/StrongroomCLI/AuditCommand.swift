@@ -256,6 +256,9 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 let store = SQLiteAuditStore(reader: try StrongroomDatabase.openReadOnly(dataDirectory: data))
+                if let warning = AuditBundle.outputDirectoryWarning(for: out) {
+                    FileDescriptorOutput.standardError.write("strongroom: warning: \(warning)\n")
+                }
                 try AuditBundle.write(from: store, origin: StrongroomConfiguration.defaultAuditOrigin, publicKeys: try AuditVerifierKey.load(fromFile: publicKey), to: out)
                 FileDescriptorOutput.standardOutput.write("wrote \(out) (\(try store.entryCount()) entries)\n")
             } catch {

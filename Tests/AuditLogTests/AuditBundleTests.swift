@@ -143,3 +143,35 @@ struct AuditBundleTests {
     }
 }
 
+
+@Suite("Bundle files are private")
+struct BundleFilePermissionTests {
+    @Test func theBundleIsOwnerOnlyAndASymlinkAtTheTemporaryNameIsNeverFollowed() throws {
+        let directory = TemporaryDirectory()
+        var log = AuditMemoryLog()
+        for index in 0..<5 { log.append(AuditMemoryLog.draft(index)) }
+        let path = directory.appending("audit.bundle")
+        // A planted symlink at the old fixed temporary name would have redirected the export.
+        let victim = directory.appending("victim.txt")
+        #expect(FileManager.default.createFile(atPath: victim, contents: Data("untouched".utf8)))
+        try FileManager.default.createSymbolicLink(atPath: path + ".partial", withDestinationPath: victim)
+        #expect(try AuditBundle.write(from: log, origin: log.origin, publicKeys: [], to: path) == 5)
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "untouched")
+        #expect(try AuditBundle.read(path).entryCount() == 5)
+        // No temporary file is left behind.
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".partial-") }
+        #expect(left.isEmpty)
+    }
+
+    @Test func aLooseOutputDirectoryIsWarnedAbout() throws {
+        let directory = TemporaryDirectory()
+        #expect(chmod(directory.path, 0o700) == 0)
+        #expect(AuditBundle.outputDirectoryWarning(for: directory.appending("a.bundle")) == nil)
+        #expect(chmod(directory.path, 0o777) == 0)
+        #expect(AuditBundle.outputDirectoryWarning(for: directory.appending("a.bundle"))?.contains("chmod go-w") == true)
+        #expect(chmod(directory.path, 0o700) == 0)
+    }
+}
