@@ -13,11 +13,15 @@ import Synchronization
 final class FailureWindow: Sendable {
     private let limit: Int
     private let window: Double
+    private let maximumKeys: Int
     private let failures = Mutex<[String: [Date]]>([:])
 
-    init(limit: Int, window: Double) {
-        self.limit = limit
+    /// - Parameter maximumKeys: the most keys kept; past it, expired keys go first, then those whose last failure
+    ///   is oldest, so a flood of distinct addresses or logins cannot grow memory without bound.
+    init(limit: Int, window: Double, maximumKeys: Int = 100_000) {
+        self.limit = max(1, limit)
         self.window = window
+        self.maximumKeys = max(1, maximumKeys)
     }
 
     func isBlocked(_ key: String, now: Date) -> Bool {
@@ -32,10 +36,23 @@ final class FailureWindow: Sendable {
         failures.withLock { table in
             var recent = (table[key] ?? []).filter { now.timeIntervalSince($0) < window }
             recent.append(now)
+            // Only the newest `limit` failures decide whether the key is blocked: keep no more per key.
+            if recent.count > limit { recent.removeFirst(recent.count - limit) }
             table[key] = recent
-            if table.count > 100_000 {
+            if table.count > maximumKeys {
                 table = table.filter { !$0.value.isEmpty && now.timeIntervalSince($0.value.last!) < window }
             }
+            if table.count > maximumKeys {
+                // Still too many live keys: drop the quarter whose last failure is oldest (amortised, not per call).
+                let keep = maximumKeys * 3 / 4
+                let newest = table.sorted { $0.value.last! > $1.value.last! }.prefix(keep)
+                table = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
+            }
         }
+    }
+
+    /// How many keys and timestamps are held (tests).
+    var footprint: (keys: Int, timestamps: Int) {
+        failures.withLock { table in (table.count, table.values.reduce(0) { $0 + $1.count }) }
     }
 }
