@@ -39,6 +39,9 @@ enum JSONCoding {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw StrongroomError.invalid("invalid_utf8", "the request body is not valid UTF-8")
         }
+        guard Self.nestingDepth(bytes) <= maximumDepth else {
+            throw StrongroomError.invalid("invalid_json", "the request body nests arrays or objects more than \(maximumDepth) levels deep")
+        }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
@@ -54,6 +57,30 @@ enum JSONCoding {
                 "unknown_key", "unexpected key in the request body; allowed keys are: \(allowed.sorted().joined(separator: ", "))")
         }
         return object
+    }
+
+    /// No request body of the API nests deeper than a few levels; deeper ones are refused before the decoder (whose
+    /// recursion would otherwise follow the attacker's depth).
+    static let maximumDepth = 32
+
+    /// The deepest nesting of `[` and `{` outside strings (a linear scan; malformed JSON is the decoder's to refuse).
+    static func nestingDepth(_ bytes: [UInt8]) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     static func response(_ body: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {

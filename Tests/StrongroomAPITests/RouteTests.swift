@@ -103,6 +103,27 @@ struct RouteTests {
         }
     }
 
+    @Test("JSON nested 30,000 levels deep is a 400 that changes nothing, and so is 33; a string full of brackets is not nesting")
+    func deeplyNestedJSON() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application().test(.router) { client in
+            let token = try await client.citizenToken("alice@example.org")
+            let before = try await fixture.installation.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests") }
+            for depth in [30_000, 33] {
+                let nested = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+                let body = #"{"service":"benefit-application","fields":{"full_name":"#  + nested + "}}"
+                let response = try await client.json(.post, "/v1/requests", token: token, body: body)
+                #expect(response.status == .badRequest)
+                #expect(response.json["error"] as? String == "invalid_json")
+            }
+            let brackets = #"{"service":"report-submission","fields":{"summary":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ \" {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"}}"#
+            let accepted = try await client.json(.post, "/v1/requests", token: token, body: brackets)
+            #expect(accepted.status == .created, "\(accepted.json)")
+            let after = try await fixture.installation.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests") }
+            #expect(after == (before ?? 0) + 1)
+        }
+    }
+
     @Test func invalidUTF8AndOversizedBodies() async throws {
         let fixture = try APIFixture()
         try await fixture.application().test(.router) { client in
