@@ -50,14 +50,7 @@ package enum SecureFile {
 
     /// Reads a key file after checking it is a regular file owned by us with no group or other permissions.
     package static func readChecked(_ path: String, maximumSize: Int = 1 << 20) throws -> [UInt8] {
-        var info = stat()
-        guard lstat(path, &info) == 0 else {
-            if errno == ENOENT { throw KeyringError.fileMissing(path) }
-            throw KeyringError.io("stat of \(path)", errno: errno)
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw KeyringError.corrupt(path, "not a regular file") }
-        guard info.st_mode & 0o077 == 0 else { throw KeyringError.filePermissions(path, mode: UInt32(info.st_mode)) }
-        guard info.st_uid == geteuid() else { throw KeyringError.fileOwner(path) }
+        let info = try checkOwnerOnly(path)
         guard Int(info.st_size) <= maximumSize else { throw KeyringError.corrupt(path, "file is too large") }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw KeyringError.io("opening \(path)", errno: errno) }
@@ -76,6 +69,23 @@ package enum SecureFile {
         }
         SecretBytes.wipe(&chunk)
         return result
+    }
+
+    /// Checks that `path` is a regular file (not a symlink) owned by us with no group or other permissions, as every
+    /// key file must be.
+    ///
+    /// - Throws: ``KeyringError`` naming the file and the `chmod`/`chown` that fixes it.
+    @discardableResult
+    package static func checkOwnerOnly(_ path: String) throws -> stat {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { throw KeyringError.fileMissing(path) }
+            throw KeyringError.io("stat of \(path)", errno: errno)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw KeyringError.corrupt(path, "not a regular file") }
+        guard info.st_mode & 0o077 == 0 else { throw KeyringError.filePermissions(path, mode: UInt32(info.st_mode)) }
+        guard info.st_uid == geteuid() else { throw KeyringError.fileOwner(path) }
+        return info
     }
 
     /// Whether anything exists at `path`.

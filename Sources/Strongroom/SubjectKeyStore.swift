@@ -109,6 +109,10 @@ public final class SubjectKeyStore: SubjectKeyProvider, Sendable {
     private init(directory: KeyDirectory, keyring: Keyring, addWrappingKey: Bool) throws {
         let path = directory.file(Self.fileName)
         let existed = FileManager.default.fileExists(atPath: path)
+        // The wrapped subject keys are key material: refused like any key file that others can read or that
+        // belongs to someone else (and its rollback journal, when one was left by a crash).
+        if existed { try SecureFile.checkOwnerOnly(path) }
+        if FileManager.default.fileExists(atPath: path + "-journal") { try SecureFile.checkOwnerOnly(path + "-journal") }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in

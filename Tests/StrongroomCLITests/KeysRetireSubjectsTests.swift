@@ -50,3 +50,31 @@ struct KeysRetireSubjectsTests {
         #expect(report.render(json: true).contains("\"shreddingKeys\":40"))
     }
 }
+
+@Suite("The subject key store is a key file")
+struct SubjectKeyStorePermissionTests {
+    @Test("a subject key store that group or others can read is refused, by the library and by serve-time commands")
+    func looseStoreIsRefused() async throws {
+        let temp = TemporaryDirectory()
+        let keys = temp.appending("Keys"), data = temp.appending("data")
+        #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
+        let directory = KeyDirectory(path: keys)
+        let path = directory.file("subjects.sqlite")
+        do {
+            let keyring = try Keyring.open(directory)
+            _ = try SubjectKeyStore(directory: directory, keyring: keyring).keyID(subject: "perm-test-subject", scope: "subject")
+        }
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_mode & 0o077 == 0, "created owner-only")
+        #expect(chmod(path, 0o644) == 0)
+        #expect {
+            _ = try SubjectKeyStore(directory: directory, keyring: try Keyring.open(directory))
+        } throws: { error in
+            (error as? KeyringError) == KeyringError.filePermissionsCode && "\(error)".contains("chmod 600")
+        }
+        #expect(await run(["keys", "status", "--keys", keys, "--data", data]) != 0)
+        #expect(chmod(path, 0o600) == 0)
+        _ = try SubjectKeyStore(directory: directory, keyring: try Keyring.open(directory))
+    }
+}
