@@ -25,6 +25,26 @@ public enum DemoData {
     /// Whether `dataDirectory` was seeded by demo mode.
     public static func isDemo(dataDirectory: String) -> Bool { FileManager.default.fileExists(atPath: markerPath(dataDirectory: dataDirectory)) }
 
+    /// The staff accounts demo mode creates (login, roles, office).
+    private static let demoStaff: [(String, Set<String>, String?)] = [
+        ("carol@agency.example", ["caseworker"], "central"),
+        ("dave@agency.example", ["caseworker"], "north"),
+        ("sam@agency.example", ["supervisor"], "central"),
+        ("audrey@agency.example", ["auditor"], nil),
+        ("oscar@agency.example", ["security-officer"], nil),
+        ("ada@agency.example", ["administrator"], nil),
+    ]
+
+    /// The staff logins demo mode creates: the only ones `demo code` prints a code for.
+    public static var staffLogins: Set<String> { Set(demoStaff.map(\.0)) }
+
+    /// Why `serve --demo` must not seed this installation, or `nil` when it may: demo mode creates published
+    /// passwords, so it only ever seeds an installation it creates itself (no key directory yet) or one it seeded.
+    public static func refusal(keysExist: Bool, dataDirectory: String, keyDirectory: String) -> String? {
+        guard keysExist, !isDemo(dataDirectory: dataDirectory) else { return nil }
+        return "--demo adds accounts with published passwords, so it only runs on an installation it created: \(keyDirectory) exists but \(dataDirectory) was not seeded by demo mode. Serve this installation without --demo, or give --keys and --data directories that do not exist yet"
+    }
+
     static let citizenPassword = "demo-citizen-passphrase"
     static let staffPassword = "demo-staff-passphrase"
 
@@ -32,14 +52,7 @@ public enum DemoData {
     public static func seed(_ installation: Installation) async throws -> [Account] {
         let system = AuthenticatedCaller.system("demo-seed")
         let access = AccessContext(purpose: "administration", requestID: "demo-seed")
-        let staff: [(String, Set<String>, String?)] = [
-            ("carol@agency.example", ["caseworker"], "central"),
-            ("dave@agency.example", ["caseworker"], "north"),
-            ("sam@agency.example", ["supervisor"], "central"),
-            ("audrey@agency.example", ["auditor"], nil),
-            ("oscar@agency.example", ["security-officer"], nil),
-            ("ada@agency.example", ["administrator"], nil),
-        ]
+        let staff = demoStaff
         let alreadySeeded = isDemo(dataDirectory: installation.configuration.dataDirectory)
         var accounts: [Account] = []
         for login in ["alice@example.org", "bob@example.org"] {

@@ -23,7 +23,9 @@ struct DemoCommand: AsyncParsableCommand {
                 let installation = try options.open()
                 let staff = try await installation.accounts.listStaff(
                     by: operatorCaller("demo"), context: AccessContext(purpose: "administration", requestID: "cli-demo-code"))
-                guard let account = staff.first(where: { $0.login == login.lowercased() }) else {
+                guard DemoData.staffLogins.contains(login.lowercased()),
+                    let account = staff.first(where: { $0.login == login.lowercased() })
+                else {
                     throw fail("no demo staff account \(login)")
                 }
                 FileDescriptorOutput.standardOutput.write(try installation.accounts.unsafeCurrentOneTimeCode(accountID: account.accountID) + "\n")

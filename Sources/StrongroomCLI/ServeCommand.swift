@@ -54,6 +54,11 @@ struct ServeCommand: AsyncParsableCommand {
         var accounts: [DemoData.Account] = []
         var witnesses: [WitnessEndpoint] = []
         do {
+            if demo, let refusal = DemoData.refusal(
+                keysExist: options.location.keyDirectory.holdsKeys, dataDirectory: options.location.data, keyDirectory: options.location.keys)
+            {
+                throw StrongroomError.invalid("demo_on_real_installation", refusal)
+            }
             if demo && !options.location.keyDirectory.holdsKeys {
                 _ = try Bootstrap.initialize(
                     keys: options.location.keyDirectory, dataDirectory: options.location.data, protection: .plain, force: false)

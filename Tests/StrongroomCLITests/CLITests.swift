@@ -159,6 +159,35 @@ struct CLITests {
     }
 }
 
+@Suite struct DemoModeTests {
+    @Test("serve --demo refuses an installation it did not create, and adds no account to it")
+    func demoRefusesARealInstallation() async throws {
+        let temp = TemporaryDirectory()
+        let keys = temp.appending("Keys"), data = temp.appending("data")
+        #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
+        let before = try await DatabaseQueue(path: data + "/strongroom.sqlite").read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM accounts") }
+        #expect(await run([
+            "serve", "--demo", "--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog",
+            "--policies", repositoryRoot + "/Policies", "--port", "0",
+        ]) == 1)
+        let after = try await DatabaseQueue(path: data + "/strongroom.sqlite").read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM accounts") }
+        #expect(before == after)
+        #expect(!DemoData.isDemo(dataDirectory: data))
+    }
+
+    @Test("demo code prints codes only for the accounts demo mode created")
+    func demoCodeOnlyForDemoAccounts() async throws {
+        let temp = TemporaryDirectory()
+        let keys = temp.appending("Keys"), data = temp.appending("data")
+        let installation = try await initializedInstallation(keys: keys, data: data)
+        _ = try await DemoData.seed(installation)
+        let common = ["--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog", "--policies", repositoryRoot + "/Policies"]
+        #expect(await run(["staff", "add", "--login", "real.person@agency.example", "--role", "caseworker", "--office", "central"] + common) == 0)
+        #expect(await run(["demo", "code", "carol@agency.example"] + common) == 0)
+        #expect(await run(["demo", "code", "real.person@agency.example"] + common) == 1)
+    }
+}
+
 @Suite struct RootPassphraseTests {
     @Test("init --protect-with-passphrase refuses an empty or weak passphrase and creates nothing; a strong one protects the root key")
     func weakPassphrasesAreRefused() async throws {
