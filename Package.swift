@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "StrongroomCLI",
             dependencies: [
-                "Strongroom", "StrongroomAPI", "AuditLog", "Storage", "Witness",
+                "Strongroom", "StrongroomAPI", "AuditLog", "Storage", "Witness", "Sodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -192,7 +192,10 @@ public final class Keyring: Sendable {
         let (document, stamp) = try readVerifiedDocument(directory, root: root, macKey: try macKey(for: root))
         // Kept only when it is needed, to follow a root rotation (see ``refreshIfChanged()``).
         var retained: SecretBytes?
-        if RootKeyFile.isPassphraseProtected(rootBytes), var kept = passphrase { retained = try SecretBytes(consuming: &kept) }
+        if RootKeyFile.isPassphraseProtected(rootBytes), let given = passphrase {
+            // A guarded copy: the caller's array stays the caller's (wiping it here would also wipe any copy of it).
+            retained = try given.withUnsafeBytes { try SecretBytes(copying: $0) }
+        }
         return try Keyring(
             directory: directory, root: root, document: document, stamp: stamp, refreshInterval: refreshInterval, passphrase: retained)
     }

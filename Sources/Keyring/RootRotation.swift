@@ -211,7 +211,7 @@ extension Keyring {
             try SecureFile.writeAtomically(Array((body.rootKeyID + "\n").utf8), to: RootRotation.marker(directory))
             try RootRotation.rollForward(directory, passphrase: nil, knownRoot: newRoot, beforeStep: beforeStep)
             var retained: SecretBytes?
-            if case .passphrase(var passphrase, _) = protection { retained = try SecretBytes(consuming: &passphrase) }
+            if case .passphrase(let passphrase, _) = protection { retained = try passphrase.withUnsafeBytes { try SecretBytes(copying: $0) } }
             return try Keyring(
                 directory: directory, root: newRoot, document: document, stamp: FileStamp(path: directory.keyRingPath),
                 refreshInterval: refreshInterval, passphrase: retained)

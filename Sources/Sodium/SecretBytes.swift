@@ -97,10 +97,13 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
     public var debugDescription: String { "SecretBytes(<redacted>, \(count) bytes)" }
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .class) }
 
-    /// Overwrites an array's bytes with zeros in a way the optimiser cannot remove.
+    /// Overwrites an array's bytes with zeros in a way the optimiser cannot remove — in its storage as it is, even
+    /// when other copies share that storage (copy-on-write): a mutable view would first copy the bytes and wipe only
+    /// the copy, leaving the secret where it was. Every array that shares the storage reads zeros afterwards, which
+    /// is the point for a secret; do not wipe an array whose copies must keep their contents.
     public static func wipe(_ bytes: inout [UInt8]) {
-        bytes.withUnsafeMutableBytes { buffer in
-            if let base = buffer.baseAddress { sodium_memzero(base, buffer.count) }
+        bytes.withUnsafeBufferPointer { buffer in
+            if let base = buffer.baseAddress { sodium_memzero(UnsafeMutableRawPointer(mutating: base), buffer.count) }
         }
     }
 }

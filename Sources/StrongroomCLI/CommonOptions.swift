@@ -1,6 +1,7 @@
 import ArgumentParser
 import Synchronization
 import Keyring
+import Sodium
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -24,7 +25,7 @@ struct PassphraseOptions: ParsableArguments {
 
     /// The passphrase taken from the environment, kept for this process's later reads (the CLI's commands read it
     /// once each; the variable itself is cleared at the first read).
-    static let environmentPassphrase = Mutex<[UInt8]?>(nil)
+    static let environmentPassphrase = Mutex<SecretBytes?>(nil)
 
     /// The passphrase from the file or the environment; `nil` when neither is given.
     func passphrase() throws -> [UInt8]? {
@@ -35,22 +36,23 @@ struct PassphraseOptions: ParsableArguments {
             defer { fclose(handle) }
             var line = [CChar](repeating: 0, count: 4096)
             guard fgets(&line, Int32(line.count), handle) != nil else { throw ValidationError("the passphrase file \(passphraseFile) is empty") }
-            var bytes = line.prefix { $0 != 0 && $0 != 10 && $0 != 13 }.map { UInt8(bitPattern: $0) }
-            for i in line.indices { line[i] = 0 }
+            let bytes = line.prefix { $0 != 0 && $0 != 10 && $0 != 13 }.map { UInt8(bitPattern: $0) }
+            line.withUnsafeMutableBytes { if let base = $0.baseAddress { memset(base, 0, $0.count) } }
             guard !bytes.isEmpty else { throw ValidationError("the passphrase file \(passphraseFile) is empty") }
-            defer { for i in bytes.indices { bytes[i] = 0 } }
+            // The caller's copy is the only one left; the key ring keeps it in guarded memory when it needs it later.
             return bytes
         }
         if let value = getenv("STRONGROOM_ROOT_PASSPHRASE") {
-            let bytes = Array(UnsafeBufferPointer(start: value, count: strlen(value)).map { UInt8(bitPattern: $0) })
-            // Read once, then out of the environment: child processes and /proc/PID/environ do not see it again
-            // (the bytes that were there are overwritten first).
-            memset(value, 0, strlen(value))
+            let count = strlen(value)
+            // Read once into guarded memory, then out of the environment: child processes and /proc/PID/environ do
+            // not see it again (the bytes that were there are overwritten first).
+            let kept = count == 0 ? nil : try SecretBytes(copying: UnsafeRawBufferPointer(start: value, count: count))
+            memset(value, 0, count)
             unsetenv("STRONGROOM_ROOT_PASSPHRASE")
-            Self.environmentPassphrase.withLock { $0 = bytes.isEmpty ? nil : bytes }
+            Self.environmentPassphrase.withLock { $0 = kept }
         }
-        if let remembered = Self.environmentPassphrase.withLock({ $0 }) { return remembered }
-        return nil
+        // The caller gets its own copy for the key derivation; the process keeps only the guarded one.
+        return Self.environmentPassphrase.withLock { $0?.withUnsafeBytes { Array($0) } }
     }
 
     /// Opens the key ring, asking for the passphrase only when the root key needs one.

@@ -3,6 +3,19 @@ import Testing
 
 @Suite("SecretBytes")
 struct SecretBytesTests {
+    @Test("wiping reaches the storage a copy-on-write copy shares, not a fresh copy of it")
+    func wipeReachesSharedStorage() throws {
+        let original: [UInt8] = Array(repeating: 0xCD, count: 64)
+        var alias = original  // shares the storage until one of them is mutated
+        SecretBytes.wipe(&alias)
+        #expect(alias.allSatisfy { $0 == 0 })
+        #expect(original.allSatisfy { $0 == 0 }, "the shared storage itself was wiped, not a copy made for the wipe")
+        var raw: [UInt8] = Array(repeating: 0xEF, count: 32)
+        let kept = raw
+        _ = try SecretBytes(consuming: &raw)
+        #expect(kept.allSatisfy { $0 == 0 }, "init(consuming:) wipes the caller's storage")
+    }
+
     @Test("printing, debugging, reflecting and interpolating never show key bytes")
     func neverPrints() throws {
         var raw: [UInt8] = Array(repeating: 0xAB, count: 32)
