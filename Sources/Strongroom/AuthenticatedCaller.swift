@@ -51,4 +51,21 @@ public struct AccessContext: Sendable, Equatable {
         self.justification = justification
         self.requestID = requestID
     }
+
+    /// A break-glass justification must say something a reviewer can judge: at least this many characters…
+    public static let minimumJustificationCharacters = 20
+    /// …in at least this many words.
+    public static let minimumJustificationWords = 3
+
+    /// Whether `text` is long enough to be a justification (one character, or "urgent", is not).
+    public static func isSubstantive(_ text: String) -> Bool {
+        let words = text.split(whereSeparator: { $0.isWhitespace }).filter { $0.contains { $0.isLetter || $0.isNumber } }
+        return text.filter { !$0.isWhitespace }.count >= minimumJustificationCharacters && words.count >= minimumJustificationWords
+    }
+
+    /// The justification the gate sees: only a substantive one breaks the glass.
+    var substantiveJustification: String? { justification.flatMap { Self.isSubstantive($0) ? $0 : nil } }
+
+    /// A justification was sent but is too thin to count.
+    var justificationTooShort: Bool { justification.map { !$0.allSatisfy(\.isWhitespace) && !Self.isSubstantive($0) } ?? false }
 }

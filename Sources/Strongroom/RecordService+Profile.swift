@@ -30,7 +30,7 @@ extension RecordService {
         }
         switch loaded {
         case .denied(let decision):
-            throw Self.denialError(decision, hide: true)
+            throw Self.denialError(decision, hide: true, access: access)
         case let .loaded(decision, present, sealed, open):
             return try view(
                 collection: collection, recordID: ownerID, plan: decision.fieldPlan, present: present, sealed: sealed, open: open,

@@ -252,7 +252,7 @@ extension RecordService {
         let read: RequestRead.Loaded
         switch loaded {
         case .missing: throw StrongroomError.notFound("record")
-        case .denied(let decision): throw Self.denialError(decision, hide: true)
+        case .denied(let decision): throw Self.denialError(decision, hide: true, access: access)
         case .loaded(let value): read = value
         }
         let row = read.row

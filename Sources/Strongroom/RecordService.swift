@@ -68,7 +68,7 @@ public final class RecordService: Sendable {
         let parts = UTCDateParts(clock.now)
         let context = Context(
             purpose: access.purpose, hour: parts.hour, weekday: parts.weekdayName,
-            justification: access.justification, authStrength: caller.authStrength)
+            justification: access.substantiveJustification, authStrength: caller.authStrength)
         return policies.decide(caller.principal, action, resource, context)
     }
 
@@ -80,7 +80,7 @@ public final class RecordService: Sendable {
     ) async -> StrongroomError {
         await recordRefusal(
             Self.denialDraft(decision, caller: caller, action: action, target: target, access: access),
-            then: Self.denialError(decision, hide: hide))
+            then: Self.denialError(decision, hide: hide, access: access))
     }
 
     /// Runs `read` on a shared snapshot (the group reader) and commits the audit entry it returns — the access it
@@ -145,7 +145,13 @@ public final class RecordService: Sendable {
     }
 
     /// The error a denied caller gets: what to declare when only the purpose was missing, else 404 or 403.
-    static func denialError(_ decision: Decision, hide: Bool) -> StrongroomError {
+    static func denialError(_ decision: Decision, hide: Bool, access: AccessContext? = nil) -> StrongroomError {
+        let justificationUnmet = decision.reasons.contains { if case .justificationMissing = $0 { return true } else { return false } }
+        if justificationUnmet, access?.justificationTooShort == true {
+            return StrongroomError.invalid(
+                "justification_too_short",
+                "a break-glass justification must say why, for a reviewer to judge: at least \(AccessContext.minimumJustificationCharacters) characters in \(AccessContext.minimumJustificationWords) words (header Strongroom-Justification)")
+        }
         let purposeUnmet = decision.reasons.contains { if case .purposeUnmet = $0 { return true } else { return false } }
         if purposeUnmet {
             return StrongroomError(.forbidden, code: "purpose_required", message: "declare a permitted purpose of use for this access (header Strongroom-Purpose)")

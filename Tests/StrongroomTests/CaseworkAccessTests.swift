@@ -232,6 +232,16 @@ import Testing
         let north = try await scene.staff("nina@agency.example", "supervisor", office: "north")
         let noReason = await strongroomError { try await records.request(scene.request.id, caller: north, access: scene.fixture.access()) }
         #expect(noReason?.code == "not_found")
+        // A token justification does not break the glass: a clear 400 that says what is missing, and an audited denial.
+        for thin in ["x", "urgent", "need to see this record now"].prefix(2) {
+            let refused = await strongroomError {
+                try await records.request(scene.request.id, caller: north, access: scene.fixture.access(justification: thin))
+            }
+            #expect(refused?.code == "justification_too_short")
+        }
+        #expect(AccessContext.isSubstantive("need to see this record now"))
+        #expect(!AccessContext.isSubstantive("aaaaaaaaaaaaaaaaaaaaaaaaa"))
+        #expect(!AccessContext.isSubstantive("! ! ! ! ! ! ! ! ! ! ! ! ! ! ! ! ! ! ! ! ! !"))
         let glass = try await records.request(
             scene.request.id, caller: north, access: scene.fixture.access(justification: "fraud referral 2026-118 from the police"))
         #expect(glass.record.fields["national_id"]?.mask == "last4")
@@ -254,9 +264,35 @@ import Testing
             try await records.reviewBreakGlass(auditSeq: item.auditSeq, finding: .justified, caller: erin, access: scene.fixture.access(purpose: "supervision"))
         }
         #expect(caseworker?.code == "forbidden")
-        let reviewed = try await records.reviewBreakGlass(
-            auditSeq: item.auditSeq, finding: .justified, caller: sue, access: scene.fixture.access(purpose: "supervision"))
-        #expect(reviewed.review?.reviewerID == sue.accountID && reviewed.review?.finding == "justified")
+        // Two reviewers at once: exactly one review commits, the other is refused as already reviewed.
+        let sam = try await scene.staff("sam2@agency.example", "supervisor", office: "central")
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for reviewer in [sue, sam, sue, sam] {
+                group.addTask {
+                    do {
+                        _ = try await records.reviewBreakGlass(
+                            auditSeq: item.auditSeq, finding: .justified, caller: reviewer, access: scene.fixture.access(purpose: "supervision"))
+                        return "reviewed"
+                    } catch let error as StrongroomError {
+                        return error.code
+                    } catch {
+                        return "other"
+                    }
+                }
+            }
+            var all: [String] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.filter { $0 == "reviewed" }.count == 1, "\(outcomes)")
+        #expect(outcomes.filter { $0 == "already_reviewed" }.count == 3, "\(outcomes)")
+        let allowedReviews = try scene.fixture.auditEntries().filter {
+            $0.action == "break-glass.review" && $0.decision.effect == .allow && $0.details["entry"] == String(item.auditSeq)
+        }
+        #expect(allowedReviews.count == 1)
+        let reviewed = try #require(try await records.breakGlassAccesses(
+            includeReviewed: true, caller: sue, access: scene.fixture.access(purpose: "supervision")).first)
+        #expect(reviewed.review?.finding == "justified")
         #expect(try await records.breakGlassAccesses(caller: sue, access: scene.fixture.access(purpose: "supervision")).isEmpty)
         let again = await strongroomError {
             try await records.reviewBreakGlass(auditSeq: item.auditSeq, finding: .unjustified, caller: sue, access: scene.fixture.access(purpose: "supervision"))

@@ -20,5 +20,6 @@ public struct StorageMigrations: Sendable {
         AuditSchema.registerMigrations,
         RecordsSchema.registerMigrations,
         AuditSchema.registerCosignatureMigrations,
+        RecordsSchema.registerBreakGlassMigrations,
     ]
 }

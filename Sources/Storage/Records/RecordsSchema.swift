@@ -195,4 +195,22 @@ public enum RecordsSchema {
                 """)
         }
     }
+
+    /// Break-glass reviews (registered after the audit cosignatures, which shipped first).
+    ///
+    /// `break_glass_reviews`: one row per reviewed break-glass access, keyed by the access's audit sequence number, written
+    /// in the same transaction as the review's audit entry — so two reviews of one access can never both commit. The
+    /// audit log stays the record of what was reviewed; this table only makes "reviewed once" a constraint.
+    public static func registerBreakGlassMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("2026-12-03-break-glass-reviews-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE break_glass_reviews (
+                    entry_seq INTEGER PRIMARY KEY CHECK (entry_seq >= 0),
+                    reviewer_id TEXT NOT NULL,
+                    finding TEXT NOT NULL,
+                    reviewed_at INTEGER NOT NULL
+                );
+                """)
+        }
+    }
 }

@@ -126,7 +126,29 @@ extension RecordService {
         let draft = AuditTrail.draft(
             caller: caller, action: "break-glass.review", target: AuditTarget(collection: item.collection, recordID: item.recordID),
             decision: decision, context: access, details: ["entry": String(auditSeq), "finding": finding.rawValue])
-        let entry = try await writer.write { db in try audit.record(draft, in: db) }
+        let reviewer = caller.accountID, now = clock.now.millis
+        let entry: AuditEntry?
+        do {
+            // Checked and written in one transaction: of two concurrent reviews of one access, one commits and the
+            // other finds the row (the list read above may predate both).
+            entry = try await writer.write { db -> AuditEntry? in
+                let inserted = try SteppedStatement(
+                    "INSERT INTO break_glass_reviews (entry_seq, reviewer_id, finding, reviewed_at) VALUES (?, ?, ?, ?) ON CONFLICT (entry_seq) DO NOTHING",
+                    in: db)
+                inserted.bind(1, Int64(auditSeq))
+                inserted.bind(2, reviewer)
+                inserted.bind(3, finding.rawValue)
+                inserted.bind(4, now)
+                try inserted.execute()
+                guard db.changesCount == 1 else { return nil }
+                return try audit.record(draft, in: db)
+            }
+        }
+        guard let entry else {
+            throw await refusedTransition(
+                caller: caller, action: "break-glass.review", target: target, decision: decision, access: access, status: "reviewed",
+                message: "this break-glass access was already reviewed", code: "already_reviewed")
+        }
         return BreakGlassItem(
             auditSeq: item.auditSeq, time: item.time, actorID: item.actorID, role: item.role, office: item.office, action: item.action,
             collection: item.collection, recordID: item.recordID, fields: item.fields,
