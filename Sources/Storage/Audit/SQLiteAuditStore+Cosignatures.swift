@@ -33,7 +33,13 @@ extension SQLiteAuditStore {
     func withCosignatures(_ checkpoints: [SignedCheckpoint], in db: Database) throws -> [SignedCheckpoint] {
         guard !checkpoints.isEmpty else { return checkpoints }
         var lines: [UInt64: [(root: [UInt8], line: NoteSignature)]] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT tree_size, root_hash, line FROM audit_cosignature ORDER BY id")
+        // The newest checkpoint alone (the submitter asks every few seconds) reads only its own size's rows.
+        let sizes = Set(checkpoints.map { Int64($0.checkpoint.size) })
+        let rows = sizes.count <= 16
+            ? try Row.fetchCursor(
+                db, sql: "SELECT tree_size, root_hash, line FROM audit_cosignature WHERE tree_size IN (\(sizes.map { _ in "?" }.joined(separator: ","))) ORDER BY id",
+                arguments: StatementArguments(Array(sizes)))
+            : try Row.fetchCursor(db, sql: "SELECT tree_size, root_hash, line FROM audit_cosignature ORDER BY id")
         while let row = try rows.next() {
             let size: Int64 = row[0]
             let root = [UInt8]((row[1] as Data?) ?? Data())
