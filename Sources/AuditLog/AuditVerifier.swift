@@ -352,19 +352,9 @@ struct VerificationRun {
             }
             report.warnings.append("no signed checkpoint covers this log yet: its integrity is not anchored to the signing key")
         } else if lastMatchingCheckpointSize < count {
-            let tail = count - lastMatchingCheckpointSize
-            if let limit = verifier.tailLimit {
-                if tail > limit.entries {
-                    return fail(AuditFailure(.unsignedTail, seq: lastMatchingCheckpointSize,
-                        detail: "\(tail) entries (\(lastMatchingCheckpointSize) to \(count - 1)) follow the newest valid checkpoint, more than the \(limit.entries) allowed: later checkpoints were deleted, or the signer stopped"))
-                }
-                if let first = firstUncoveredTime, limit.now.millisecondsSince1970 - first > limit.ageMilliseconds {
-                    let minutes = (limit.now.millisecondsSince1970 - first) / 60_000
-                    return fail(AuditFailure(.unsignedTail, seq: lastMatchingCheckpointSize,
-                        detail: "entry \(lastMatchingCheckpointSize) was written \(minutes) minutes ago and no valid checkpoint covers it, longer than the \(limit.ageMilliseconds / 60_000) minutes allowed: later checkpoints were deleted, or the signer stopped"))
-                }
-            }
-            report.warnings.append("entries \(lastMatchingCheckpointSize) to \(count - 1) are not yet covered by a signed checkpoint")
+            checkTail(
+                .unsignedTail, from: lastMatchingCheckpointSize, firstTime: firstUncoveredTime, count: count, covered: "signed",
+                why: "later checkpoints were deleted, or the signer stopped")
         }
         checkWitnessed(count: count)
     }
@@ -377,19 +367,29 @@ struct VerificationRun {
                 detail: "no valid checkpoint carries cosignatures from \(requirement.minimum) of the \(requirement.keys.count) trusted witnesses (the most found on one is \(mostWitnesses)): the witnesses refused to cosign this log, its cosignatures were deleted, or the server was never configured to submit to them"))
         }
         guard lastWitnessedSize < count else { return }
-        let tail = count - lastWitnessedSize
+        checkTail(
+            .unwitnessedTail, from: lastWitnessedSize, firstTime: firstUnwitnessedTime, count: count, covered: "witnessed",
+            why: "the witnesses refused newer checkpoints (a rewrite?) or cannot be reached")
+    }
+
+    /// The entries from `start` on are not covered by a `covered` checkpoint: with a ``AuditVerifier/tailLimit``, fail
+    /// as `kind` when they are more or older than allowed; otherwise, and within the limit, warn.
+    private mutating func checkTail(
+        _ kind: AuditFailure.Kind, from start: UInt64, firstTime: Int64?, count: UInt64, covered: String, why: String
+    ) {
+        let tail = count - start
         if let limit = verifier.tailLimit {
             if tail > limit.entries {
-                return fail(AuditFailure(.unwitnessedTail, seq: lastWitnessedSize,
-                    detail: "\(tail) entries (\(lastWitnessedSize) to \(count - 1)) follow the newest witnessed checkpoint, more than the \(limit.entries) allowed: the witnesses refused newer checkpoints (a rewrite?) or cannot be reached"))
+                return fail(AuditFailure(kind, seq: start,
+                    detail: "\(tail) entries (\(start) to \(count - 1)) follow the newest \(covered == "signed" ? "valid" : covered) checkpoint, more than the \(limit.entries) allowed: \(why)"))
             }
-            if let first = firstUnwitnessedTime, limit.now.millisecondsSince1970 - first > limit.ageMilliseconds {
+            if let first = firstTime, limit.now.millisecondsSince1970 - first > limit.ageMilliseconds {
                 let minutes = (limit.now.millisecondsSince1970 - first) / 60_000
-                return fail(AuditFailure(.unwitnessedTail, seq: lastWitnessedSize,
-                    detail: "entry \(lastWitnessedSize) was written \(minutes) minutes ago and no witnessed checkpoint covers it, longer than the \(limit.ageMilliseconds / 60_000) minutes allowed: the witnesses refused newer checkpoints (a rewrite?) or cannot be reached"))
+                return fail(AuditFailure(kind, seq: start,
+                    detail: "entry \(start) was written \(minutes) minutes ago and no \(covered == "signed" ? "valid" : covered) checkpoint covers it, longer than the \(limit.ageMilliseconds / 60_000) minutes allowed: \(why)"))
             }
         }
-        report.warnings.append("entries \(lastWitnessedSize) to \(count - 1) are not yet covered by a witnessed checkpoint")
+        report.warnings.append("entries \(start) to \(count - 1) are not yet covered by a \(covered) checkpoint")
     }
 
     static func describe(_ error: any Error) -> String {
