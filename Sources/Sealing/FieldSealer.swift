@@ -15,11 +15,18 @@ public struct FieldSealer: Sendable {
     private let derivedKeys = DerivedKeyCache()
     /// The data key new seals use.
     public let keyID: KeyID
+    private let openObserver: (@Sendable (FieldPlace) -> Void)?
 
-    public init(keyring: Keyring, subjectKeys: (any SubjectKeyProvider)? = nil, keyID: KeyID = .records) {
+    /// - Parameter openObserver: told the place of every envelope ``open(_:at:)`` is asked to open, before it is
+    ///   opened (tests count opens; `nil` in service).
+    public init(
+        keyring: Keyring, subjectKeys: (any SubjectKeyProvider)? = nil, keyID: KeyID = .records,
+        openObserver: (@Sendable (FieldPlace) -> Void)? = nil
+    ) {
         self.keyring = keyring
         self.subjectKeys = subjectKeys
         self.keyID = keyID
+        self.openObserver = openObserver
     }
 
     /// Seals `plaintext` so that it opens only at `place`.
@@ -57,8 +64,9 @@ public struct FieldSealer: Sendable {
     ///   ``SealingError/malformed`` for bytes that are not an envelope; `keyUnavailable` when the named key is
     ///   retired, unknown or shredded.
     public func open(_ envelope: [UInt8], at place: FieldPlace) throws -> [UInt8] {
+        openObserver?(place)
         // Read in place: the parts are checked and used where they lie, nothing is copied but the subject key id.
-        try envelope.withUnsafeBytes { bytes in
+        return try envelope.withUnsafeBytes { bytes in
             let layout = try SealedEnvelope.Layout(parsing: bytes)
             let dataKey: SecretBytes
             do {

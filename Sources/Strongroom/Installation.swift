@@ -36,11 +36,14 @@ public final class Installation: Sendable {
     ///
     /// - Parameter paymentProvider: where fees are charged; ``UnavailablePaymentProvider`` (every charge refused) when
     ///   `nil`. The offline test provider is never installed by default.
+    ///   - openObserver: told the place of every sealed value the installation opens (tests count them: a field the
+    ///     gate withholds must never be opened). `nil` in service.
     ///
     /// - Throws: a key, catalog, policy or storage error whose message says what to fix. Nothing is half-opened.
     public init(
         configuration: StrongroomConfiguration, passphrase: [UInt8]? = nil, clock: any ServiceClock = SystemServiceClock(),
-        logger: Logger = Logger(label: "strongroom"), paymentProvider: (any PaymentProvider)? = nil
+        logger: Logger = Logger(label: "strongroom"), paymentProvider: (any PaymentProvider)? = nil,
+        openObserver: (@Sendable (FieldPlace) -> Void)? = nil
     ) throws {
         self.configuration = configuration
         self.clock = clock
@@ -51,9 +54,9 @@ public final class Installation: Sendable {
         let loader = PolicyLoader(fields: FieldCatalog(serviceFields: catalog.serviceFieldIDs))
         policies = try PolicyStore(directory: configuration.policyDirectory, loader: loader)
         database = try StrongroomDatabase(dataDirectory: configuration.dataDirectory)
-        writer = GroupCommitWriter(database: database)
+        writer = GroupCommitWriter(database: database, checkpointing: configuration.walCheckpointing)
         subjectKeys = try SubjectKeyStore(directory: configuration.keys, keyring: keyring)
-        sealer = FieldSealer(keyring: keyring, subjectKeys: subjectKeys)
+        sealer = FieldSealer(keyring: keyring, subjectKeys: subjectKeys, openObserver: openObserver)
         indexer = BlindIndexer(keyring: keyring)
         auditStore = SQLiteAuditStore(database: database)
         checkpointSigner = try AuditCheckpointSigner(name: configuration.auditKeyName, keyPair: try keyring.auditSigningKeyPair())

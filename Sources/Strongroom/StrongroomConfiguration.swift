@@ -1,4 +1,5 @@
 import Keyring
+import Storage
 import Sodium
 
 /// Everything an installation needs to know at start.
@@ -43,6 +44,9 @@ public struct StrongroomConfiguration: Sendable {
     public var checkpointEverySeconds: Double = 300
     /// Keys in use for longer than this are overdue for rotation: `keys status` flags them and `serve` logs a warning.
     public var maximumKeyAgeDays = 365
+    /// When the database's write-ahead log is copied back. Always `.background` in service; the canary tests keep
+    /// every frame so that no plaintext written and later overwritten can escape their scan.
+    public var walCheckpointing: WALCheckpointing = .background
 
     public init(keys: KeyDirectory, dataDirectory: String, catalogDirectory: String, policyDirectory: String) {
         self.keys = keys

@@ -31,7 +31,7 @@ import Testing
         let fixture = world.fixture
         let other = try await fixture.citizen("other@example.org").caller
         let mark = try fixture.auditEntries().count
-        let before = try fixture.recordCounts()
+        let before = try fixture.recordState()
 
         let read = await strongroomError { try await fixture.records.request(world.request.id, caller: other, access: fixture.access()) }
         #expect(read?.kind == .notFound)
@@ -60,7 +60,8 @@ import Testing
         #expect(submit?.kind == .notFound)
         let profile = await strongroomError { try await fixture.records.profile(of: world.owner.accountID, caller: other, access: fixture.access()) }
         #expect(profile?.kind == .notFound)
-        #expect(try fixture.recordCounts() == before)
+        let after = try fixture.recordState()
+        #expect(after == before, "changed: \(after.changedTables(since: before))")
         let ownerView = try await fixture.records.request(world.request.id, caller: world.owner, access: fixture.access())
         #expect(ownerView.status == "submitted")
         #expect(ownerView.record == world.request.record)

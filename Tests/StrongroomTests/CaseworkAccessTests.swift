@@ -35,14 +35,15 @@ import Testing
             _ code: String, by actor: AuthenticatedCaller, action: String, sourceLocation: Testing.SourceLocation = #_sourceLocation,
             _ body: () async throws -> some Any
         ) async throws {
-            let counts = try fixture.recordCounts()
+            let counts = try fixture.recordState()
             let row = try await fixture.installation.database.read { db in
                 try String.fetchOne(db, sql: "SELECT status || '/' || ifnull(assignee_id, '-') || '/' || updated_at FROM requests WHERE id = ?", arguments: [request.id])
             }
             let before = try fixture.auditEntries().count
             let error = await strongroomError(sourceLocation: sourceLocation, body)
             #expect(error?.code == code, sourceLocation: sourceLocation)
-            #expect(try fixture.recordCounts() == counts, "a refusal changes no record", sourceLocation: sourceLocation)
+            let after = try fixture.recordState()
+            #expect(after == counts, "a refusal changes no record: \(after.changedTables(since: counts))", sourceLocation: sourceLocation)
             let rowAfter = try await fixture.installation.database.read { db in
                 try String.fetchOne(db, sql: "SELECT status || '/' || ifnull(assignee_id, '-') || '/' || updated_at FROM requests WHERE id = ?", arguments: [request.id])
             }

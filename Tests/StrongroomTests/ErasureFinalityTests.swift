@@ -118,7 +118,7 @@ struct ErasureFinalityTests {
         _ = try await fixture.records.erase(
             subjectID: subject, basis: "GDPR art. 17 test", by: .system("officer"), access: fixture.access(purpose: "legal-obligation"))
         let keysBefore = try fixture.installation.subjectKeys.count()
-        let counts = try fixture.recordCounts()
+        let counts = try fixture.recordState()
         let messages = try fixture.count("messages")
         let entries = try fixture.auditEntries().count
 
@@ -137,7 +137,7 @@ struct ErasureFinalityTests {
             #expect(error == StrongroomError.subjectErased)
             #expect(error?.kind == .conflict)
         }
-        #expect(try fixture.recordCounts() == counts, "no sealed field, open field, index or row was written")
+        #expect(try fixture.recordState() == counts, "no sealed field, open field, index or row was written")
         #expect(try fixture.count("messages") == messages)
         #expect(try fixture.installation.subjectKeys.count() == keysBefore, "no key was made for the erased person")
         let refusals = try fixture.auditEntries(after: entries)
@@ -161,7 +161,7 @@ struct ErasureFinalityTests {
         }
         fixture.records.erasureFault.withLock { $0 = nil }
         #expect(try fixture.installation.subjectKeys.erasedAt(subject: subject) == nil)
-        let counts = try fixture.recordCounts()
+        let counts = try fixture.recordState()
         let messages = try fixture.count("messages")
         let message = await strongroomError {
             try await fixture.records.postMessage(request.id, body: "Any news?", caller: carol, access: fixture.access(purpose: Self.casework))
@@ -172,7 +172,7 @@ struct ErasureFinalityTests {
         }
         #expect(message == StrongroomError.subjectErased)
         #expect(decision == StrongroomError.subjectErased)
-        #expect(try fixture.recordCounts() == counts)
+        #expect(try fixture.recordState() == counts)
         #expect(try fixture.count("messages") == messages)
         // The sweep completes the erasure.
         let receipts = try await fixture.records.runRetention(signReceipt: false)

@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import GRDB
 import Logging
+import Sealing
 import Storage
 import Strongroom
 import Synchronization
@@ -38,7 +39,10 @@ final class InstallationFixture: Sendable {
         return url.path
     }()
 
-    init(paymentProvider: (any PaymentProvider)? = nil, _ configure: (inout StrongroomConfiguration) -> Void = { _ in }) throws {
+    init(
+        paymentProvider: (any PaymentProvider)? = nil, openObserver: OpenObserver? = nil,
+        _ configure: (inout StrongroomConfiguration) -> Void = { _ in }
+    ) throws {
         keys = try TestKeys()
         data = TemporaryDirectory(prefix: "strongroom-data")
         clock = ManualServiceClock()
@@ -53,7 +57,8 @@ final class InstallationFixture: Sendable {
         var logger = Logger(label: "strongroom-test") { label in CapturingLogHandler(label: label, sink: logs) }
         logger.logLevel = .trace
         installation = try Installation(
-            configuration: configuration, clock: clock, logger: logger, paymentProvider: try paymentProvider ?? OfflinePaymentProvider())
+            configuration: configuration, clock: clock, logger: logger, paymentProvider: try paymentProvider ?? OfflinePaymentProvider(),
+            openObserver: openObserver?.opened)
         openingEntries = Int(try installation.auditStore.entryCount())
     }
 
@@ -87,13 +92,38 @@ final class InstallationFixture: Sendable {
         try installation.database.readBlocking { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
     }
 
-    /// Row counts of every table that holds record data.
+    /// Every table of the records database except the audit log's (a refusal is audited, so the log grows), and
+    /// SQLite's and the migrator's own. Read from the schema, so a table a later change adds is covered too.
+    func recordTables() throws -> [String] {
+        try installation.database.readBlocking { db in
+            try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_master WHERE type = 'table'
+                AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'audit_%' ORDER BY name
+                """)
+        }
+    }
+
+    /// Row counts of every record table (``recordTables()``).
     func recordCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for table in ["accounts", "sessions", "requests", "sealed_fields", "open_fields", "blind_indexes"] {
-            counts[table] = try count(table)
-        }
+        for table in try recordTables() { counts[table] = try count(table) }
         return counts
+    }
+
+    /// The whole content of every record table, row by row: what a call that "changes nothing" must leave exactly as
+    /// it was. Taking it moves the manual clock on by a second, so a write made afterwards carries a later time
+    /// than any write before it and cannot hide by rewriting a row with the values it already had.
+    func recordState() throws -> RecordState {
+        var tables: [String: [String]] = [:]
+        for table in try recordTables() {
+            tables[table] = try installation.database.readBlocking { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map { row in
+                    row.columnNames.map { name in "\(name)=\(row[name] as DatabaseValue)" }.joined(separator: "|")
+                }.sorted()
+            }
+        }
+        clock.advance(by: 1)
+        return RecordState(tables: tables)
     }
 
     /// Every audit entry, oldest first.
@@ -106,6 +136,23 @@ final class InstallationFixture: Sendable {
     /// The audit entries appended after `seq` entries existed.
     func auditEntries(after count: Int) throws -> [AuditEntry] {
         Array(try auditEntries().dropFirst(count))
+    }
+}
+
+/// Told every place the installation's sealer opens (a struct, so a configuration closure stays the trailing one).
+struct OpenObserver {
+    let opened: @Sendable (FieldPlace) -> Void
+}
+
+/// The rows of every record table (see ``InstallationFixture/recordState()``); on inequality, says which tables differ.
+struct RecordState: Equatable, CustomStringConvertible {
+    let tables: [String: [String]]
+
+    var description: String { tables.keys.sorted().map { "\($0): \(tables[$0]!.count) rows" }.joined(separator: ", ") }
+
+    /// The tables whose content differs from `other`'s.
+    func changedTables(since other: RecordState) -> [String] {
+        Set(tables.keys).union(other.tables.keys).filter { tables[$0] != other.tables[$0] }.sorted()
     }
 }
 

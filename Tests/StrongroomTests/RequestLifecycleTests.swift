@@ -7,14 +7,14 @@ import Testing
 @Suite struct RequestLifecycleTests {
     /// Everything a failed call must leave untouched: the record rows and the request as its owner sees it.
     struct Snapshot: Equatable {
-        let counts: [String: Int]
+        let state: RecordState
         let view: RequestView
     }
 
     static func snapshot(_ fixture: InstallationFixture, _ id: String, _ caller: AuthenticatedCaller) async throws -> Snapshot {
-        let counts = try fixture.recordCounts()
+        let state = try fixture.recordState()
         let view = try await fixture.records.request(id, caller: caller, access: fixture.access())
-        return Snapshot(counts: counts, view: view)
+        return Snapshot(state: state, view: view)
     }
 
     @Test func draftUpdateSubmitWithdraw() async throws {
@@ -142,7 +142,7 @@ import Testing
     @Test func unknownServiceIsNotFoundAndWritesNothing() async throws {
         let fixture = try InstallationFixture()
         let caller = try await fixture.citizen("unknown@example.org").caller
-        let before = try fixture.recordCounts()
+        let before = try fixture.recordState()
         for service in ["no-such-service", "", "../benefit-application", "Benefit-Application", "profile"] {
             for submit in [true, false] {
                 let error = await strongroomError {
@@ -153,7 +153,7 @@ import Testing
                 #expect(error?.code == "unknown_service", "\(service)")
             }
         }
-        #expect(try fixture.recordCounts() == before)
+        #expect(try fixture.recordState() == before)
     }
 
     @Test func unknownRequestIDIsNotFound() async throws {
@@ -183,7 +183,7 @@ import Testing
         let (name, values, field, code) = Self.badInputs[index]
         let fixture = try InstallationFixture()
         let caller = try await fixture.citizen("bad@example.org").caller
-        let before = try fixture.recordCounts()
+        let before = try fixture.recordState()
         for submit in [true, false] {
             let error = await strongroomError {
                 try await fixture.records.createRequest(
@@ -193,7 +193,7 @@ import Testing
             #expect(error?.fields.map(\.field) == [field], "\(name)")
             #expect(error?.fields.map(\.code) == [code], "\(name)")
         }
-        #expect(try fixture.recordCounts() == before, "\(name)")
+        #expect(try fixture.recordState() == before, "\(name)")
     }
 
     @Test func unknownFieldInADraftUpdateIsRejected() async throws {
@@ -218,12 +218,12 @@ import Testing
         let fixture = try InstallationFixture()
         let caller = try await fixture.citizen("profileunknown@example.org").caller
         _ = try await fixture.records.updateProfile(["name": .string("Aoife")], caller: caller, access: fixture.access())
-        let before = try fixture.recordCounts()
+        let before = try fixture.recordState()
         for values in [["shoe_size": .integer(42)], ["shoe_size": .null], ["email": .string("nope")]] as [[String: FieldInput]] {
             let error = await strongroomError { try await fixture.records.updateProfile(values, caller: caller, access: fixture.access()) }
             #expect(error?.kind == .invalidInput)
         }
-        #expect(try fixture.recordCounts() == before)
+        #expect(try fixture.recordState() == before)
         #expect(try await fixture.records.profile(of: caller.accountID, caller: caller, access: fixture.access()).fields == ["name": .revealed("Aoife")])
     }
 

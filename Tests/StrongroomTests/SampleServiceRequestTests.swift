@@ -37,7 +37,7 @@ import Testing
     func rejectsInvalidRequestAndWritesNothing(_ sample: ServiceSample) async throws {
         let fixture = try InstallationFixture()
         let caller = try await fixture.citizen("invalid@example.org").caller
-        let before = try fixture.recordCounts()
+        let before = try fixture.recordState()
         for submit in [true, false] {
             let error = await strongroomError {
                 try await fixture.records.createRequest(
@@ -49,7 +49,7 @@ import Testing
             #expect(error?.fields.map(\.code) == [sample.problemCode])
             #expect(error?.fields.allSatisfy { !$0.message.isEmpty } == true)
         }
-        #expect(try fixture.recordCounts() == before)
+        #expect(try fixture.recordState() == before)
         #expect(try await fixture.records.ownRequests(caller: caller, access: fixture.access()).isEmpty)
     }
 
@@ -61,7 +61,7 @@ import Testing
         let required = try #require(service.fields.first(where: { $0.required && sample.valid[$0.id] != nil }))
         var partial = sample.valid
         partial[required.id] = nil
-        let before = try fixture.recordCounts()
+        let before = try fixture.recordState()
         let error = await strongroomError {
             try await fixture.records.createRequest(
                 serviceID: sample.service, values: partial, submit: true, caller: caller, access: fixture.access())
@@ -69,7 +69,7 @@ import Testing
         #expect(error?.kind == .invalidInput)
         #expect(error?.fields.map(\.field) == [required.id])
         #expect(error?.fields.map(\.code) == ["missing_required"])
-        #expect(try fixture.recordCounts() == before)
+        #expect(try fixture.recordState() == before)
 
         // The same values make a valid draft.
         let draft = try await fixture.records.createRequest(

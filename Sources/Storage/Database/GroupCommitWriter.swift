@@ -5,6 +5,15 @@ import Dispatch
 import GRDB
 import Synchronization
 
+/// When the write-ahead log is copied back into the database file.
+public enum WALCheckpointing: Sendable, Equatable {
+    /// After commits, off the commit path (see ``WALCheckpointer``), with SQLite's automatic checkpoint as a backstop.
+    case background
+    /// Never, unless asked (``StrongroomDatabase/checkpoint()``): every frame ever written stays in the WAL. For tests
+    /// that scan the files for plaintext; the WAL grows without bound.
+    case keepEveryFrame
+}
+
 /// Gathers concurrent writes into shared transactions, so throughput does not fall to one fsync per request.
 ///
 /// A write that throws is rolled back alone and its caller gets the error; the others commit together (the batch
@@ -40,10 +49,22 @@ public final class GroupCommitWriter: Sendable {
 
     /// - Parameter maximumBatch: the most writes one transaction takes.
     /// - Parameter gatherMicroseconds: how long the writer waits for more writes when commits are being shared.
-    public init(database: StrongroomDatabase, maximumBatch: Int = 256, gatherMicroseconds: UInt32 = 200) {
+    /// - Parameter checkpointing: ``WALCheckpointing/background`` in service; tests that must see every byte ever
+    ///   written (the canary tests) keep every WAL frame.
+    public init(
+        database: StrongroomDatabase, maximumBatch: Int = 256, gatherMicroseconds: UInt32 = 200,
+        checkpointing: WALCheckpointing = .background
+    ) {
         self.database = database
         self.maximumBatch = maximumBatch
         self.gatherMicroseconds = gatherMicroseconds
+        if checkpointing == .keepEveryFrame {
+            // No background checkpointer and no automatic checkpoint: the WAL never starts over, so every frame
+            // written stays in it until someone checkpoints by hand.
+            try? database.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+            self.checkpointer = nil
+            return
+        }
         var checkpointer: WALCheckpointer?
         do {
             checkpointer = try WALCheckpointer(path: database.path)
