@@ -45,12 +45,13 @@ struct CrashCommand: ParsableCommand {
                 + "\(summary.inFlightAtEnd) in flight when the server went away; \(summary.stoppedByConnectionErrors) of \(workers) writers stopped by "
                 + "connection errors" + (summary.firstConnectionError.map { " (first: \($0))" } ?? "")
                 + (summary.casework ? "" : "; no caseworker (no staff enrolment in the state directory)"))
-            print("crash load round \(round): ran \(summary.ranFor.map { BenchFormat.number($0) + " s" } ?? "to its deadline"), "
+            let end = summary.endedByKill ? "the server went away" : "the deadline"
+            print("crash load round \(round): ran \(BenchFormat.number(summary.ranFor ?? 0)) s until \(end), "
                 + "longest gap between acknowledgements \(BenchFormat.number(summary.longestGap)) s, "
-                + "last acknowledgement \(summary.silenceBeforeEnd.map { BenchFormat.number($0) + " s" } ?? "-") before the server went away")
+                + "last acknowledgement \(BenchFormat.number(summary.silenceBeforeEnd ?? 0)) s before \(end)")
             if let silence = summary.silenceBeforeEnd, let ran = summary.ranFor, silence > stallSeconds, ran >= stallSeconds {
                 // Not a durability failure, so not a FAIL line: scripts/crash-test.sh counts these.
-                print("STALL: no write was acknowledged in the \(BenchFormat.number(silence)) s before the server went away "
+                print("STALL: no write was acknowledged in the \(BenchFormat.number(silence)) s before \(end) "
                     + "(round ran \(BenchFormat.number(ran)) s): it had stopped answering before it was killed (see docs/benchmarks.md)")
             }
             if summary.total < minAcks {

@@ -38,8 +38,16 @@ struct CrashDatabaseCheck {
     let snapshot: String
 
     func run() throws -> Result {
-        let database = "\(snapshot)/strongroom.sqlite", subjects = "\(snapshot)/subjects.sqlite"
-        guard FileManager.default.fileExists(atPath: database) else { throw BenchError("no database copy at \(database)") }
+        guard FileManager.default.fileExists(atPath: "\(snapshot)/strongroom.sqlite") else {
+            throw BenchError("no database copy at \(snapshot)/strongroom.sqlite")
+        }
+        // Opening a copy changes it (its WAL is checkpointed and removed on close, a hot journal rolled back): the
+        // check reads a copy of the copy, so the snapshot stays as the crash left it, for a look after a failure.
+        let working = try ScratchDirectory(prefix: "strongroom-crash-check")
+        for name in try FileManager.default.contentsOfDirectory(atPath: snapshot) where name.hasPrefix("strongroom.sqlite") || name.hasPrefix("subjects.sqlite") {
+            try FileManager.default.copyItem(atPath: "\(snapshot)/\(name)", toPath: working.appending(name))
+        }
+        let database = working.appending("strongroom.sqlite"), subjects = working.appending("subjects.sqlite")
         var configuration = Configuration()
         // A forged copy (the self-test) may break references on purpose: this reads what is there.
         configuration.foreignKeysEnabled = false
@@ -232,6 +240,8 @@ struct CrashDatabaseCheck {
             result.note = "\(rows.count) requests, \(messages.count) messages, \(payments.count) payments, \(accounts.count) accounts, "
                 + "\(entryRows.count) audit entries" + note
         }
+        try queue.close()
+        withExtendedLifetime(working) {}
         result.problems = problems
         return result
     }

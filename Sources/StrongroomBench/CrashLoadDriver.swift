@@ -27,13 +27,15 @@ struct CrashLoadDriver {
         var stoppedByConnectionErrors: Int
         var firstConnectionError: String?
         /// Seconds from the last acknowledgement (or the start, when there was none) to the first connection error
-        /// (the kill): long when the server had stopped answering before it was killed.
+        /// (the kill), or to the deadline: long when the server had stopped answering before it was killed.
         var silenceBeforeEnd: Double?
-        /// Seconds from the start of writing to the first connection error.
+        /// Seconds from the start of writing to the first connection error (or the deadline).
         var ranFor: Double?
         /// The longest wait between two acknowledgements (from the start, for the first).
         var longestGap: Double
         var casework: Bool
+        /// Whether writing ended because the server went away (otherwise the deadline passed).
+        var endedByKill: Bool
 
         var total: Int { acknowledged.values.reduce(0, +) }
     }
@@ -216,11 +218,13 @@ struct CrashLoadDriver {
         }
         var counts: [Entry.Step: Int] = [:]
         for step in acknowledged.all { counts[step, default: 0] += 1 }
-        let figures = clock.figures(endedAt: firstError.value)
+        let endedByKill = firstError.value != nil
+        let figures = clock.figures(endedAt: firstError.value ?? Date())
         return Summary(
             acknowledged: counts, inFlightAtEnd: inFlight.current, unexpected: unexpected.all,
             stoppedByConnectionErrors: connectionErrors.count, firstConnectionError: connectionErrors.all.first,
-            silenceBeforeEnd: figures.silence, ranFor: figures.ranFor, longestGap: figures.longestGap, casework: caseworker != nil)
+            silenceBeforeEnd: figures.silence, ranFor: figures.ranFor, longestGap: figures.longestGap, casework: caseworker != nil,
+            endedByKill: endedByKill)
     }
 
     /// A response's fields as text: the revealed value, or `masked:…` when the server masked it.
@@ -252,9 +256,8 @@ final class CrashAckClock: @unchecked Sendable {
 
     /// Silence before `end` (from the last acknowledgement, or the start), time run, and the longest gap (the
     /// silence before the end counts as a gap).
-    func figures(endedAt end: Date?) -> (silence: Double?, ranFor: Double?, longestGap: Double) {
+    func figures(endedAt end: Date) -> (silence: Double?, ranFor: Double?, longestGap: Double) {
         lock.withLock {
-            guard let end else { return (nil, nil, longest) }
             let silence = end.timeIntervalSince(last ?? start)
             return (silence, end.timeIntervalSince(start), max(longest, silence))
         }
