@@ -10,6 +10,22 @@ struct CrashCitizen: Codable, Sendable {
 
     static func path(state: String) -> String { "\(state)/citizens.json" }
 
+    /// Owners at or above this are citizens signed up during a round (the number of their sign-up); below it, an
+    /// index in the citizens file.
+    static let firstSignedUpOwner = 1000
+
+    /// Every citizen the test made: the citizens file, and each round's sign-ups whose sign-in was acknowledged.
+    static func all(state: String, entries: [CrashJournal.Entry]) throws -> [Int: CrashCitizen] {
+        var out: [Int: CrashCitizen] = [:]
+        for (index, citizen) in try load(state: state).enumerated() { out[index] = citizen }
+        for entry in entries where entry.step == .signIn && entry.kind == .ack {
+            if let login = entry.login, let password = entry.password, let token = entry.token, let id = entry.id {
+                out[entry.owner] = CrashCitizen(login: login, password: password, token: token, accountID: id)
+            }
+        }
+        return out
+    }
+
     /// The citizens an earlier round signed up.
     static func load(state: String) throws -> [CrashCitizen] {
         let path = path(state: state)

@@ -13,21 +13,38 @@ final class CrashJournal: @unchecked Sendable {
     /// One event.
     struct Entry: Codable, Sendable {
         enum Kind: String, Codable, Sendable { case intent, ack }
-        enum Step: String, Codable, Sendable { case create, update, submit }
+        /// A citizen's request steps (`create`, `update`, `submit`), a fee payment (`pay`), a message on a request
+        /// (`message`, by its citizen or the caseworker), casework (`claim`, `decide`) and a sign-up during the round
+        /// (`signUp`, then `signIn`, which creates the citizen's session; their first request creates their keys).
+        enum Step: String, Codable, Sendable, CaseIterable { case create, update, submit, pay, message, claim, decide, signUp, signIn }
         var round: Int
         var kind: Kind
         var step: Step
-        /// The request number (the values sent carry it).
+        /// The request number (the values sent carry it); for `signUp`/`signIn`, the number of the sign-up.
         var number: Int
-        /// Index of the owning citizen in the citizens file.
+        /// The owning citizen: an index in the citizens file (below ``CrashCitizen/firstSignedUpOwner``), or the
+        /// number of the round's sign-up that made them.
         var owner: Int
         /// Create: whether it asked for submission in the same call.
         var submit: Bool?
-        /// Known once the create was acknowledged.
+        /// Known once the create was acknowledged (the request id; for `signIn` the account id).
         var id: String?
         /// Acknowledgements: the status and the fields the response showed.
         var status: String?
         var fields: [String: String]?
+        /// Create: the e-service (absent in journals written before fee payments: the benefit application).
+        var service: String?
+        /// Fee payments: the payment id (create ack) and the receipt number (pay ack).
+        var paymentID: String?
+        var receipt: String?
+        /// Messages: the body sent and, once acknowledged, the message id. Decisions: the outcome and reason sent.
+        var body: String?
+        var messageID: String?
+        var outcome: String?
+        /// Sign-ups: the throwaway credentials; `signIn` acks carry the session token.
+        var login: String?
+        var password: String?
+        var token: String?
     }
 
     private let lock = NSLock()
