@@ -222,14 +222,16 @@ extension RecordService {
     /// through, or the refusal — then commits through the group committer (``auditedRead(_:)``). Only after that
     /// commit are the fields the decision allows opened; envelopes of omitted fields are never opened.
     public func request(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
-        let loaded = try await auditedRead { [catalog] db -> (value: RequestRead, entry: AuditEntryDraft?) in
+        let loaded = try await auditedRead { [catalog] db -> (value: RequestRead, entry: AuditEntryDraft?, alongside: (@Sendable (Database) throws -> Void)?) in
             guard let row = try self.verifiedRequest(requestID, in: db),
                 let service = catalog.service(row.serviceID)
-            else { return (.missing, nil) }
+            else { return (.missing, nil, nil) }
             let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: row.subjectID)
-            let decision = self.decide(caller, .read, row.resource(sensitivity: Self.sensitivity(of: service)), access)
+            let (decision, grant) = try self.breakGlassDecision(
+                caller, .read, row.resource(sensitivity: Self.sensitivity(of: service)), collection: Self.requestCollection,
+                recordID: requestID, access: access, in: db)
             guard decision.isPermitted else {
-                return (.denied(decision), Self.denialDraft(decision, caller: caller, action: "request.read", target: target, access: access))
+                return (.denied(decision), Self.denialDraft(decision, caller: caller, action: "request.read", target: target, access: access), nil)
             }
             let sealed = try FieldRows.sealed(collection: Self.requestCollection, recordID: requestID, fields: nil, in: db)
             // Services whose every field is sealed (in every version) store nothing in open_fields: skip the query.
@@ -244,10 +246,11 @@ extension RecordService {
             var touched = Self.allowedFields(decision.fieldPlan, among: present)
             if !reason.isEmpty { touched.formUnion(Self.allowedFields(decision.fieldPlan, among: ["decision_reason"])) }
             let entry = AuditTrail.draft(
-                caller: caller, action: "request.read", target: target, fields: Array(touched), decision: decision, context: access)
+                caller: caller, action: "request.read", target: target, fields: Array(touched), decision: decision, context: access,
+                details: grant.details)
             return (.loaded(RequestRead.Loaded(
                 row: row, decision: decision, present: present, sealed: sealed, open: open, reason: reason,
-                paymentID: payment?.id, paymentStatus: payment?.status)), entry)
+                paymentID: payment?.id, paymentStatus: payment?.status)), entry, self.grantWrite(grant, subjectID: row.subjectID))
         }
         let read: RequestRead.Loaded
         switch loaded {

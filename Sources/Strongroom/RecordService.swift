@@ -93,11 +93,22 @@ public final class RecordService: Sendable {
     func auditedRead<T: Sendable>(
         _ read: @escaping @Sendable (Database) throws -> (value: T, entry: AuditEntryDraft?)
     ) async throws -> T {
+        try await auditedRead { db -> (value: T, entry: AuditEntryDraft?, alongside: (@Sendable (Database) throws -> Void)?) in
+            let loaded = try read(db)
+            return (loaded.value, loaded.entry, nil)
+        }
+    }
+
+    /// ``auditedRead(_:)`` whose read may also hand over a write (`alongside`) that commits in the same transaction
+    /// as its audit entry, or not at all (a break-glass grant opened by the access).
+    func auditedRead<T: Sendable>(
+        _ read: @escaping @Sendable (Database) throws -> (value: T, entry: AuditEntryDraft?, alongside: (@Sendable (Database) throws -> Void)?)
+    ) async throws -> T {
         let writer = self.writer, audit = self.audit, integrity = self.integrity
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             reader.enqueue(
                 { db in
-                    let loaded: (value: T, entry: AuditEntryDraft?)
+                    let loaded: (value: T, entry: AuditEntryDraft?, alongside: (@Sendable (Database) throws -> Void)?)
                     do {
                         loaded = try read(db)
                     } catch let violation as IntegrityViolation {
@@ -115,7 +126,11 @@ public final class RecordService: Sendable {
                         continuation.resume(returning: loaded.value)
                         return
                     }
-                    writer.enqueue({ db in _ = try audit.record(entry, in: db) }, completion: { error in
+                    let alongside = loaded.alongside
+                    writer.enqueue({ db in
+                        try alongside?(db)
+                        _ = try audit.record(entry, in: db)
+                    }, completion: { error in
                         if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: loaded.value) }
                     })
                 },

@@ -88,8 +88,17 @@ public struct BreakGlassBody: Encodable {
     let action: String
     let collection: String?
     let record: String?
+    struct Grant: Encodable {
+        let id: String
+        let granted_at: Date
+        let expires_at: Date
+        let opened_by_this_access: Bool
+        let justification: String?
+    }
+
     let fields: [String]
     let review: Review?
+    let grant: Grant?
 
     public init(_ item: BreakGlassItem) {
         audit_seq = item.auditSeq
@@ -102,6 +111,9 @@ public struct BreakGlassBody: Encodable {
         record = item.recordID
         fields = item.fields
         review = item.review.map { Review(audit_seq: $0.auditSeq, reviewer: $0.reviewerID, finding: $0.finding, time: $0.time) }
+        grant = item.grant.map {
+            Grant(id: $0.id, granted_at: $0.grantedAt, expires_at: $0.expiresAt, opened_by_this_access: $0.openedByThisAccess, justification: $0.justification)
+        }
     }
 }
 

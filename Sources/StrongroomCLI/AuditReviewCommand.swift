@@ -51,15 +51,24 @@ extension AuditCommand {
                 } else if items.isEmpty {
                     FileDescriptorOutput.standardOutput.write(all ? "no break-glass accesses in the log\n" : "no break-glass access is waiting for review\n")
                 } else {
-                    var rows = [["SEQ", "TIME", "ACTOR", "ROLE", "OFFICE", "ACTION", "RECORD", "FIELDS", "REVIEW"]]
+                    var rows = [["SEQ", "TIME", "ACTOR", "ROLE", "OFFICE", "ACTION", "RECORD", "FIELDS", "GRANT", "REVIEW"]]
                     for item in items {
                         rows.append([
                             String(item.auditSeq), item.time.formatted(.iso8601), item.actorID, item.role, item.office ?? "-", item.action,
                             item.recordID ?? "-", item.fields.joined(separator: ","),
+                            item.grant.map { "\($0.openedByThisAccess ? "opened" : "within") \($0.id) until \($0.expiresAt.formatted(.iso8601))" } ?? "-",
                             item.review.map { "\($0.finding) by \($0.reviewerID) (entry \($0.auditSeq))" } ?? "WAITING",
                         ])
                     }
                     FileDescriptorOutput.standardOutput.write(TextTable(rows: rows).render())
+                    // Justifications are free text: each on its own line under the table, not squeezed into a column.
+                    var justified: Set<String> = []
+                    for item in items {
+                        guard let grant = item.grant, justified.insert(grant.id).inserted else { continue }
+                        let text = grant.justification.map { String($0.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) }) }
+                            ?? "(no longer readable: the data subject was erased)"
+                        FileDescriptorOutput.standardOutput.write("justification of \(grant.id) (entry \(item.auditSeq)): \(text)\n")
+                    }
                     let waiting = items.filter { $0.review == nil }.count
                     FileDescriptorOutput.standardOutput.write("\(waiting) waiting for review; mark one with: strongroom audit review --mark SEQ --finding justified\n")
                 }

@@ -212,5 +212,24 @@ public enum RecordsSchema {
                 );
                 """)
         }
+        // A break-glass grant: the first break-glass access of a person to a record, with a substantive justification,
+        // opens it for the rule's time limit (`break-glass for 4h`); later accesses by the same person to the same
+        // record within it need no new justification and name the grant; once it expires, a new justification opens a
+        // new grant (and a new item to review). The justification is sealed in `sealed_fields` (collection
+        // `break_glass`, record the grant id). Rows carry a MAC like every row that grants access.
+        migrator.registerMigration("2026-12-03-break-glass-grants-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE break_glass_grants (
+                    id TEXT PRIMARY KEY,
+                    actor_id TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    granted_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL CHECK (expires_at > granted_at),
+                    row_mac BLOB
+                );
+                CREATE INDEX break_glass_grants_by_access ON break_glass_grants (actor_id, collection, record_id, expires_at);
+                """)
+        }
     }
 }

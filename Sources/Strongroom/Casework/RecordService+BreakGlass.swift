@@ -1,6 +1,7 @@
 import AuditLog
 import GRDB
 import Policy
+import Sealing
 import Storage
 
 #if canImport(FoundationEssentials)
@@ -22,6 +23,20 @@ public struct BreakGlassItem: Sendable, Equatable {
     public let fields: [String]
     /// The review entry, once a second person has reviewed it.
     public let review: Review?
+    /// The grant the access opened or used (`nil` for accesses logged before grants existed).
+    public var grant: Grant? = nil
+
+    /// A break-glass grant: one person's access to one record for the rule's time limit, opened by a justification.
+    public struct Grant: Sendable, Equatable {
+        public let id: String
+        public let grantedAt: Date
+        public let expiresAt: Date
+        /// Whether this access opened the grant (otherwise it came later, within it).
+        public let openedByThisAccess: Bool
+        /// The justification given when the grant was opened, for the reviewer to judge; `nil` when it can no longer
+        /// be opened (the record's data subject was erased).
+        public let justification: String?
+    }
 
     public struct Review: Sendable, Equatable {
         public let auditSeq: UInt64
@@ -42,6 +57,62 @@ public enum BreakGlassFinding: String, Sendable, CaseIterable {
 }
 
 extension RecordService {
+    /// How long a break-glass grant lasts when a rule names no limit.
+    static let defaultBreakGlassMilliseconds: Int64 = 4 * 3_600_000
+
+    /// The gate's decision on an access that may be break-glass, and what it does about grants.
+    ///
+    /// - A substantive justification sent with an access that the gate permits as break-glass opens a new grant for
+    ///   the rule's time limit; its justification is sealed (``grantWrite(_:subjectID:)`` stores both with the entry).
+    /// - Without a justification, a grant of the caller on this record that is still in force stands in for it; the
+    ///   decision is then made as if the grant's justification had been sent, so the same rule must still permit it.
+    /// - An expired grant is worth nothing: the access is refused as any access without a justification.
+    ///
+    /// - Throws: ``IntegrityViolation`` for a grant row that fails its MAC.
+    func breakGlassDecision(
+        _ caller: AuthenticatedCaller, _ action: Action, _ resource: Resource, collection: String, recordID: String,
+        access: AccessContext, in db: Database
+    ) throws -> (Decision, BreakGlassGrantUse) {
+        let decision = decide(caller, action, resource, access)
+        guard caller.kind == .staff else { return (decision, .none) }
+        let now = clock.now.millis
+        if decision.isPermitted {
+            guard decision.obligations.breakGlass, let text = access.substantiveJustification else { return (decision, .none) }
+            let limit = decision.obligations.timeLimit.map { duration -> Int64 in
+                let (seconds, attoseconds) = duration.components
+                return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            } ?? Self.defaultBreakGlassMilliseconds
+            let grant = BreakGlassGrantRow(
+                id: Self.newID("bgg"), actorID: caller.accountID, collection: collection, recordID: recordID, grantedAt: now,
+                expiresAt: now + max(1, limit))
+            let sealed = try sealer.seal(Array(text.utf8), for: grant.justificationPlace)
+            return (decision, .new(grant, justification: sealed))
+        }
+        guard access.justification == nil,
+            let grant = try BreakGlassGrantRow.active(
+                actorID: caller.accountID, collection: collection, recordID: recordID, at: now, integrity: integrity, in: db)
+        else { return (decision, .none) }
+        var withGrant = access
+        withGrant.justification = "within break-glass grant \(grant.id), justified when it was opened"
+        let granted = decide(caller, action, resource, withGrant)
+        guard granted.isPermitted, granted.obligations.breakGlass else { return (decision, .none) }
+        return (granted, .existing(grant))
+    }
+
+    /// The write that stores a new grant and its sealed justification beside the access's audit entry (`nil`
+    /// otherwise). The justification is tied to the record's data subject, so their erasure removes it.
+    func grantWrite(_ use: BreakGlassGrantUse, subjectID: String?) -> (@Sendable (Database) throws -> Void)? {
+        guard case .new(let grant, let envelope) = use else { return nil }
+        let integrity = self.integrity
+        return { db in
+            let authenticated = try integrity.authenticated(grant)
+            try authenticated.insert(db)
+            try FieldRows.putSealed(
+                envelope, keyVersion: try FieldSealer.keyVersion(of: envelope).version, collection: BreakGlassGrantRow.justificationCollection,
+                recordID: grant.id, field: "justification", subjectID: subjectID, at: grant.grantedAt, in: db)
+        }
+    }
+
     /// Break-glass accesses, oldest first: only those still waiting for review unless `includeReviewed`.
     public func breakGlassAccesses(
         includeReviewed: Bool = false, caller: AuthenticatedCaller, access: AccessContext
@@ -86,14 +157,33 @@ extension RecordService {
                 guard page.count == 1000, let last = page.last else { break }
                 after = last.seq
             }
-            return flagged.compactMap { entry in
+            var grants: [String: (row: BreakGlassGrantRow, envelope: [UInt8]?)] = [:]
+            var items: [BreakGlassItem] = []
+            for entry in flagged {
                 let review = reviews[entry.seq]
-                if review != nil, !includeReviewed { return nil }
-                return BreakGlassItem(
+                if review != nil, !includeReviewed { continue }
+                var item = BreakGlassItem(
                     auditSeq: entry.seq, time: Date(millis: entry.time.millisecondsSince1970), actorID: entry.actor.id, role: entry.actor.role,
                     office: entry.details["office"], action: entry.action, collection: entry.target.collection, recordID: entry.target.recordID,
                     fields: entry.fieldsTouched, review: review)
+                if let id = entry.details["grant"] {
+                    if grants[id] == nil, let row = try BreakGlassGrantRow.find(id, in: db), (try? self.integrity.check(row)) != nil {
+                        let envelope = try FieldRows.sealed(
+                            collection: BreakGlassGrantRow.justificationCollection, recordID: id, fields: ["justification"], in: db).first?.bytes
+                        grants[id] = (row, envelope)
+                    }
+                    if let (row, envelope) = grants[id] {
+                        let justification = envelope.flatMap { bytes in
+                            (try? self.sealer.open(bytes, at: row.justificationPlace)).map { String(decoding: $0, as: UTF8.self) }
+                        }
+                        item.grant = .init(
+                            id: id, grantedAt: Date(millis: row.grantedAt), expiresAt: Date(millis: row.expiresAt),
+                            openedByThisAccess: entry.details["grant_opened"] == "now", justification: justification)
+                    }
+                }
+                items.append(item)
             }
+            return items
         }
     }
 
@@ -149,9 +239,11 @@ extension RecordService {
                 caller: caller, action: "break-glass.review", target: target, decision: decision, access: access, status: "reviewed",
                 message: "this break-glass access was already reviewed", code: "already_reviewed")
         }
-        return BreakGlassItem(
+        var reviewed = BreakGlassItem(
             auditSeq: item.auditSeq, time: item.time, actorID: item.actorID, role: item.role, office: item.office, action: item.action,
             collection: item.collection, recordID: item.recordID, fields: item.fields,
             review: .init(auditSeq: entry.seq, reviewerID: caller.accountID, finding: finding.rawValue, time: Date(millis: entry.time.millisecondsSince1970)))
+        reviewed.grant = item.grant
+        return reviewed
     }
 }
