@@ -170,6 +170,9 @@ struct CaseworkRouteTests {
             let list = try await client.json(.get, "/v1/audit/break-glass", token: auditor.token, purpose: "audit")
             let items = try #require(list.json["items"] as? [[String: Any]])
             #expect(items.count == 1 && items.first?["actor"] as? String == nina.id)
+            let grant = try #require(items.first?["grant"] as? [String: Any], "the access names its grant")
+            #expect(grant["justification"] as? String == "fraud referral 2026-118", "the reviewer reads the justification")
+            #expect(grant["opened_by_this_access"] as? Bool == true)
             let seq = try #require(items.first?["audit_seq"] as? Int)
             let reviewed = try await client.json(
                 .post, "/v1/audit/break-glass/\(seq)/review", token: auditor.token, purpose: "audit", body: #"{"finding":"justified"}"#)
