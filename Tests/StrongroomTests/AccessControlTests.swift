@@ -267,7 +267,7 @@ import Testing
         let enrolment = try await fixture.records.createRequest(
             serviceID: "health-plan-enrolment", values: health, submit: true, caller: owner, access: fixture.access())
         let registration = try await fixture.records.createRequest(
-            serviceID: "class-registration", values: classes, submit: false, caller: owner, access: fixture.access())
+            serviceID: "class-registration", values: classes, submit: true, caller: owner, access: fixture.access())
         let caseworker = try await fixture.staff("cw@agency.example", roles: ["caseworker"], office: "central")
         let healthView = try await fixture.records.request(enrolment.id, caller: caseworker, access: fixture.access(purpose: "case-handling"))
         let classView = try await fixture.records.request(registration.id, caller: caseworker, access: fixture.access(purpose: "case-handling"))
@@ -302,6 +302,31 @@ import Testing
         #expect(entry.decision == .allow(["supervisor-break-glass"]))
         #expect(entry.flags.contains(.breakGlass))
         #expect(entry.details["review"] == "required")
+    }
+
+    /// A draft is the citizen's: no member of staff reads it (hidden as not found, the denial audited), claims it,
+    /// finds it by search or breaks the glass into it; once submitted, the caseworker reads it.
+    @Test func staffNeverSeeDrafts() async throws {
+        let fixture = try InstallationFixture()
+        let owner = try await fixture.citizen("drafter@example.org").caller
+        let draft = try await fixture.records.createRequest(
+            serviceID: "benefit-application", values: ServiceSample.benefit, submit: false, caller: owner, access: fixture.access())
+        #expect(draft.status == "draft")
+        let caseworker = try await fixture.staff("cw.drafts@agency.example", roles: ["caseworker"], office: "central")
+        let supervisor = try await fixture.staff("sup.drafts@agency.example", roles: ["supervisor"], office: "north")
+        let casework = fixture.access(purpose: "case-handling")
+        let mark = try fixture.auditEntries().count
+        #expect(await strongroomError { try await fixture.records.request(draft.id, caller: caseworker, access: casework) }?.kind == .notFound)
+        #expect(await strongroomError { try await fixture.records.claim(draft.id, caller: caseworker, access: casework) } != nil)
+        #expect(try await fixture.records.search(field: "national_id", value: "1234567AB", caller: caseworker, access: casework).isEmpty)
+        let glass = fixture.access(purpose: "supervision", justification: "Citizen asked us on the phone to look at the draft")
+        #expect(await strongroomError { try await fixture.records.request(draft.id, caller: supervisor, access: glass) }?.kind == .notFound)
+        let denials = try Self.entries(fixture, after: mark, actor: caseworker.accountID, action: "request.read")
+        #expect(denials.map(\.decision) == [.deny(["drafts-stay-with-the-citizen"])])
+
+        _ = try await fixture.records.submitRequest(draft.id, caller: owner, access: fixture.access())
+        let view = try await fixture.records.request(draft.id, caller: caseworker, access: casework)
+        #expect(view.record.fields["full_name"] == .revealed("Aoife Byrne"))
     }
 
     /// A caller-chosen purpose goes into the audit entry; an oversized one must not turn a denial into an
