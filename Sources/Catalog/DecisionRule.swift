@@ -28,6 +28,21 @@ public struct DecisionRule: Sendable, Hashable, Identifiable {
 }
 
 /// A condition over submitted field values and facts supplied by the caller.
+/// Where a submitted request goes: the first routing rule whose condition holds names the office (a rule without a
+/// condition matches every request, so it can only come last). No match: the installation's default office.
+public struct RoutingRule: Sendable, Hashable {
+    public let office: String
+    /// `nil`: every request.
+    public let condition: RuleCondition?
+    public let location: SourceLocation
+
+    public init(office: String, condition: RuleCondition?, location: SourceLocation) {
+        self.office = office
+        self.condition = condition
+        self.location = location
+    }
+}
+
 public indirect enum RuleCondition: Sendable, Hashable {
     /// Every condition holds (true when empty).
     case all([RuleCondition])

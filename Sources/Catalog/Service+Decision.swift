@@ -25,6 +25,14 @@ extension Service {
     }
 }
 
+extension Service {
+    /// The office a submitted request goes to: that of the first routing rule whose condition holds over the
+    /// validated values, or `nil` (the installation's default office) when none does.
+    public func office(for values: [String: FieldValue], facts: DecisionFacts, today: CalendarDate = .today()) -> String? {
+        routing.first { $0.condition?.holds(values: values, facts: facts, today: today) ?? true }?.office
+    }
+}
+
 /// A value as rules see it.
 enum RuleValue: Equatable {
     case text(String)

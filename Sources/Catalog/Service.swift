@@ -28,6 +28,8 @@ public struct Service: Sendable, Hashable, Identifiable {
     public let allFieldDefinitions: [FieldDefinition]
     /// Automatic decision rules, tried in order; the first that matches decides.
     public let rules: [DecisionRule]
+    /// Which office a submitted request goes to (`routing:`), tried in order.
+    public let routing: [RoutingRule]
     /// The file the service came from (relative to the catalog directory).
     public let sourceFile: String
     /// The highest sensitivity among the current version's fields (`.public` when it has none). Derived once: the
@@ -40,8 +42,9 @@ public struct Service: Sendable, Hashable, Identifiable {
     public init(
         id: String, title: String, description: String, version: Int, category: String,
         decisionOn: DecisionPoint, retention: RetentionPeriod, fee: Fee?,
-        fields: [FieldDefinition], rules: [DecisionRule], sourceFile: String
+        fields: [FieldDefinition], rules: [DecisionRule], routing: [RoutingRule] = [], sourceFile: String
     ) {
+        self.routing = routing
         self.id = id
         self.title = title
         self.description = description

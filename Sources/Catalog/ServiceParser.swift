@@ -6,7 +6,8 @@ struct ServiceParser {
     let defaultCurrency: Currency?
 
     static let serviceKeys = ["id", "title", "description", "version", "category", "decision_on", "retention",
-                              "fee", "fields", "rules"]
+                              "fee", "fields", "rules", "routing"]
+    static let routingKeys = ["office", "when"]
     static let feeKeys = ["amount", "amount_field", "currency", "due", "refund_on_rejection"]
 
     func parse(_ root: Node) -> Service? {
@@ -55,10 +56,46 @@ struct ServiceParser {
             let removed = Set(fields.map(\.id)).subtracting(current.keys)
             rules = RuleParser(sink: sink, fields: current, removedFieldIDs: removed).parseRules(ruleNodes)
         }
+        var routing: [RoutingRule] = []
+        if let routingNodes = reader.list("routing") {
+            let current = Dictionary(fields.filter { $0.isActive(at: version) }.map { ($0.id, $0) }) { first, _ in first }
+            let removed = Set(fields.map(\.id)).subtracting(current.keys)
+            routing = parseRouting(routingNodes, conditions: RuleParser(sink: sink, fields: current, removedFieldIDs: removed))
+        }
         guard let id, let title, let retention else { return nil }
         return Service(id: id, title: title, description: description, version: version, category: category,
                        decisionOn: decisionOn, retention: retention, fee: fee, fields: fields, rules: rules,
-                       sourceFile: sink.file)
+                       routing: routing, sourceFile: sink.file)
+    }
+
+    /// `routing:` — a list of `{office: NAME, when: CONDITION}`; the last may omit `when` (every other request).
+    private func parseRouting(_ nodes: [Node], conditions: RuleParser) -> [RoutingRule] {
+        var routing: [RoutingRule] = []
+        var catchAll: Node?
+        for node in nodes {
+            guard let reader = MappingReader(node, what: "a routing rule", sink: sink) else { continue }
+            reader.rejectUnknownKeys(allowed: Self.routingKeys)
+            if let earlier = catchAll {
+                sink.error(.invalidValue, at: node, "this routing rule is never reached: the one at line \(earlier.mark?.line ?? 0) has no `when` and routes every request",
+                           hint: "put the rule without `when` last")
+            }
+            let office = reader.string("office", required: true)
+            if let office, !Self.isKebabCase(office) {
+                sink.error(.invalidValue, at: reader.value("office"), "office `\(office.prefix(64))` must be kebab-case",
+                           hint: "use lower-case letters, digits and single dashes, as in staff accounts' offices, e.g. `north` or `city-centre`")
+            }
+            var condition: RuleCondition?
+            if let when = reader.value("when") {
+                guard let parsed = conditions.parseCondition(when, depth: 0) else { continue }
+                condition = parsed
+            } else {
+                catchAll = node
+            }
+            if let office, Self.isKebabCase(office) {
+                routing.append(RoutingRule(office: office, condition: condition, location: sink.location(of: node)))
+            }
+        }
+        return routing
     }
 
     /// The fee, and the node of its `amount_field` (checked against the fields once they are parsed).

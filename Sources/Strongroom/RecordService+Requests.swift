@@ -176,6 +176,7 @@ extension RecordService {
             try self.rewriteRequest(requestID, expecting: previousStatus, in: db) { current in
                 // The submission's life-cycle columns, on the row as it is now (its field revisions stay current).
                 current.status = finalRow.status
+                current.office = finalRow.office
                 current.submittedAt = finalRow.submittedAt
                 current.updatedAt = finalRow.updatedAt
                 current.outcome = finalRow.outcome
@@ -321,11 +322,12 @@ extension RecordService {
     ) async throws -> [AuditEntryDraft] {
         let now = clock.now.millis
         row.status = RequestStatus.submitted.rawValue
+        let firstSubmission = row.submittedAt == nil
         // A resubmission (after a request for more information) keeps its place in the queue.
         row.submittedAt = row.submittedAt ?? now
         row.updatedAt = now
         // Facts from the profile are looked up only when the service's rules can use them.
-        let needsFacts = service.decisionOn == .submission && !service.rules.isEmpty
+        let needsFacts = (service.decisionOn == .submission && !service.rules.isEmpty) || !service.routing.isEmpty
         var hasAddress = false
         if needsFacts {
             let ownerID = row.ownerID
@@ -336,6 +338,12 @@ extension RecordService {
         let facts = DecisionFacts(applicantIsSubject: row.ownerID == caller.accountID, hasProfileAddress: hasAddress)
         let automatic = service.decide(values, facts: facts, today: clock.today)
         var details = ["service": service.id]
+        // The office is chosen once, at the first submission, from what was submitted (a draft is nobody's case yet;
+        // a resubmission stays with the office that has it).
+        if firstSubmission {
+            row.office = service.office(for: values, facts: facts, today: clock.today) ?? configuration.defaultOffice
+            details["office"] = row.office
+        }
         switch automatic.outcome {
         case .approve:
             row.status = RequestStatus.decided.rawValue
