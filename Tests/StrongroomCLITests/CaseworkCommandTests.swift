@@ -32,7 +32,7 @@ struct CaseworkCommandTests {
             let request = try await installation.records.createRequest(
                 serviceID: "benefit-application",
                 values: SampleRequests.values(for: "benefit-application") ?? [:],
-                submit: false, caller: citizen, access: access)
+                submit: true, caller: citizen, access: access)
             let enrolment = try await installation.accounts.addStaff(
                 login: "nina@agency.example", roles: ["supervisor"], office: "north", by: .system(), context: access)
             let code = try installation.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID)
