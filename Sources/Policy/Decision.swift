@@ -32,6 +32,18 @@ public enum DecisionReason: Sendable, Hashable, Codable, CustomStringConvertible
         case .defaultDeny: return "no permit matched (default deny)"
         }
     }
+
+    /// The description without anything the caller typed (the declared purpose is free text: the audit log records
+    /// it separately, and only when the schema declares it).
+    public var recordableDescription: String {
+        if case .purposeUnmet(let rule, let declared, let required) = self {
+            let list = required.joined(separator: ", ")
+            return declared == nil
+                ? "rule \(rule) does not apply: no purpose declared, it requires one of [\(list)]"
+                : "rule \(rule) does not apply: the declared purpose is not one of [\(list)]"
+        }
+        return description
+    }
 }
 
 /// The outcome of ``Gate/decide(_:_:_:_:)``: effect, deciding rules, field plan, obligations, purpose

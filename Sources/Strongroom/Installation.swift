@@ -60,7 +60,8 @@ public final class Installation: Sendable {
         indexer = BlindIndexer(keyring: keyring)
         auditStore = SQLiteAuditStore(database: database)
         checkpointSigner = try AuditCheckpointSigner(name: configuration.auditKeyName, keyPair: try keyring.auditSigningKeyPair())
-        audit = AuditTrail(store: auditStore)
+        let policyStore = policies
+        audit = AuditTrail(store: auditStore, declaredPurposes: { policyStore.current.schema.purposes })
         let integrity = RowIntegrity(authenticator: RowAuthenticator(keyring: keyring), writer: writer, audit: audit, logger: logger)
         self.integrity = integrity
         checkpoints = CheckpointSignerResolver(

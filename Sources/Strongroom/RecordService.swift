@@ -156,7 +156,7 @@ public final class RecordService: Sendable {
     ) -> AuditEntryDraft {
         AuditTrail.draft(
             caller: caller, action: action, target: target, decision: decision, context: access,
-            details: ["reason": decision.reasons.first.map { String("\($0)".prefix(200)) } ?? "default-deny"])
+            details: ["reason": decision.reasons.first.map { String($0.recordableDescription.prefix(200)) } ?? "default-deny"])
     }
 
     /// The error a denied caller gets: what to declare when only the purpose was missing, else 404 or 403.

@@ -109,9 +109,26 @@ import Testing
             let denials = try Self.entries(fixture, after: mark, actor: caseworker.accountID, action: "request.read")
             #expect(denials.count == 1)
             #expect(denials.first?.decision.effect == .deny)
-            #expect(denials.first?.purpose == purpose)
+            // A declared purpose is recorded as sent; anything else is free text and is recorded as undeclared.
+            #expect(denials.first?.purpose == (purpose == "curiosity" ? AuditTrail.undeclaredPurpose : purpose))
             #expect(denials.first?.fieldsTouched == [])
         }
+    }
+
+    /// The purpose header is caller-chosen text: the append-only log keeps it only when the policy schema declares
+    /// it, so a name or a case story typed into it never becomes permanent.
+    @Test func anUndeclaredPurposeNeverReachesTheLog() async throws {
+        let world = try await Self.world()
+        let fixture = world.fixture
+        let caseworker = try await fixture.staff("cw.purpose@agency.example", roles: ["caseworker"], office: "central")
+        let story = "checking on Aoife Byrne for her neighbour"
+        _ = await strongroomError {
+            try await fixture.records.request(world.request.id, caller: caseworker, access: fixture.access(purpose: story))
+        }
+        _ = try await fixture.records.request(world.request.id, caller: caseworker, access: fixture.access(purpose: "case-handling"))
+        let entries = try fixture.auditEntries().filter { $0.actor.id == caseworker.accountID && $0.action == "request.read" }
+        #expect(entries.map(\.purpose) == [AuditTrail.undeclaredPurpose, "case-handling"])
+        #expect(!(try fixture.auditEntries()).map(\.jsonLine).joined().contains("Aoife Byrne"))
     }
 
     @Test(arguments: [nil, "case-handling"] as [String?])
