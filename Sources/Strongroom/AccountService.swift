@@ -197,14 +197,75 @@ public final class AccountService: Sendable {
         case .some(.forged(let violation)):
             await integrity.raiseAlarm(violation, requestID: "authenticate")
             throw StrongroomError.unauthenticated
-        case .some(.valid(let account, let strength)):
-            return Self.caller(for: account, strength: strength)
+        case .some(.valid(let account, let session)):
+            let idleLimit = Int64((account.kind == "staff" ? configuration.staffSessionIdleSeconds : configuration.sessionIdleSeconds) * 1000)
+            guard now - session.idleSince < idleLimit else { throw StrongroomError.unauthenticated }
+            // The last use is written at most once a minute (a write per request would cost every read a commit).
+            if now - session.idleSince >= min(Self.lastSeenResolutionMillis, idleLimit / 4) {
+                try await touch(session.tokenHash, at: now)
+            }
+            return Self.caller(for: account, strength: session.strength)
+        }
+    }
+
+    /// How often a session's last use is written while it is in use.
+    static let lastSeenResolutionMillis: Int64 = 60_000
+
+    /// Records that the session was used at `now` (re-authenticated; a row that no longer verifies is left alone).
+    private func touch(_ tokenHash: [UInt8], at now: Int64) async throws {
+        let integrity = self.integrity
+        try await writer.write { db in
+            guard var session = try SessionRow.find(tokenHash: tokenHash, in: db), (try? integrity.check(session)) != nil,
+                session.revokedAt == nil
+            else { return }
+            session.lastSeenAt = max(session.lastSeenAt ?? now, now)
+            try integrity.authenticate(&session)
+            try session.updateLastSeen(db)
+        }
+    }
+
+    /// Signs out every session of the token's account ("sign out everywhere"): the token's own and every other.
+    ///
+    /// - Throws: `unauthenticated` for a token that is not a live session.
+    public func logOutEverywhere(token: String, context: AccessContext) async throws {
+        let caller = try await authenticate(token: token)
+        let now = clock.now.millis
+        let audit = self.audit, integrity = self.integrity
+        let accountID = caller.accountID
+        try await writer.write { db in
+            let open = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM sessions WHERE account_id = ? AND revoked_at IS NULL", arguments: [accountID]) ?? 0
+            try SessionRow.revokeAll(of: [accountID], at: now, integrity: integrity, in: db)
+            try audit.record(
+                AuditEntryDraft(
+                    actor: AuditActor(id: accountID, role: caller.auditRole), action: "session.revoke-all",
+                    target: AuditTarget(collection: "sessions", recordID: accountID), decision: .allow(), requestID: context.requestID,
+                    details: ["sessions": String(open)]),
+                in: db)
+        }
+    }
+
+    /// Deletes sessions that ended (revoked, expired or idle past the longest idle limit) more than
+    /// ``StrongroomConfiguration/sessionPurgeDays`` ago. Returns how many went.
+    @discardableResult
+    public func purgeEndedSessions() async throws -> Int {
+        let now = clock.now.millis
+        let horizon = now - Int64(configuration.sessionPurgeDays * 86_400_000)
+        let idle = Int64(max(configuration.sessionIdleSeconds, configuration.staffSessionIdleSeconds) * 1000)
+        return try await writer.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM sessions WHERE (revoked_at IS NOT NULL AND revoked_at < ?1) OR expires_at < ?1
+                    OR max(ifnull(last_seen_at, created_at), created_at) + ?2 < ?1
+                    """,
+                arguments: [horizon, idle])
+            return db.changesCount
         }
     }
 
     private enum SessionLookup: Sendable {
         case inactive
-        case valid(AccountRow, String)
+        case valid(AccountRow, SessionRow)
         case forged(IntegrityViolation)
     }
 
@@ -222,7 +283,7 @@ public final class AccountService: Sendable {
                         try AccountRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE id = ?"), arguments: [session.accountID])),
                         account.status == "active"
                     else { return SessionLookup.inactive }
-                    return .valid(account, session.strength)
+                    return .valid(account, session)
                 } catch let violation as IntegrityViolation {
                     return .forged(violation)
                 }

@@ -19,6 +19,8 @@ public struct RetentionService: Service {
                     signReceipt: true)
                 let keys = receipts.map(\.keysDestroyed).reduce(0, +)
                 if keys > 0 { logger.notice("retention sweep", metadata: ["keys_destroyed": .stringConvertible(keys)]) }
+                let purged = try await installation.accounts.purgeEndedSessions()
+                if purged > 0 { logger.info("ended sessions purged", metadata: ["sessions": .stringConvertible(purged)]) }
             } catch {
                 logger.error("retention sweep failed", metadata: ["error": .string(String(describing: type(of: error)))])
             }

@@ -18,6 +18,8 @@ struct SessionRow: Sendable, FetchableRecord {
     var expiresAt: Int64
     var strength: String
     var revokedAt: Int64?
+    /// When the session was last used (at most a minute out), `nil` if never since it was made.
+    var lastSeenAt: Int64?
     var rowMAC: [UInt8]?
 
     init(row: Row) {
@@ -27,6 +29,7 @@ struct SessionRow: Sendable, FetchableRecord {
         expiresAt = row["expires_at"]
         strength = row["strength"]
         revokedAt = row["revoked_at"]
+        lastSeenAt = row["last_seen_at"]
         rowMAC = (row["row_mac"] as Data?).map { [UInt8]($0) }
     }
 
@@ -38,7 +41,10 @@ struct SessionRow: Sendable, FetchableRecord {
         self.strength = strength
     }
 
-    static let columns = "token_hash, account_id, created_at, expires_at, strength, revoked_at, row_mac"
+    static let columns = "token_hash, account_id, created_at, expires_at, strength, revoked_at, row_mac, last_seen_at"
+
+    /// Idle since: the last use, or the creation when it was never used.
+    var idleSince: Int64 { max(lastSeenAt ?? createdAt, createdAt) }
 
     static func find(tokenHash: [UInt8], in db: Database) throws -> SessionRow? {
         try SessionRow.fetchOne(
@@ -47,8 +53,8 @@ struct SessionRow: Sendable, FetchableRecord {
 
     func insert(_ db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO sessions (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [Data(tokenHash), accountID, createdAt, expiresAt, strength, revokedAt, rowMAC.map { Data($0) }])
+            sql: "INSERT INTO sessions (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [Data(tokenHash), accountID, createdAt, expiresAt, strength, revokedAt, rowMAC.map { Data($0) }, lastSeenAt])
     }
 
     /// Writes the revocation (and the new MAC).
@@ -56,6 +62,13 @@ struct SessionRow: Sendable, FetchableRecord {
         try db.execute(
             sql: "UPDATE sessions SET revoked_at = ?, row_mac = ? WHERE token_hash = ?",
             arguments: [revokedAt, rowMAC.map { Data($0) }, Data(tokenHash)])
+    }
+
+    /// Writes the last use (and the new MAC).
+    func updateLastSeen(_ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE sessions SET last_seen_at = ?, row_mac = ? WHERE token_hash = ?",
+            arguments: [lastSeenAt, rowMAC.map { Data($0) }, Data(tokenHash)])
     }
 
     /// Revokes every open session of `accountIDs`, re-authenticating each row.
@@ -80,7 +93,10 @@ struct SessionRow: Sendable, FetchableRecord {
 extension SessionRow: AuthenticatedRow {
     static let macTable = "sessions"
     var macKey: String { tokenHash.hexString }
+    /// The last use is authenticated too (a writer cannot keep an idle session alive), appended only once set, so the
+    /// MACs of rows written before the column existed still verify.
     var macColumns: [RowValue] {
         [.text(accountID), .integer(createdAt), .integer(expiresAt), .text(strength), revokedAt.map(RowValue.integer) ?? .null]
+            + (lastSeenAt.map { [RowValue.integer($0)] } ?? [])
     }
 }

@@ -14,6 +14,12 @@ public struct StrongroomConfiguration: Sendable {
     public var policyDirectory: String
     /// How long a session lasts from sign-in, in seconds.
     public var sessionLifetime: Double = 8 * 3600
+    /// A citizen's session unused for this long, in seconds, is over (the next request answers 401).
+    public var sessionIdleSeconds: Double = 30 * 60
+    /// The same for staff, shorter: their sessions reach many people's records.
+    public var staffSessionIdleSeconds: Double = 15 * 60
+    /// Revoked and expired sessions are deleted this long after they ended (the audit log keeps the sign-ins).
+    public var sessionPurgeDays: Double = 30
     /// Argon2id cost for account passwords.
     public var passwordLimits: Argon2id.Limits = .interactive
     /// Failed sign-ins in a row before an account is locked for ``lockoutSeconds``.

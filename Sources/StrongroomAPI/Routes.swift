@@ -28,6 +28,7 @@ struct Routes: Sendable {
         v1.post("accounts", use: signUp)
         v1.post("sessions", use: signIn)
         v1.delete("sessions/current", use: signOut)
+        v1.delete("sessions", use: signOutEverywhere)
         v1.get("me/profile", use: readProfile)
         v1.patch("me/profile", use: updateProfile)
         v1.post("me/erasure", use: requestErasure)
@@ -95,6 +96,12 @@ struct Routes: Sendable {
         guard let token = bearerToken(request) else { throw StrongroomError.unauthenticated }
         _ = try await installation.accounts.authenticate(token: token)
         try await installation.accounts.logOut(token: token, context: access(request, context))
+        return Response(status: .noContent)
+    }
+
+    @Sendable func signOutEverywhere(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
+        guard let token = bearerToken(request) else { throw StrongroomError.unauthenticated }
+        try await installation.accounts.logOutEverywhere(token: token, context: access(request, context))
         return Response(status: .noContent)
     }
 

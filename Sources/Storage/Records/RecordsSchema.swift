@@ -217,6 +217,11 @@ public enum RecordsSchema {
         // record within it need no new justification and name the grant; once it expires, a new justification opens a
         // new grant (and a new item to review). The justification is sealed in `sealed_fields` (collection
         // `break_glass`, record the grant id). Rows carry a MAC like every row that grants access.
+        // When a session was last used (coarsely: written at most once a minute), for the idle timeout. NULL for
+        // sessions that predate it or were never used: idle time then counts from `created_at`.
+        migrator.registerMigration("2026-12-03-session-last-seen-v1") { db in
+            try db.execute(sql: "ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER")
+        }
         migrator.registerMigration("2026-12-03-break-glass-grants-v1") { db in
             try db.execute(sql: """
                 CREATE TABLE break_glass_grants (
