@@ -174,6 +174,7 @@ public final class AccountService: Sendable {
             }
             strength = "mfa"
         }
+        if hasher.needsRehash(row.passwordHash) { await rehash(row, password: password) }
         return try await createSession(for: row, strength: strength, now: now, context: context)
     }
 
@@ -205,6 +206,72 @@ public final class AccountService: Sendable {
                 try await touch(session.tokenHash, at: now)
             }
             return Self.caller(for: account, strength: session.strength)
+        }
+    }
+
+    /// Re-hashes a right password whose stored hash was made with weaker Argon2id limits than those configured now
+    /// (best effort: the sign-in goes on if it fails; the next sign-in tries again).
+    private func rehash(_ row: AccountRow, password: String) async {
+        guard let fresh = try? await hasher.hash(password) else { return }
+        let integrity = self.integrity, old = row.passwordHash, id = row.id
+        _ = try? await writer.write { db in
+            guard var current = try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]),
+                (try? integrity.check(current)) != nil, current.passwordHash == old
+            else { return }
+            current.passwordHash = fresh
+            try integrity.authenticate(&current)
+            try current.update(db)
+        }
+    }
+
+    /// Changes the caller's password: the current one must be right (a wrong one counts towards the lockout like a
+    /// failed sign-in), the new one must be acceptable; every other session of the account is signed out, and the
+    /// change is audited.
+    ///
+    /// - Throws: `unauthenticated` (no live session), `bad_credentials` (wrong current password), `weak_password`.
+    public func changePassword(token: String, current: String, new: String, context: AccessContext) async throws {
+        let caller = try await authenticate(token: token)
+        try Self.validatePassword(new)
+        let id = caller.accountID
+        guard let row = try await database.read({ db in
+            try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id])
+        }), (try? integrity.check(row)) != nil else { throw StrongroomError.unauthenticated }
+        let now = clock.now
+        if row.lockedUntil > now.millis { throw StrongroomError.throttled }
+        guard current.utf8.count <= 1024, await hasher.verify(current, against: row.passwordHash) else {
+            try await recordFailedPassword(row, now: now, context: context)
+            throw StrongroomError.badCredentials
+        }
+        let fresh = try await hasher.hash(new)
+        guard var raw = Self.tokenBytes(token) else { throw StrongroomError.unauthenticated }
+        defer { SecretBytes.wipe(&raw) }
+        let keep = try integrity.authenticator.tokenHash(raw)
+        let integrity = self.integrity, audit = self.audit, old = row.passwordHash, millis = now.millis
+        try await writer.write { db in
+            guard var account = try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]),
+                (try? integrity.check(account)) != nil, account.passwordHash == old
+            else { throw StrongroomError(.conflict, code: "password_changed", message: "the password was changed meanwhile; sign in again") }
+            account.passwordHash = fresh
+            try integrity.authenticate(&account)
+            try account.update(db)
+            let others = try SessionRow.fetchAll(
+                db, sql: "SELECT \(SessionRow.columns) FROM sessions WHERE account_id = ? AND revoked_at IS NULL AND token_hash != ?",
+                arguments: [id, Data(keep)])
+            for var session in others {
+                guard (try? integrity.check(session)) != nil else {
+                    try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [Data(session.tokenHash)])
+                    continue
+                }
+                session.revokedAt = millis
+                try integrity.authenticate(&session)
+                try session.updateRevocation(db)
+            }
+            try audit.record(
+                AuditEntryDraft(
+                    actor: AuditActor(id: id, role: caller.auditRole), action: "account.password-change",
+                    target: AuditTarget(collection: "accounts", recordID: id), decision: .allow(), requestID: context.requestID,
+                    details: ["other_sessions_ended": String(others.count)]),
+                in: db)
         }
     }
 

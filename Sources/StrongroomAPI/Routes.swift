@@ -29,6 +29,7 @@ struct Routes: Sendable {
         v1.post("sessions", use: signIn)
         v1.delete("sessions/current", use: signOut)
         v1.delete("sessions", use: signOutEverywhere)
+        v1.post("me/password", use: changePassword)
         v1.get("me/profile", use: readProfile)
         v1.patch("me/profile", use: updateProfile)
         v1.post("me/erasure", use: requestErasure)
@@ -102,6 +103,16 @@ struct Routes: Sendable {
     @Sendable func signOutEverywhere(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
         guard let token = bearerToken(request) else { throw StrongroomError.unauthenticated }
         try await installation.accounts.logOutEverywhere(token: token, context: access(request, context))
+        return Response(status: .noContent)
+    }
+
+    @Sendable func changePassword(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
+        guard let token = bearerToken(request) else { throw StrongroomError.unauthenticated }
+        let body = try await JSONCoding.object(request, context: context, allowed: ["current_password", "new_password"])
+        guard let current = body["current_password"]?.string, let new = body["new_password"]?.string else {
+            throw StrongroomError.invalid("missing_passwords", "send `current_password` and `new_password` as strings")
+        }
+        try await installation.accounts.changePassword(token: token, current: current, new: new, context: access(request, context))
         return Response(status: .noContent)
     }
 
