@@ -56,19 +56,28 @@ struct GroupReaderTests {
         try await writer.write { db in try db.execute(sql: "INSERT INTO t VALUES (1)") }
         #expect(try await reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") } == 1)
 
-        // A write transaction held open on another connection: its row must not be visible to the reader.
-        let inTransaction = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let pending = Task.detached {
-            try database.pool.write { db in
-                try db.execute(sql: "INSERT INTO t VALUES (2)")
-                inTransaction.signal()
-                release.wait()
-            }
+        // A write transaction held open on another connection: its row must not be visible to the reader. The
+        // transaction parks on a thread of its own, never on one of the cooperative pool's (two on a two-core
+        // machine, shared with every test running beside this one); the test hears of each step as an event.
+        let release = DispatchSemaphore(value: 0)
+        let (steps, step) = AsyncStream.makeStream(of: Result<String, any Error>.self)
+        let holder = Thread {
+            step.yield(Result {
+                try database.pool.write { db in
+                    try db.execute(sql: "INSERT INTO t VALUES (2)")
+                    step.yield(.success("in transaction"))
+                    release.wait()
+                }
+                return "committed"
+            })
+            step.finish()
         }
-        await Task.detached { inTransaction.wait() }.value
+        holder.start()
+        var events = steps.makeAsyncIterator()
+        #expect(try await events.next()?.get() == "in transaction")
         #expect(try await reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") } == 1)
         release.signal()
-        try await pending.value
+        #expect(try await events.next()?.get() == "committed")
         #expect(try await reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") } == 2)
     }
 

@@ -15,8 +15,12 @@ import Testing
 @Suite("Request deadlines")
 struct RequestDeadlineTests {
     /// Short, so a trickling client is cut off quickly. The upper bounds below are loose on purpose: the suite runs
-    /// tests in parallel on two cores, and without the deadlines a trickling client is never cut off at all.
+    /// tests in parallel on two cores beside other builds, and without the deadlines a trickling client is never cut
+    /// off at all. Each trickle lasts at least 40 s (one byte per 100 ms poll), so a cut-off within 20 s can only be
+    /// the deadline's doing, however late a loaded machine runs it.
     static let short = RequestDeadlines(head: .milliseconds(400), body: .milliseconds(800))
+    static let trickledBytes = 400
+    static let cutOffWithin = Duration.seconds(20)
 
     func withServer(
         deadlines: RequestDeadlines = Self.short, _ body: @escaping @Sendable (Int) async throws -> Void
@@ -34,16 +38,19 @@ struct RequestDeadlineTests {
     func slowHeadIsCutOff() async throws {
         try await withServer { port in
             let (closed, elapsed) = try await onClientThread {
-                let socket = try RawSocket(port: port)
+                // The head deadline runs from the server's accept, which comes after the connect starts: timed from
+                // here, the lower bound holds however long the client thread is held up.
                 let started = ContinuousClock.now
-                let trickle = Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 100)
+                let socket = try RawSocket(port: port)
+                let trickle = Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8)
+                    + Array(repeating: UInt8(ascii: "a"), count: Self.trickledBytes)
                 for byte in trickle where !socket.send([byte]) || socket.isClosedByPeer(waiting: .milliseconds(100)) {
                     return (true, ContinuousClock.now - started)
                 }
                 return (false, ContinuousClock.now - started)
             }
             #expect(closed, "the server still listened after \(elapsed)")
-            #expect(elapsed >= .milliseconds(350) && elapsed < .seconds(10), "closed after \(elapsed)")
+            #expect(elapsed >= .milliseconds(350) && elapsed < Self.cutOffWithin, "closed after \(elapsed)")
         }
     }
 
@@ -52,34 +59,37 @@ struct RequestDeadlineTests {
         try await withServer { port in
             let (sentHead, closed, elapsed) = try await onClientThread {
                 let socket = try RawSocket(port: port)
-                let head = "POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
-                let sentHead = socket.send(Array(head.utf8))
+                let head = "POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(Self.trickledBytes)\r\n\r\n"
+                // The body deadline runs from the server's reading of the head, which comes after the send starts.
                 let started = ContinuousClock.now
-                for _ in 0..<200 where !socket.send([UInt8(ascii: " ")]) || socket.isClosedByPeer(waiting: .milliseconds(100)) {
+                let sentHead = socket.send(Array(head.utf8))
+                for _ in 0..<Self.trickledBytes where !socket.send([UInt8(ascii: " ")]) || socket.isClosedByPeer(waiting: .milliseconds(100)) {
                     return (sentHead, true, ContinuousClock.now - started)
                 }
                 return (sentHead, false, ContinuousClock.now - started)
             }
             #expect(sentHead)
             #expect(closed, "the server still listened after \(elapsed)")
-            #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(12), "closed after \(elapsed)")
+            #expect(elapsed >= .milliseconds(700) && elapsed < Self.cutOffWithin, "closed after \(elapsed)")
         }
     }
 
     @Test("a client within the deadlines is served on one connection; the head deadline starts after each answer")
     func keepAliveWithinDeadlinesIsServed() async throws {
-        // A head deadline of 2 s, and pauses of 0.5 s between requests: 2 s in all, more than one deadline.
-        try await withServer(deadlines: RequestDeadlines(head: .seconds(2), body: .seconds(4))) { port in
+        // A head deadline of 4 s, and pauses of 1 s between requests: 6 s in all, more than one deadline, while each
+        // pause leaves 3 s for a loaded machine to run the client late.
+        try await withServer(deadlines: RequestDeadlines(head: .seconds(4), body: .seconds(8))) { port in
             let (answers, closedWhenSilent) = try await onClientThread {
                 let socket = try RawSocket(port: port)
                 let request = Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
                 var answers: [String] = []
-                for _ in 0..<4 {
-                    answers.append(socket.send(request) ? socket.receiveHead(waiting: .seconds(20)) : "(send failed)")
-                    usleep(500_000)
+                for _ in 0..<6 {
+                    answers.append(socket.send(request) ? socket.receiveHead(waiting: .seconds(60)) : "(send failed)")
+                    usleep(1_000_000)
                 }
                 // Silent past the head deadline after an answer: closed.
-                return (answers, socket.isClosedByPeer(waiting: .seconds(20)))
+                return (answers, socket.isClosedByPeer(waiting: .seconds(60)))
             }
             for (round, answer) in answers.enumerated() {
                 #expect(answer.hasPrefix("HTTP/1.1 200"), "round \(round): \(answer.prefix(40))")
@@ -89,10 +99,10 @@ struct RequestDeadlineTests {
     }
 
     /// Runs the socket work on a thread of its own: it blocks (poll, sleep), and its timing must not depend on how
-    /// busy Swift's cooperative pool is while the rest of the suite runs.
+    /// busy Swift's cooperative pool or Dispatch's worker threads are while the rest of the suite runs.
     func onClientThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue(label: "strongroom.test.raw-client").async { continuation.resume(with: Result { try work() }) }
+            Thread { continuation.resume(with: Result { try work() }) }.start()
         }
     }
 }

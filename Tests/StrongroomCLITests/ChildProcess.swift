@@ -27,12 +27,20 @@ final class ChildProcess: @unchecked Sendable {
         let description: String
     }
 
-    init(_ arguments: [String], logPath: String, readyWithin seconds: Double = 120) throws {
+    /// Launches `strongroom ARGUMENTS` and waits until it is listening. Waits by sleeping the task, never by
+    /// blocking a thread of the cooperative pool (two on a two-core machine, shared with every test running beside).
+    static func start(_ arguments: [String], logPath: String, readyWithin seconds: Double = 120) async throws -> ChildProcess {
+        let child = try ChildProcess(launching: arguments, logPath: logPath)
+        try await child.waitUntilListening(arguments, within: seconds)
+        return child
+    }
+
+    private init(launching arguments: [String], logPath: String) throws {
         self.logPath = logPath
         guard FileManager.default.isExecutableFile(atPath: strongroomExecutable) else {
             throw Failure(description: "\(strongroomExecutable) is missing: build it first (swift build --build-tests builds it)")
         }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.executableURL = URL(fileURLWithPath: strongroomExecutable)
         process.arguments = arguments
@@ -40,6 +48,9 @@ final class ChildProcess: @unchecked Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
+    }
+
+    private func waitUntilListening(_ arguments: [String], within seconds: Double) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let text = output
@@ -53,7 +64,7 @@ final class ChildProcess: @unchecked Sendable {
             guard process.isRunning else {
                 throw Failure(description: "strongroom \(arguments.first ?? "") exited while starting (status \(process.terminationStatus)): \(text.suffix(2000))")
             }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         stop()
         throw Failure(description: "strongroom \(arguments.first ?? "") did not start within \(Int(seconds)) s: \(output.suffix(2000))")
@@ -66,12 +77,12 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits until `predicate` holds on its output (or it exits, or time runs out).
     @discardableResult
-    func waitForOutput(within seconds: Double = 120, _ predicate: (String) -> Bool) -> Bool {
+    func waitForOutput(within seconds: Double = 120, _ predicate: (String) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if predicate(output) { return true }
             if !process.isRunning { return predicate(output) }
-            usleep(100_000)
+            do { try await Task.sleep(for: .milliseconds(100)) } catch { break }
         }
         return predicate(output)
     }

@@ -16,6 +16,11 @@ struct KeyInstallDatesTests {
         return try await reader.read { db in try KeyInstallDates.read(from: store, in: db) }
     }
 
+    /// Waits until the wall clock reads at least two milliseconds past `date`.
+    static func clockPasses(_ date: Date) async -> Bool {
+        await eventually(every: .milliseconds(1)) { Date().timeIntervalSince(date) >= 0.002 }
+    }
+
     @Test("init dates both; each rotation moves only its own key's date; status flags them when old")
     func agesFollowRotations() async throws {
         let temp = TemporaryDirectory()
@@ -25,13 +30,15 @@ struct KeyInstallDatesTests {
         let root = try #require(created.root)
         #expect(created.auditSigning == root)
 
-        try await Task.sleep(for: .milliseconds(20))
+        // The CLI dates entries by the wall clock in milliseconds: a rotation can only be seen to move a date once
+        // the clock has moved on from the last one (waited for, not assumed after a fixed sleep).
+        #expect(await Self.clockPasses(root))
         #expect(await run(["keys", "rotate", "--root", "--keys", keys, "--data-directory", data]) == 0)
         let afterRoot = try await dates(data)
         #expect(try #require(afterRoot.root) > root)
         #expect(afterRoot.auditSigning == root)
 
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(await Self.clockPasses(try #require(afterRoot.root)))
         #expect(await run(["keys", "rotate", "--audit-signing", "--keys", keys, "--data-directory", data]) == 0)
         let afterAudit = try await dates(data)
         #expect(afterAudit.root == afterRoot.root)

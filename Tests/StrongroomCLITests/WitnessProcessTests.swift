@@ -18,8 +18,8 @@ import TestSupport
     var pub: String { keys + "/audit-signing.pub" }
     var witnessPub: String { witnessDirectory + "/witness.pub" }
 
-    func startServer(log: String) throws -> ChildProcess {
-        try ChildProcess([
+    func startServer(log: String) async throws -> ChildProcess {
+        try await ChildProcess.start([
             "serve", "--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog", "--policies", repositoryRoot + "/Policies",
             "--port", "0", "--payment-provider", "offline-test", "--checkpoint-every-seconds", "1",
         ], logPath: temp.appending(log))
@@ -41,15 +41,15 @@ import TestSupport
         #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
         #expect(await run(["witness", "init", "--dir", witnessDirectory, "--name", "dpa.test/witness"]) == 0)
         #expect(await run(["witness", "add-log", "--dir", witnessDirectory, "--key", pub]) == 0)
-        let witness = try ChildProcess(["witness", "serve", "--dir", witnessDirectory, "--port", "0"], logPath: temp.appending("witness.log"))
+        let witness = try await ChildProcess.start(["witness", "serve", "--dir", witnessDirectory, "--port", "0"], logPath: temp.appending("witness.log"))
         defer { witness.stop() }
         let witnessKey = try String(contentsOfFile: witnessPub, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         try "# test witness\n\(witnessKey) http://127.0.0.1:\(witness.port)\n".write(toFile: keys + "/witnesses", atomically: true, encoding: .utf8)
         #expect(chmod(keys + "/witnesses", 0o600) == 0)
 
         // 1. The honest log: the server's first checkpoint is cosigned and stored beside it.
-        var server = try startServer(log: "server-1.log")
-        #expect(server.waitForOutput { $0.contains("checkpoint cosigned by witness") }, "server log: \(server.output.suffix(3000))")
+        var server = try await startServer(log: "server-1.log")
+        #expect(await server.waitForOutput { $0.contains("checkpoint cosigned by witness") }, "server log: \(server.output.suffix(3000))")
         server.stop()
         let honestSize = try witnessedSize()
         #expect(honestSize > 0)
@@ -75,8 +75,8 @@ import TestSupport
             try db.execute(sql: "INSERT INTO audit_checkpoint (tree_size, created_ms, note) VALUES (?, 0, ?)", arguments: [Int64(size), forged.text])
         }
         try FileManager.default.removeItem(atPath: keys + "/audit-signer.state")
-        server = try startServer(log: "server-2.log")
-        #expect(server.waitForOutput { $0.contains("AUDIT LOG REWRITTEN") }, "server log: \(server.output.suffix(3000))")
+        server = try await startServer(log: "server-2.log")
+        #expect(await server.waitForOutput { $0.contains("AUDIT LOG REWRITTEN") }, "server log: \(server.output.suffix(3000))")
         server.stop()
 
         // The server signed the rewrite with its own key, so verification with that key alone passes…

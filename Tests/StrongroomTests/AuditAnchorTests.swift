@@ -21,14 +21,13 @@ import TestSupport
 
     static func checkpointCount(_ fixture: InstallationFixture) throws -> Int { try fixture.count("audit_checkpoint") }
 
-    /// Waits (briefly) for the alarm the signer raises from a task.
+    /// Waits for the alarm the signer raises from a task (every caller expects one; the limit is only a failsafe).
     static func auditAlarms(_ fixture: InstallationFixture) async throws -> [AuditEntry] {
-        for _ in 0..<200 {
-            let alarms = try fixture.auditEntries().filter { $0.action == "integrity.alarm" && $0.target.collection == "audit_entry" }
-            if !alarms.isEmpty { return alarms }
-            try await Task.sleep(for: .milliseconds(10))
+        func alarms() throws -> [AuditEntry] {
+            try fixture.auditEntries().filter { $0.action == "integrity.alarm" && $0.target.collection == "audit_entry" }
         }
-        return []
+        _ = try await eventually { try !alarms().isEmpty }
+        return try alarms()
     }
 
     /// A second installation on the same directories: what a restarted server sees.

@@ -24,8 +24,10 @@ import Testing
             tasks.addTask {
                 try? await Task.sleep(for: .milliseconds(300))
                 await group.triggerGracefulShutdown()
-                // A generous bound, only so that a regression fails instead of hanging the suite.
-                try? await Task.sleep(for: .seconds(60))
+                // A generous bound, only so that a regression fails instead of hanging the suite: a loaded machine can
+                // take a minute to run a shutdown, while a service that ignored it would sleep for an hour at least
+                // (retention sweeps at least every 60 s, here 3600; key ages every 6 h; policy reloads on SIGHUP only).
+                try? await Task.sleep(for: .seconds(300))
                 return false
             }
             let first = await tasks.next() ?? false

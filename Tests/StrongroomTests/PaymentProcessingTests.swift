@@ -84,10 +84,7 @@ final class ScriptedPaymentProvider: PaymentProvider {
 
     /// Waits for the provider to hold a charge; if the paying task ends first, its error fails the test.
     static func waitUntilHolding(_ scene: Scene, or task: Task<PaymentView, any Error>) async throws {
-        for _ in 0..<1000 {
-            if scene.provider.isHolding { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        if await eventually(every: .milliseconds(5), { scene.provider.isHolding }) { return }
         Issue.record("the charge was never reached")
         scene.provider.release()
         _ = try await task.value
