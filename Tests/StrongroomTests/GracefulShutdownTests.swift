@@ -18,7 +18,12 @@ import Testing
             gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         let stopped = await withTaskGroup(of: Bool.self) { tasks in
             tasks.addTask {
-                try? await group.run()
+                // A service that fails to start (or throws on the way out) is a failure, not a prompt return.
+                do {
+                    try await group.run()
+                } catch {
+                    Issue.record("the service group failed instead of shutting down gracefully: \(error)")
+                }
                 return true
             }
             tasks.addTask {
