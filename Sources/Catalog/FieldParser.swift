@@ -113,10 +113,14 @@ struct FieldParser {
                 sink.error(.searchableNotAllowed, at: reader.keyNode("searchable") ?? reader.node,
                            "\(reader.what) is public, so it cannot have a blind index",
                            hint: "remove `searchable: true`; public fields are stored in clear and need no blind index")
+            } else if type == .choice {
+                sink.error(.searchableNotAllowed, at: reader.keyNode("searchable") ?? reader.node,
+                           "\(reader.what) is a choice, so it cannot be searchable",
+                           hint: "a choice has a few possible values: a database reader counting equal blind indexes would learn which value each request holds; remove `searchable: true` (make the choice public if staff need to filter on it)")
             } else if type.blindIndexNormalization == nil {
                 sink.error(.searchableNotAllowed, at: reader.keyNode("searchable") ?? reader.node,
                            "\(reader.what) has type \(type.rawValue), which cannot be searchable",
-                           hint: "only email, phone, national_id, text, choice and file_reference fields can be searchable")
+                           hint: "only email, phone, national_id, text and file_reference fields can be searchable")
             }
         }
         var retention = base?.retention

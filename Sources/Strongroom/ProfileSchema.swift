@@ -12,11 +12,12 @@ public enum ProfileSchema {
         fields: [
             FieldDefinition(id: "name", label: "Full name", type: .text, sensitivity: .personal,
                             constraints: lengthLimits(1, 200)),
-            FieldDefinition(id: "email", label: "Email", type: .email, sensitivity: .personal, searchable: true),
-            FieldDefinition(id: "phone", label: "Phone", type: .phone, sensitivity: .personal, searchable: true),
+            // No profile field is searchable: nothing searches profiles, so a blind index would only let a database
+            // reader link equal values.
+            FieldDefinition(id: "email", label: "Email", type: .email, sensitivity: .personal),
+            FieldDefinition(id: "phone", label: "Phone", type: .phone, sensitivity: .personal),
             FieldDefinition(id: "postal_address", label: "Postal address", type: .postalAddress, sensitivity: .personal),
-            FieldDefinition(id: "national_id", label: "National identity number", type: .nationalID, sensitivity: .sensitive,
-                            searchable: true),
+            FieldDefinition(id: "national_id", label: "National identity number", type: .nationalID, sensitivity: .sensitive),
             FieldDefinition(id: "date_of_birth", label: "Date of birth", type: .date, sensitivity: .personal),
         ],
         rules: [], sourceFile: "(built in)")
