@@ -41,6 +41,13 @@ struct RewrapTests {
         let citizen = try await fixture.citizen("rewrap@example.org")
         _ = try await fixture.records.updateProfile(
             ["email": .string("Rewrap.Person@Example.org"), "national_id": .string("1234567AB")], caller: citizen.caller, access: fixture.access())
+        // Two searchable values (the profile has none): a benefit's national id and a change of address's e-mail.
+        _ = try await fixture.records.createRequest(
+            serviceID: "benefit-application", values: ServiceSample.benefit, submit: false, caller: citizen.caller, access: fixture.access())
+        var move = ServiceSample.changeOfAddress
+        move["contact_email"] = .string("Rewrap.Person@Example.org")
+        let moved = try await fixture.records.createRequest(
+            serviceID: "change-of-address", values: move, submit: false, caller: citizen.caller, access: fixture.access())
         try installation.keyring.rotate(.records)
         try installation.keyring.rotate(.index)
         let rewrap = Rewrap(installation: installation)
@@ -58,12 +65,12 @@ struct RewrapTests {
 
         // The recomputed index is exactly what a fresh write under index v2 would store, so search finds the record.
         let digest = try installation.indexer.index(
-            BlindIndexNormalization.email.normalize("Rewrap.Person@Example.org"), normalization: .exact, collection: ProfileSchema.collection,
-            field: "email", version: 2)
+            BlindIndexNormalization.email.normalize("Rewrap.Person@Example.org"), normalization: .exact, collection: "requests",
+            field: "contact_email", version: 2)
         let found = try await installation.database.read { db in
-            try FieldRows.search(collection: ProfileSchema.collection, field: "email", indexes: [(2, digest.bytes)], in: db)
+            try FieldRows.search(collection: "requests", field: "contact_email", indexes: [(2, digest.bytes)], in: db)
         }
-        #expect(found == [citizen.caller.accountID])
+        #expect(found == [moved.id])
         // The profile still reads, through the gate.
         let view = try await fixture.records.profile(of: citizen.caller.accountID, caller: citizen.caller, access: fixture.access())
         #expect(view.fields["email"] != nil)
