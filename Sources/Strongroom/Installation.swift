@@ -30,6 +30,8 @@ public final class Installation: Sendable {
     public let integrity: RowIntegrity
     public let accounts: AccountService
     public let records: RecordService
+    /// Where sign-in throttling finds the client's address (trusted proxies resolved).
+    public let clientAddress: ClientAddress
     let logger: Logger
 
     /// Opens an installation: checks key permissions, loads and checks catalog and policies, migrates the database.
@@ -48,6 +50,7 @@ public final class Installation: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
+        clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
         let needsPassphrase = try Keyring.needsPassphrase(configuration.keys)
         keyring = try Keyring.open(configuration.keys, passphrase: needsPassphrase ? passphrase : nil)
         catalog = try CatalogLoader.load(directory: configuration.catalogDirectory)

@@ -26,6 +26,9 @@ public struct StrongroomConfiguration: Sendable {
     public var loginFailureLimit = 5
     /// How long a locked account stays locked.
     public var lockoutSeconds: Double = 15 * 60
+    /// The TLS-terminating proxies in front of the server (addresses or CIDR ranges): only when the socket peer is one
+    /// of them is the client's address read from `X-Forwarded-For` / `Forwarded` (see ``ClientAddress``).
+    public var trustedProxies: [String] = []
     /// Failed sign-ins from one address per ``addressWindowSeconds`` before that address is refused.
     public var addressFailureLimit = 20
     public var addressWindowSeconds: Double = 15 * 60

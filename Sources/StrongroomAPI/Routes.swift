@@ -84,7 +84,10 @@ struct Routes: Sendable {
             throw StrongroomError.invalid("missing_credentials", "send `login` and `password` as strings (and `code` for staff)")
         }
         let session = try await installation.accounts.logIn(
-            login: login, password: password, oneTimeCode: body["code"]?.string, address: context.clientAddress,
+            login: login, password: password, oneTimeCode: body["code"]?.string,
+            address: installation.clientAddress.resolve(
+                peer: context.clientAddress, forwardedFor: request.headers[values: HTTPField.Name("X-Forwarded-For")!],
+                forwarded: request.headers[values: HTTPField.Name("Forwarded")!]),
             context: access(request, context))
         return try JSONCoding.response(
             SessionBody(

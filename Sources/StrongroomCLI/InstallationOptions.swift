@@ -17,11 +17,14 @@ struct InstallationOptions: ParsableArguments {
 
     /// Set by commands that take it (`serve --checkpoint-every-seconds`).
     var checkpointEverySeconds: Double?
+    /// Set by `serve --trusted-proxy`.
+    var trustedProxies: [String] = []
 
     var configuration: StrongroomConfiguration {
         var configuration = StrongroomConfiguration(
             keys: location.keyDirectory, dataDirectory: location.data, catalogDirectory: catalog, policyDirectory: policies)
         if let checkpointEverySeconds { configuration.checkpointEverySeconds = checkpointEverySeconds }
+        configuration.trustedProxies = trustedProxies
         return configuration
     }
 
