@@ -108,7 +108,7 @@ start_server() {
   local log="$WORK/serve-$START_COUNT.log"
   : > "$log"
   "$BIN/strongroom" serve --keys "$WORK/Keys" --data "$WORK/data" --catalog "$ROOT/Catalog" --policies "$ROOT/Policies" \
-    --host 127.0.0.1 --port 0 --payment-provider offline-test > "$log" 2>&1 &
+    --host 127.0.0.1 --port 0 --payment-provider offline-test --sign-ups-per-address 1000000 > "$log" 2>&1 &
   SERVER_PID=$!
   PORT=""
   for _ in $(seq 1 600); do

@@ -30,6 +30,7 @@ public final class AccountService: Sendable {
     let clock: any ServiceClock
     let integrity: RowIntegrity
     private let addressThrottle: FailureWindow
+    private let signUpThrottle: FailureWindow
     /// Failed sign-ins for logins that have no account, so that lockout looks the same for them as for real ones.
     private let unknownLoginThrottle: FailureWindow
     /// A real Argon2id hash of a random password, verified against when the account does not exist, so that
@@ -52,6 +53,7 @@ public final class AccountService: Sendable {
         self.hasher = hasher
         self.clock = clock
         self.addressThrottle = FailureWindow(limit: configuration.addressFailureLimit, window: configuration.addressWindowSeconds)
+        self.signUpThrottle = FailureWindow(limit: configuration.signUpsPerAddress, window: 3600)
         self.unknownLoginThrottle = FailureWindow(limit: configuration.loginFailureLimit, window: configuration.lockoutSeconds)
         self.decoyHash = (try? Argon2id.hashPassword(SecureRandom.bytes(count: 16), limits: configuration.passwordLimits)) ?? ""
     }
@@ -69,11 +71,25 @@ public final class AccountService: Sendable {
 
     /// Creates a citizen account. Answers the same whether or not the login was already taken (the existing
     /// account is untouched), so sign-up cannot be used to discover who has an account.
-    public func signUp(login: String, password: String, context: AccessContext) async throws {
+    ///
+    /// - Parameter address: the client's address (``ClientAddress``): at most
+    ///   ``StrongroomConfiguration/signUpsPerAddress`` attempts per hour from one address, taken or not.
+    /// - Throws: `throttled` past that limit; `invalid_login` / `weak_password` for bad input.
+    public func signUp(login: String, password: String, address: String? = nil, context: AccessContext) async throws {
+        if let address {
+            let now = clock.now
+            if signUpThrottle.isBlocked(address, now: now) { throw StrongroomError.throttled }
+            signUpThrottle.recordFailure(address, now: now)
+        }
         let normalised = try Self.validateLogin(login)
         try Self.validatePassword(password)
-        let hash = try await hasher.hash(password)
         let index = try loginIndex(normalised)
+        // A taken login costs the same Argon2id work and creates nothing: no subject key, no row.
+        let taken = try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE login_index = ?", arguments: [Data(index)]) != nil
+        }
+        let hash = try await hasher.hash(password)
+        if taken { return }
         let now = clock.now.millis
         let accountID = Self.newID("acc")
         let subjectID = Self.newID("sub")

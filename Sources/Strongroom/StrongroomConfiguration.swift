@@ -32,6 +32,8 @@ public struct StrongroomConfiguration: Sendable {
     /// Failed sign-ins from one address per ``addressWindowSeconds`` before that address is refused.
     public var addressFailureLimit = 20
     public var addressWindowSeconds: Double = 15 * 60
+    /// Sign-up attempts from one client address per hour, taken logins included.
+    public var signUpsPerAddress = 20
     /// Days between a citizen's erasure request and the erasure (time to cancel, and to settle legal holds).
     public var erasureGraceDays: Double = 30
     /// How often the server runs the retention sweep, in seconds.

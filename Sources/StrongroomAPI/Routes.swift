@@ -72,7 +72,12 @@ struct Routes: Sendable {
         guard let login = body["login"]?.string, let password = body["password"]?.string else {
             throw StrongroomError.invalid("missing_credentials", "send `login` (an email address) and `password` as strings")
         }
-        try await installation.accounts.signUp(login: login, password: password, context: access(request, context))
+        try await installation.accounts.signUp(
+            login: login, password: password,
+            address: installation.clientAddress.resolve(
+                peer: context.clientAddress, forwardedFor: request.headers[values: HTTPField.Name("X-Forwarded-For")!],
+                forwarded: request.headers[values: HTTPField.Name("Forwarded")!]),
+            context: access(request, context))
         return try JSONCoding.response(
             ["status": "accepted", "message": "if this login was free, the account now exists; sign in with POST /v1/sessions"],
             status: .accepted)

@@ -26,7 +26,9 @@ final class HTTPInstallation {
         guard initialize.terminationStatus == 0 else { throw BenchError("`\(strongroom) init` failed (status \(initialize.terminationStatus))") }
         server = try ServerProcess(
             executable: strongroom,
-            arguments: ["serve", "--keys", keys, "--data", data, "--catalog", catalog, "--policies", policies, "--host", "127.0.0.1", "--port", "0", "--payment-provider", "offline-test"],
+            arguments: ["serve", "--keys", keys, "--data", data, "--catalog", catalog, "--policies", policies, "--host", "127.0.0.1", "--port", "0", "--payment-provider", "offline-test",
+                        // Every benchmark citizen signs up from 127.0.0.1.
+                        "--sign-ups-per-address", "1000000"],
             logPath: scratch.appending("serve.log"))
 
         // Sign-up and sign-in hash passwords with Argon2id (interactive limits): a few at a time.

@@ -19,12 +19,15 @@ struct InstallationOptions: ParsableArguments {
     var checkpointEverySeconds: Double?
     /// Set by `serve --trusted-proxy`.
     var trustedProxies: [String] = []
+    /// Set by `serve --sign-ups-per-address`.
+    var signUpsPerAddress: Int?
 
     var configuration: StrongroomConfiguration {
         var configuration = StrongroomConfiguration(
             keys: location.keyDirectory, dataDirectory: location.data, catalogDirectory: catalog, policyDirectory: policies)
         if let checkpointEverySeconds { configuration.checkpointEverySeconds = checkpointEverySeconds }
         configuration.trustedProxies = trustedProxies
+        if let signUpsPerAddress { configuration.signUpsPerAddress = max(1, signUpsPerAddress) }
         return configuration
     }
 

@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Sign an audit checkpoint at least this often, in seconds (default 300).")
     var checkpointEverySeconds: Double?
 
+    @Option(name: .long, help: "Sign-up attempts allowed from one client address per hour (default 20).")
+    var signUpsPerAddress: Int?
+
     @Option(name: .customLong("trusted-proxy"), help: "A TLS-terminating proxy in front of the server (address or CIDR range; repeatable). Only behind one is the client's address for sign-in throttling read from X-Forwarded-For / Forwarded.")
     var trustedProxies: [String] = []
 
@@ -73,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
             var options = self.options
             options.checkpointEverySeconds = checkpointEverySeconds
             options.trustedProxies = trustedProxies
+            options.signUpsPerAddress = signUpsPerAddress
             installation = try options.open(logger: logger, paymentProvider: choice == .offlineTest ? try OfflinePaymentProvider() : nil)
             witnesses = try WitnessEndpoint.load(from: installation.configuration.keys)
             let charging = installation.catalog.serviceIDs.filter { installation.catalog.service($0)?.fee != nil }
