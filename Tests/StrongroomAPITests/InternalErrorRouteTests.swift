@@ -92,4 +92,34 @@ final class APICapturedLogs: Sendable {
         // The failed write left nothing behind.
         #expect(try await installation.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests") } == 0)
     }
+
+    /// The other path: a failure the service wraps as `internal` (here, a refusal whose audit entry cannot be
+    /// written, so the refusal is not answered as one) logs its cause's type, never its text.
+    @Test func aWrappedInternalFailureLogsNoCauseText() async throws {
+        let keys = try TestKeys()
+        let data = TemporaryDirectory(prefix: "strongroom-api")
+        var configuration = StrongroomConfiguration(
+            keys: keys.directory, dataDirectory: data.path,
+            catalogDirectory: APIFixture.repositoryRoot + "/Catalog", policyDirectory: APIFixture.repositoryRoot + "/Policies")
+        configuration.passwordLimits = .minimumForTesting
+        let logs = APICapturedLogs()
+        let installation = try Installation(
+            configuration: configuration, logger: logs.logger("strongroom"), paymentProvider: try OfflinePaymentProvider())
+        let app = Application(router: buildRouter(installation: installation), logger: logs.logger("strongroom.http"))
+        let secretMessage = "audit-canary-K2P9 journal 4 unreadable"
+        try await app.test(.router) { client in
+            let token = try await client.citizenToken("wrapped@example.org")
+            try await installation.database.write { db in
+                try db.execute(sql: "CREATE TRIGGER audit_failure BEFORE INSERT ON audit_entry BEGIN SELECT RAISE(ABORT, '\(secretMessage)'); END")
+            }
+            // A citizen asking for the caseworkers' queue is refused; recording the refusal fails.
+            let answer = try await client.json(.get, "/v1/cases", token: token, purpose: "case-handling")
+            #expect(answer.status == .internalServerError)
+            #expect(answer.json["error"] as? String == "internal")
+            #expect(!String(describing: answer.json).contains(secretMessage))
+            let line = try #require(logs.all.first { $0.contains("internal failure") }, "\(logs.all)")
+            #expect(line.contains("cause="), "the operator's line names the cause's type: \(line)")
+            for line in logs.all { #expect(!line.contains(secretMessage), "a log line carries the cause's text: \(line)") }
+        }
+    }
 }
