@@ -25,6 +25,9 @@ public final class PolicyStore: Sendable {
     /// The set in force.
     public var current: PolicySet { state.withLock { $0.current } }
 
+    /// Whether the schema in force declares `purpose` (checked under the lock, without copying the set).
+    public func declares(purpose: String) -> Bool { state.withLock { $0.current.schema.purposes.contains(purpose) } }
+
     /// A gate over the set in force.
     public var gate: Gate { Gate(current) }
 

@@ -8,8 +8,8 @@ import Storage
 /// Entries carry pseudonymous ids, field *names*, the decision and purpose — never a field value.
 public struct AuditTrail: Sendable {
     let store: SQLiteAuditStore
-    /// The purposes of use the policy schema declares; `nil` accepts any (tools that have no policies).
-    let declaredPurposes: @Sendable () -> [String]?
+    /// Whether the policy schema declares a purpose of use (always yes for tools that have no policies).
+    let isDeclared: @Sendable (String) -> Bool
 
     /// What the log records for a purpose the policies do not declare. A caller-chosen header is free text (it may
     /// carry a name or a case story); the append-only log keeps only the names the agency declared.
@@ -17,15 +17,15 @@ public struct AuditTrail: Sendable {
     /// Purposes the service itself declares for what it does on its own (rules deciding, fees falling due).
     static let systemPurposes: Set<String> = ["automatic-decision", "fee-collection"]
 
-    init(store: SQLiteAuditStore, declaredPurposes: @escaping @Sendable () -> [String]? = { nil }) {
+    init(store: SQLiteAuditStore, isDeclared: @escaping @Sendable (String) -> Bool = { _ in true }) {
         self.store = store
-        self.declaredPurposes = declaredPurposes
+        self.isDeclared = isDeclared
     }
 
     /// Appends one entry in `db`'s open transaction: it commits with the write it records, or not at all.
     @discardableResult
     public func record(_ draft: AuditEntryDraft, in db: Database) throws -> AuditEntry {
-        if let purpose = draft.purpose, !Self.systemPurposes.contains(purpose), let declared = declaredPurposes(), !declared.contains(purpose) {
+        if let purpose = draft.purpose, !Self.systemPurposes.contains(purpose), !isDeclared(purpose) {
             var named = draft
             named.purpose = Self.undeclaredPurpose
             return try store.append(named, in: db)

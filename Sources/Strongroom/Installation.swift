@@ -64,7 +64,7 @@ public final class Installation: Sendable {
         auditStore = SQLiteAuditStore(database: database)
         checkpointSigner = try AuditCheckpointSigner(name: configuration.auditKeyName, keyPair: try keyring.auditSigningKeyPair())
         let policyStore = policies
-        audit = AuditTrail(store: auditStore, declaredPurposes: { policyStore.current.schema.purposes })
+        audit = AuditTrail(store: auditStore, isDeclared: { policyStore.declares(purpose: $0) })
         let integrity = RowIntegrity(authenticator: RowAuthenticator(keyring: keyring), writer: writer, audit: audit, logger: logger)
         self.integrity = integrity
         checkpoints = CheckpointSignerResolver(
