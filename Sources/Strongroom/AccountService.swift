@@ -270,23 +270,12 @@ public final class AccountService: Sendable {
             account.passwordHash = fresh
             try integrity.authenticate(&account)
             try account.update(db)
-            let others = try SessionRow.fetchAll(
-                db, sql: "SELECT \(SessionRow.columns) FROM sessions WHERE account_id = ? AND revoked_at IS NULL AND token_hash != ?",
-                arguments: [id, Data(keep)])
-            for var session in others {
-                guard (try? integrity.check(session)) != nil else {
-                    try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [Data(session.tokenHash)])
-                    continue
-                }
-                session.revokedAt = millis
-                try integrity.authenticate(&session)
-                try session.updateRevocation(db)
-            }
+            let ended = try SessionRow.revokeAll(of: [id], keeping: keep, at: millis, integrity: integrity, in: db)
             try audit.record(
                 AuditEntryDraft(
                     actor: AuditActor(id: id, role: caller.auditRole), action: "account.password-change",
                     target: AuditTarget(collection: "accounts", recordID: id), decision: .allow(), requestID: context.requestID,
-                    details: ["other_sessions_ended": String(others.count)]),
+                    details: ["other_sessions_ended": String(ended)]),
                 in: db)
         }
     }
@@ -316,9 +305,7 @@ public final class AccountService: Sendable {
         let audit = self.audit, integrity = self.integrity
         let accountID = caller.accountID
         try await writer.write { db in
-            let open = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM sessions WHERE account_id = ? AND revoked_at IS NULL", arguments: [accountID]) ?? 0
-            try SessionRow.revokeAll(of: [accountID], at: now, integrity: integrity, in: db)
+            let open = try SessionRow.revokeAll(of: [accountID], at: now, integrity: integrity, in: db)
             try audit.record(
                 AuditEntryDraft(
                     actor: AuditActor(id: accountID, role: caller.auditRole), action: "session.revoke-all",

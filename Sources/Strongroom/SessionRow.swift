@@ -71,12 +71,18 @@ struct SessionRow: Sendable, FetchableRecord {
             arguments: [lastSeenAt, rowMAC.map { Data($0) }, Data(tokenHash)])
     }
 
-    /// Revokes every open session of `accountIDs`, re-authenticating each row.
-    static func revokeAll(of accountIDs: [String], at millis: Int64, integrity: RowIntegrity, in db: Database) throws {
+    /// Revokes every open session of `accountIDs` but the one under `keeping`, re-authenticating each row. Returns
+    /// how many it ended.
+    @discardableResult
+    static func revokeAll(
+        of accountIDs: [String], keeping: [UInt8]? = nil, at millis: Int64, integrity: RowIntegrity, in db: Database
+    ) throws -> Int {
+        var ended = 0
         for accountID in accountIDs {
             let open = try SessionRow.fetchAll(
                 db, sql: "SELECT \(columns) FROM sessions WHERE account_id = ? AND revoked_at IS NULL", arguments: [accountID])
-            for var session in open {
+            for var session in open where session.tokenHash != keeping {
+                ended += 1
                 // A row that does not verify was never a session this service made: it goes.
                 guard (try? integrity.check(session)) != nil else {
                     try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [Data(session.tokenHash)])
@@ -87,6 +93,7 @@ struct SessionRow: Sendable, FetchableRecord {
                 try session.updateRevocation(db)
             }
         }
+        return ended
     }
 }
 
