@@ -46,22 +46,19 @@ struct ServiceParser {
         }
         checkFieldRetention(fields, service: retention)
         if let parsedFee, let node = parsedFee.amountField { checkEnteredAmount(parsedFee.fee, at: node, fields: fields, version: version) }
+        // Rules and routing may name only the current version's fields.
+        let current = Dictionary(fields.filter { $0.isActive(at: version) }.map { ($0.id, $0) }) { first, _ in first }
+        let conditions = RuleParser(sink: sink, fields: current, removedFieldIDs: Set(fields.map(\.id)).subtracting(current.keys))
         var rules: [DecisionRule] = []
         if let ruleNodes = reader.list("rules") {
             if decisionOn == .review, !ruleNodes.isEmpty {
                 sink.error(.invalidValue, at: reader.keyNode("rules"), "rules never run when `decision_on` is review",
                            hint: "set `decision_on: submission` or remove the rules")
             }
-            let current = Dictionary(fields.filter { $0.isActive(at: version) }.map { ($0.id, $0) }) { first, _ in first }
-            let removed = Set(fields.map(\.id)).subtracting(current.keys)
-            rules = RuleParser(sink: sink, fields: current, removedFieldIDs: removed).parseRules(ruleNodes)
+            rules = conditions.parseRules(ruleNodes)
         }
         var routing: [RoutingRule] = []
-        if let routingNodes = reader.list("routing") {
-            let current = Dictionary(fields.filter { $0.isActive(at: version) }.map { ($0.id, $0) }) { first, _ in first }
-            let removed = Set(fields.map(\.id)).subtracting(current.keys)
-            routing = parseRouting(routingNodes, conditions: RuleParser(sink: sink, fields: current, removedFieldIDs: removed))
-        }
+        if let routingNodes = reader.list("routing") { routing = parseRouting(routingNodes, conditions: conditions) }
         guard let id, let title, let retention else { return nil }
         return Service(id: id, title: title, description: description, version: version, category: category,
                        decisionOn: decisionOn, retention: retention, fee: fee, fields: fields, rules: rules,

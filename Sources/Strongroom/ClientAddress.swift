@@ -1,6 +1,11 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The address sign-in throttling counts against.
 ///
@@ -28,7 +33,7 @@ public struct ClientAddress: Sendable {
     /// The address to throttle: see the type's description. `peer` is the socket's remote address.
     public func resolve(peer: String, forwardedFor: [String] = [], forwarded: [String] = []) -> String {
         guard let peerBytes = Network.bytes(peer), isTrusted(peerBytes) else { return Self.group(peer) }
-        var hops = forwardedFor.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: " \t") } }
+        var hops = forwardedFor.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         if hops.isEmpty { hops = forwarded.flatMap(Self.forwardedFor) }
         for hop in hops.reversed() {
             guard let bytes = Network.bytes(hop) else { return Self.group(peer) }  // garbage from a hop we cannot trust
@@ -43,7 +48,7 @@ public struct ClientAddress: Sendable {
     static func forwardedFor(_ header: String) -> [String] {
         header.split(separator: ",").compactMap { element in
             for pair in element.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2, parts[0].lowercased() == "for" else { continue }
                 var value = parts[1]
                 if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
@@ -104,18 +109,4 @@ public struct ClientAddress: Sendable {
             return raw
         }
     }
-}
-
-private extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set)
-        var slice = self[...]
-        while let first = slice.first, characters.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, characters.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-}
-
-private extension String {
-    func trimmingCharacters(in set: String) -> String { self[...].trimmingCharacters(in: set) }
 }

@@ -74,9 +74,7 @@ struct Routes: Sendable {
         }
         try await installation.accounts.signUp(
             login: login, password: password,
-            address: installation.clientAddress.resolve(
-                peer: context.clientAddress, forwardedFor: request.headers[values: HTTPField.Name("X-Forwarded-For")!],
-                forwarded: request.headers[values: HTTPField.Name("Forwarded")!]),
+            address: clientAddress(request, context),
             context: access(request, context))
         return try JSONCoding.response(
             ["status": "accepted", "message": "if this login was free, the account now exists; sign in with POST /v1/sessions"],
@@ -90,9 +88,7 @@ struct Routes: Sendable {
         }
         let session = try await installation.accounts.logIn(
             login: login, password: password, oneTimeCode: body["code"]?.string,
-            address: installation.clientAddress.resolve(
-                peer: context.clientAddress, forwardedFor: request.headers[values: HTTPField.Name("X-Forwarded-For")!],
-                forwarded: request.headers[values: HTTPField.Name("Forwarded")!]),
+            address: clientAddress(request, context),
             context: access(request, context))
         return try JSONCoding.response(
             SessionBody(
@@ -123,6 +119,16 @@ struct Routes: Sendable {
         try await installation.accounts.changePassword(token: token, current: current, new: new, context: access(request, context))
         return Response(status: .noContent)
     }
+
+    /// The address sign-in and sign-up throttling count against (trusted proxies resolved, see ``ClientAddress``).
+    func clientAddress(_ request: Request, _ context: StrongroomRequestContext) -> String {
+        installation.clientAddress.resolve(
+            peer: context.clientAddress, forwardedFor: request.headers[values: Self.forwardedFor],
+            forwarded: request.headers[values: Self.forwarded])
+    }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let forwarded = HTTPField.Name("Forwarded")!
 
     // MARK: - Profile
 
