@@ -46,9 +46,10 @@ final class APICapturedLogs: Sendable {
 /// An error nobody anticipated answers 500 `internal` with the request id and nothing else; the operator's log gets
 /// the request id, never the error's text or the personal data of the request.
 @Suite struct InternalErrorRouteTests {
-    @Test func anUnexpectedErrorAnswersInternalWithTheRequestIDAndNothingElse() async throws {
-        let keys = try TestKeys()
-        let data = TemporaryDirectory(prefix: "strongroom-api")
+    /// An installation on `keys` and `data` whose service and HTTP loggers both write into one capture.
+    static func loggedApplication(
+        keys: TestKeys, data: TemporaryDirectory
+    ) throws -> (Installation, APICapturedLogs, some ApplicationProtocol) {
         var configuration = StrongroomConfiguration(
             keys: keys.directory, dataDirectory: data.path,
             catalogDirectory: APIFixture.repositoryRoot + "/Catalog", policyDirectory: APIFixture.repositoryRoot + "/Policies")
@@ -56,7 +57,12 @@ final class APICapturedLogs: Sendable {
         let logs = APICapturedLogs()
         let installation = try Installation(
             configuration: configuration, logger: logs.logger("strongroom"), paymentProvider: try OfflinePaymentProvider())
-        let app = Application(router: buildRouter(installation: installation), logger: logs.logger("strongroom.http"))
+        return (installation, logs, Application(router: buildRouter(installation: installation), logger: logs.logger("strongroom.http")))
+    }
+
+    @Test func anUnexpectedErrorAnswersInternalWithTheRequestIDAndNothingElse() async throws {
+        let (keys, data) = (try TestKeys(), TemporaryDirectory(prefix: "strongroom-api"))
+        let (installation, logs, app) = try Self.loggedApplication(keys: keys, data: data)
         // A failure the code does not recognise, whose own message is text no client or log may see.
         let secretMessage = "disk-canary-Q7Z4 sector 9 unreadable"
         try await installation.database.write { db in
@@ -96,16 +102,8 @@ final class APICapturedLogs: Sendable {
     /// The other path: a failure the service wraps as `internal` (here, a refusal whose audit entry cannot be
     /// written, so the refusal is not answered as one) logs its cause's type, never its text.
     @Test func aWrappedInternalFailureLogsNoCauseText() async throws {
-        let keys = try TestKeys()
-        let data = TemporaryDirectory(prefix: "strongroom-api")
-        var configuration = StrongroomConfiguration(
-            keys: keys.directory, dataDirectory: data.path,
-            catalogDirectory: APIFixture.repositoryRoot + "/Catalog", policyDirectory: APIFixture.repositoryRoot + "/Policies")
-        configuration.passwordLimits = .minimumForTesting
-        let logs = APICapturedLogs()
-        let installation = try Installation(
-            configuration: configuration, logger: logs.logger("strongroom"), paymentProvider: try OfflinePaymentProvider())
-        let app = Application(router: buildRouter(installation: installation), logger: logs.logger("strongroom.http"))
+        let (keys, data) = (try TestKeys(), TemporaryDirectory(prefix: "strongroom-api"))
+        let (installation, logs, app) = try Self.loggedApplication(keys: keys, data: data)
         let secretMessage = "audit-canary-K2P9 journal 4 unreadable"
         try await app.test(.router) { client in
             let token = try await client.citizenToken("wrapped@example.org")

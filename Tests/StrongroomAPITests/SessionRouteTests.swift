@@ -20,4 +20,37 @@ import Testing
             #expect(try await client.json(.delete, "/v1/sessions").status == .unauthorized)
         }
     }
+
+    /// Bad bodies to `POST /v1/me/password` are refused with a clear 400 and change nothing; the old password still
+    /// signs in and the session still works.
+    @Test func badPasswordChangeBodiesChangeNothing() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application().test(.router) { client in
+            let token = try await client.citizenToken("badchange@example.ie")
+            let hash: () async throws -> String? = {
+                try await fixture.installation.database.read { db in try String.fetchOne(db, sql: "SELECT password_hash FROM accounts") }
+            }
+            let before = try await hash()
+            let bodies: [(String, String)] = [
+                (#"{"current_password":"correct horse battery staple"}"#, "missing_passwords"),
+                (#"{"current_password":"correct horse battery staple","new_password":12}"#, "missing_passwords"),
+                (#"{"current_password":"correct horse battery staple","new_password":"short"}"#, "weak_password"),
+                (#"{"current_password":"correct horse battery staple","new_password":"a long enough new one","extra":1}"#, "unknown_key"),
+                (#"{"current_password":"#, "invalid_json"),
+            ]
+            for (body, code) in bodies {
+                let answer = try await client.json(.post, "/v1/me/password", token: token, body: body)
+                #expect(answer.status == .badRequest, "\(body)")
+                #expect(answer.json["error"] as? String == code, "\(body): \(answer.json)")
+                #expect(!(answer.json["message"] as? String ?? "").isEmpty)
+            }
+            let wrong = try await client.json(
+                .post, "/v1/me/password", token: token, body: #"{"current_password":"not my password at all","new_password":"a long enough new one"}"#)
+            #expect(wrong.status == .unauthorized)
+            #expect(try await client.json(.post, "/v1/me/password", body: #"{"current_password":"x","new_password":"y"}"#).status == .unauthorized)
+            #expect(try await hash() == before)
+            #expect(try await client.json(.get, "/v1/me/profile", token: token).status == .ok)
+            _ = try await client.citizenToken("badchange@example.ie")
+        }
+    }
 }
