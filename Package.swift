@@ -4,7 +4,7 @@ import PackageDescription
 // Strongroom: a privacy-hardened secure records service.
 // Layers (lower never import higher): CSodium -> Sodium -> Keyring -> Sealing;
 // Sodium -> AuditLog; Witness (AuditLog, Keyring); Policy; Catalog; Storage (GRDB, AuditLog);
-// Strongroom (all) -> StrongroomAPI -> StrongroomCLI -> strongroom.
+// Strongroom (all) -> StrongroomAPI -> StrongroomWeb -> StrongroomCLI -> strongroom.
 
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -29,6 +29,8 @@ let package = Package(
         // Already in the graph through Hummingbird; named for the request-deadline channel handler.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // HTML templates for the web portal (escapes by default, inside attribute values too).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -83,9 +85,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "StrongroomWeb",
+            dependencies: [
+                "Strongroom", "StrongroomAPI", "Catalog", "Sodium", "Yams",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Templates"), .copy("Messages"), .copy("Assets")],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "StrongroomCLI",
             dependencies: [
-                "Strongroom", "StrongroomAPI", "AuditLog", "Storage", "Witness", "Sodium",
+                "Strongroom", "StrongroomAPI", "StrongroomWeb", "AuditLog", "Storage", "Witness", "Sodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -131,6 +146,14 @@ let package = Package(
             name: "StrongroomAPITests",
             dependencies: [
                 "StrongroomAPI", "TestSupport", "Yams",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "StrongroomWebTests",
+            dependencies: [
+                "StrongroomWeb", "StrongroomAPI", "TestSupport", "Yams",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -5,13 +5,19 @@ public enum ProfileSchema {
     /// The collection profile fields are sealed under.
     public static let collection = "profiles"
 
-    /// The profile "service": name, email, phone, postal address, national id, date of birth.
+    /// The profile "service": name (whole, or family name and given names), email, phone, postal address, national id, date of birth.
     public static let service = Service(
         id: "profile", title: "Profile", description: "The citizen's own details", version: 1, category: "profile",
         decisionOn: .review, retention: RetentionPeriod(count: 10, unit: .years), fee: nil,
         fields: [
             FieldDefinition(id: "name", label: "Full name", type: .text, sensitivity: .personal,
                             constraints: lengthLimits(1, 200)),
+            // Family name and given names apart, so that both name orders (Hungarian: family name first) come out
+            // right; `name` stays for profiles written before.
+            FieldDefinition(id: "family_name", label: "Family name", type: .text, sensitivity: .personal,
+                            constraints: lengthLimits(1, 100)),
+            FieldDefinition(id: "given_names", label: "Given names", type: .text, sensitivity: .personal,
+                            constraints: lengthLimits(1, 100)),
             // No profile field is searchable: nothing searches profiles, so a blind index would only let a database
             // reader link equal values.
             FieldDefinition(id: "email", label: "Email", type: .email, sensitivity: .personal),

@@ -230,3 +230,13 @@ struct DataExportBody: Encodable {
         accesses = export.accesses.map(AccessEntryBody.init)
     }
 }
+
+/// The export document (`GET /v1/me/export`) as bytes, for the portal's download: one format for both.
+public enum ExportDocument {
+    public static func json(_ export: DataExport) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        encoder.dateEncodingStrategy = .iso8601
+        return Array(try encoder.encode(DataExportBody(export)))
+    }
+}

@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import Strongroom
 import StrongroomAPI
+import StrongroomWeb
 
 /// `strongroom serve`: the HTTP API.
 struct ServeCommand: AsyncParsableCommand {
@@ -109,9 +110,10 @@ struct ServeCommand: AsyncParsableCommand {
         let printed = accounts
         let host = self.host
         let isDemo = demo
+        let portal = try await Portal(installation: installation)
         let app = buildApplication(
             installation: installation, host: host, port: port,
-            services: services, logger: logger,
+            services: services, logger: logger, additionalRoutes: [portal.routes],
             onServerRunning: { port in
                 FileDescriptorOutput.standardOutput.write(ServeBanner(host: host, port: port, demo: isDemo, accounts: printed).render())
             })
@@ -134,6 +136,7 @@ struct ServeBanner {
             out += String(repeating: "!", count: 78) + "\n"
         }
         out += "Strongroom is listening on http://\(host):\(port)\n"
+        out += "  portal:   http://\(host):\(port)/   (citizens: sign up or use a demo account below)\n"
         out += "  health:   curl http://\(host):\(port)/healthz\n"
         out += "  API:      http://\(host):\(port)/openapi.yaml\n"
         if !accounts.isEmpty {

@@ -70,6 +70,9 @@ extension RecordService {
         return row.map { ($0.id, $0.status) }
     }
 
+    /// Whether fees go to the built-in offline test provider (the portal then offers its test cards, marked as such).
+    public var paysWithTestProvider: Bool { paymentProvider is OfflinePaymentProvider }
+
     /// The caller's own payments, newest first.
     public func ownPayments(caller: AuthenticatedCaller, access: AccessContext) async throws -> [PaymentView] {
         let ownerID = caller.accountID

@@ -1,0 +1,210 @@
+import Catalog
+import HTTPTypes
+import Hummingbird
+import Strongroom
+import StrongroomAPI
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Sign up, sign in, sign out, staying signed in, and the profile.
+extension Portal {
+    func registerAccountPages(on router: Router<StrongroomRequestContext>) {
+        page(router, "/sign-in") { visit in
+            if visit.session != nil { return .redirect(PortalSecurity.localPath(visit.query["return"]) ?? "/requests") }
+            return .page(signInPage(visit, login: "", errors: [], expired: visit.query["expired"] == "1"))
+        }
+        action(router, "/sign-in", signedIn: false) { visit in try await signIn(&visit) }
+        page(router, "/sign-up") { visit in
+            if visit.session != nil { return .redirect("/requests") }
+            return .page(signUpPage(visit, login: "", errors: []))
+        }
+        action(router, "/sign-up", signedIn: false) { visit in try await signUp(&visit) }
+        page(router, "/signed-up") { visit in
+            let login = visit.query["login"] ?? ""
+            return .page(Page(template: "signed_up", title: visit.messages.text("sign_up.done_title"), model: [
+                "sign_in_href": "/sign-in" + (login.isEmpty ? "" : "?login=" + FormBody.encode(login)),
+            ]))
+        }
+        action(router, "/sign-out", signedIn: false) { visit in
+            if let session = visit.session {
+                try? await installation.accounts.logOut(token: session.token, context: access(visit))
+            }
+            visit.signOut()
+            return .redirect("/signed-out")
+        }
+        page(router, "/signed-out") { visit in
+            .page(Page(template: "signed_out", title: visit.messages.text("sign_out.title")))
+        }
+        action(router, "/session/extend") { visit in
+            // Authenticating the session (done for this request already) records the use, which restarts the idle
+            // time; nothing else changes.
+            .redirect((PortalSecurity.localPath(visit.form?["return"]) ?? "/") + "")
+        }
+        page(router, "/profile", signedIn: true) { visit in try await profilePage(&visit) }
+        page(router, "/profile/edit", signedIn: true) { visit in try await profileEditPage(&visit, typed: nil, errors: []) }
+        action(router, "/profile/edit") { visit in try await saveProfile(&visit) }
+    }
+
+    // MARK: - Sign in
+
+    func signInPage(_ visit: Visit, login: String, errors: [[String: String]], expired: Bool) -> Page {
+        let t = visit.messages
+        var page = Page(template: "sign_in", title: t.text("sign_in.title"), status: errors.isEmpty ? .ok : .badRequest, model: [
+            "login": login.isEmpty ? (visit.query["login"] ?? "") : login,
+            "return": PortalSecurity.localPath(visit.query["return"] ?? visit.form?["return"]) ?? "",
+        ])
+        if expired { page.notice = t.text("sign_in.expired") }
+        page.errors = errors
+        if let error = errors.first { page.model["error"] = error["text"] }
+        return page
+    }
+
+    func signIn(_ visit: inout Visit) async throws -> Outcome {
+        let t = visit.messages
+        let login = (visit.form?["login"] ?? "").trimmingWhitespaceAtEnds
+        let password = visit.form?["password"] ?? ""
+        let code = visit.form?["code"].flatMap { $0.isEmpty ? nil : $0 }
+        guard !login.isEmpty, !password.isEmpty else {
+            var errors: [[String: String]] = []
+            if login.isEmpty { errors.append(["href": "#login", "text": t.text("sign_in.login_missing")]) }
+            if password.isEmpty { errors.append(["href": "#password", "text": t.text("sign_in.password_missing")]) }
+            return .page(signInPage(visit, login: login, errors: errors, expired: false))
+        }
+        do {
+            let session = try await installation.accounts.logIn(
+                login: login, password: password, oneTimeCode: code, address: clientAddress(visit), context: access(visit))
+            // A new session id at every sign-in (the old cookie, if any, is replaced).
+            visit.signIn(token: session.token, caller: session.caller)
+            return .redirect(PortalSecurity.localPath(visit.form?["return"]) ?? "/requests")
+        } catch let error as StrongroomError where error.kind == .unauthenticated {
+            // The same words whether the login exists or the password is wrong.
+            return .page(signInPage(visit, login: login, errors: [["href": "#login", "text": t.text("sign_in.bad_credentials")]], expired: false))
+        }
+    }
+
+    // MARK: - Sign up
+
+    func signUpPage(_ visit: Visit, login: String, errors: [[String: String]]) -> Page {
+        var page = Page(template: "sign_up", title: visit.messages.text("sign_up.title"), status: errors.isEmpty ? .ok : .badRequest, model: [
+            "login": login,
+        ])
+        page.errors = errors
+        for error in errors {
+            if error["href"] == "#login" { page.model["login_error"] = error["text"] }
+            if error["href"] == "#password" { page.model["password_error"] = error["text"] }
+            if error["href"] == "#password-confirm" { page.model["confirm_error"] = error["text"] }
+        }
+        return page
+    }
+
+    func signUp(_ visit: inout Visit) async throws -> Outcome {
+        let t = visit.messages
+        let login = (visit.form?["login"] ?? "").trimmingWhitespaceAtEnds
+        let password = visit.form?["password"] ?? ""
+        let confirm = visit.form?["password_confirm"] ?? ""
+        var errors: [[String: String]] = []
+        if login.isEmpty { errors.append(["href": "#login", "text": t.text("sign_up.login_missing")]) }
+        if password.isEmpty {
+            errors.append(["href": "#password", "text": t.text("sign_up.password_missing")])
+        } else if password != confirm {
+            errors.append(["href": "#password-confirm", "text": t.text("sign_up.password_mismatch")])
+        }
+        guard errors.isEmpty else { return .page(signUpPage(visit, login: login, errors: errors)) }
+        do {
+            try await installation.accounts.signUp(login: login, password: password, address: clientAddress(visit), context: access(visit))
+        } catch let error as StrongroomError where error.kind == .invalidInput {
+            let text = switch error.code {
+            case "weak_password": t.text("sign_up.weak_password")
+            case "invalid_login": t.text("sign_up.invalid_login")
+            default: t.text("sign_up.invalid")
+            }
+            let href = error.code == "weak_password" ? "#password" : "#login"
+            return .page(signUpPage(visit, login: login, errors: [["href": href, "text": text]]))
+        }
+        // The same page whether the login was free or taken: sign-up never tells who has an account.
+        return .redirect("/signed-up?login=" + FormBody.encode(login))
+    }
+
+    func clientAddress(_ visit: Visit) -> String {
+        installation.clientAddress.resolve(
+            peer: visit.context.clientAddress, forwardedFor: visit.request.headers[values: Self.forwardedFor],
+            forwarded: visit.request.headers[values: Self.forwarded])
+    }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let forwarded = HTTPField.Name("Forwarded")!
+
+    // MARK: - Profile
+
+    func profilePage(_ visit: inout Visit) async throws -> Outcome {
+        let caller = try visit.caller
+        let view = try await installation.records.profile(of: caller.accountID, caller: caller, access: access(visit))
+        let rows = ProfileForm.fields.compactMap { definition -> [String: Any]? in
+            let display = view.fields[definition.id].map { FieldDisplay.text($0, definition: definition, visit: visit) }
+            return [
+                "label": ProfileForm.label(definition, visit.messages), "value": display ?? "",
+                "empty": display == nil, "empty_text": visit.messages.text("profile.not_given"),
+            ]
+        }
+        var page = Page(template: "profile", title: visit.messages.text("profile.title"), model: ["rows": rows], section: "profile")
+        if visit.query["saved"] == "1" { page.notice = visit.messages.text("profile.saved") }
+        return .page(page)
+    }
+
+    func profileEditPage(_ visit: inout Visit, typed: FormBody?, errors: [StrongroomError.FieldProblem]) async throws -> Outcome {
+        let caller = try visit.caller
+        var stored: [String: FieldView] = [:]
+        if typed == nil {
+            stored = try await installation.records.profile(of: caller.accountID, caller: caller, access: access(visit)).fields
+        }
+        let problems = FieldErrors(errors, definitions: ProfileForm.fields, visit: visit, page: nil)
+        let controls = ProfileForm.fields.map { definition in
+            FormControls.model(
+                for: definition, label: ProfileForm.label(definition, visit.messages), stored: stored[definition.id], typed: typed,
+                error: problems.message(for: definition.id), partErrors: problems.partMessages(for: definition.id), visit: visit,
+                autocomplete: ProfileForm.autocomplete[definition.id])
+        }
+        var page = Page(
+            template: "profile_edit", title: visit.messages.text("profile.edit_title"), status: errors.isEmpty ? .ok : .badRequest,
+            model: ["fields": controls], section: "profile")
+        page.errors = problems.summary
+        return .page(page)
+    }
+
+    func saveProfile(_ visit: inout Visit) async throws -> Outcome {
+        let caller = try visit.caller
+        guard let form = visit.form else { throw PortalFailure.badForm }
+        let values = FormControls.inputs(from: form, definitions: ProfileForm.fields, removeEmpty: true)
+        do {
+            _ = try await installation.records.updateProfile(values, caller: caller, access: access(visit))
+        } catch let error as StrongroomError where error.kind == .invalidInput && !error.fields.isEmpty {
+            return try await profileEditPage(&visit, typed: form, errors: error.fields)
+        }
+        return .redirect("/profile?saved=1")
+    }
+}
+
+/// The profile's fields as the portal asks for them: family name and given names apart (so that Hungarian order,
+/// family name first, and English order both come out right), then contact details and the postal address.
+enum ProfileForm {
+    static var fields: [FieldDefinition] {
+        ["family_name", "given_names", "email", "phone", "postal_address", "date_of_birth", "national_id"].compactMap {
+            ProfileSchema.service.field($0)
+        }
+    }
+
+    static let autocomplete = [
+        "family_name": "family-name", "given_names": "given-name", "email": "email", "phone": "tel", "postal_address": "address",
+        "date_of_birth": "bday",
+    ]
+
+    static func label(_ definition: FieldDefinition, _ messages: MessageBundle) -> String {
+        let key = "profile.fields." + definition.id
+        let text = messages.text(key)
+        return text == key ? definition.label : text
+    }
+}
