@@ -11,10 +11,11 @@ import NIOCore
 struct HTTPFloorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http-floor",
-        abstract: "Bare Hummingbird JSON routes (the HTTP floor): POST /json decodes a body and answers 201, GET /json answers a small JSON.",
+        abstract: "Bare Hummingbird routes (the HTTP floor): POST /json decodes a body and answers 201, GET /json answers a small JSON, GET /html a static page.",
         discussion: "Prints `listening on http://127.0.0.1:PORT` when ready; stops on SIGTERM or SIGINT.")
 
     @Option(help: "Port on 127.0.0.1 (0 picks a free one).") var port = 0
+    @Option(help: "Size of the static page GET /html answers (the portal scenario's floor).") var htmlBytes = 6000
 
     /// Any JSON value: the floor decodes the same bodies the real server gets, generically, as it does.
     enum Value: Codable, Sendable {
@@ -60,6 +61,10 @@ struct HTTPFloorCommand: AsyncParsableCommand {
             "monthly_income": .object(["value": .string("EUR 1250.00")]), "household_size": .object(["value": .string("3")]),
         ]
         router.get("/json") { _, _ in Reply(id: "req_000000000000000000000000", status: "submitted", fields: sample) }
+        let page = ByteBuffer(string: "<!DOCTYPE html><html lang=\"en\"><title>floor</title><p>" + String(repeating: "x", count: max(0, htmlBytes - 60)) + "</p></html>")
+        router.get("/html") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: page))
+        }
         router.post("/json") { request, context in
             let body = try await request.decode(as: [String: Value].self, context: context)
             guard case let .object(fields)? = body["fields"] else { throw HTTPError(.badRequest, message: "send fields") }

@@ -2,7 +2,7 @@ import Foundation
 
 extension StrongroomBench {
     /// The scenarios that run `strongroom serve` as a child process and load it over loopback with wrk and
-    /// ``LoopbackHTTPClient``: `http`, `soak`, `bad-input`. The server is the `strongroom` executable next to this
+    /// ``LoopbackHTTPClient``: `http`, `portal`, `soak`, `bad-input`. The server is the `strongroom` executable next to this
     /// one (build both with the same `-c release --scratch-path`), or `--server PATH`.
     func runServerScenarios(_ scenarios: [Scenario], announce: (Scenario) -> Void) throws -> [BenchFigure] {
         #if DEBUG
@@ -13,6 +13,13 @@ extension StrongroomBench {
         if scenarios.contains(.http) {
             announce(.http)
             figures += try HTTPScenario(
+                strongroom: strongroom, catalog: catalog, policies: policies, seconds: httpSeconds ?? (quick ? 3 : 10), connections: connections,
+                citizens: 16
+            ).run()
+        }
+        if scenarios.contains(.portal) {
+            announce(.portal)
+            figures += try PortalScenario(
                 strongroom: strongroom, catalog: catalog, policies: policies, seconds: httpSeconds ?? (quick ? 3 : 10), connections: connections,
                 citizens: 16
             ).run()

@@ -15,11 +15,11 @@ struct StrongroomBench: AsyncParsableCommand {
         subcommands: [CrashCommand.self, HTTPFloorCommand.self])
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case seal, policy, audit, submit, read, search, breakdown, keys, http, soak
+        case seal, policy, audit, submit, read, search, breakdown, keys, http, portal, soak
         case badInput = "bad-input"
         var needsInstallation: Bool { [.submit, .read, .search, .breakdown, .keys].contains(self) }
         /// Runs `strongroom serve` as a child process and loads it over HTTP (see StrongroomBench+HTTP.swift).
-        var needsServer: Bool { [.http, .soak, .badInput].contains(self) }
+        var needsServer: Bool { [.http, .portal, .soak, .badInput].contains(self) }
     }
 
     @Flag(help: "Smaller counts: the whole suite in under two minutes.")

@@ -84,6 +84,19 @@ enum WrkScripts {
             """
     }
 
+    /// Pages of the portal: `GET path` with a citizen's session cookie from `tokens`, one citizen after another.
+    static func portalPage(tokens: [String], path: String) -> String {
+        threadNumbering + """
+            local tokens = \(luaList(tokens))
+            request = function()
+              counter = counter + 1
+              local token = tokens[(counter % #tokens) + 1]
+              return wrk.format("GET", "\(path)", { ["cookie"] = "__Host-sr-session=" .. token })
+            end
+
+            """
+    }
+
     /// Writes `script` to `path` (mode 0600: it holds session tokens).
     static func write(_ script: String, to path: String) throws -> String {
         try Data(script.utf8).write(to: URL(fileURLWithPath: path))

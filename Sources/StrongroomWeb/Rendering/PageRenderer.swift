@@ -21,7 +21,8 @@ struct PageRenderer: Sendable {
     let scriptVersion: String
     let logo: [UInt8]
     let logoType: String
-    /// Static text pages from the catalog folder (`pages/<name>.<language>.md`), rendered once: name → language → HTML.
+    /// Static text pages from the catalog folder (`accessibility.<language>.md`, `privacy.<language>.md`), rendered
+    /// once: name → language → HTML.
     let textPages: [String: [String: String]]
 
     init(branding: Branding, catalogDirectory: String) async throws {
@@ -60,10 +61,10 @@ struct PageRenderer: Sendable {
         }
 
         var pages: [String: [String: String]] = [:]
-        let pagesDirectory = URL(fileURLWithPath: catalogDirectory).appendingPathComponent("pages")
+        let pagesDirectory = URL(fileURLWithPath: catalogDirectory)
         for file in (try? FileManager.default.contentsOfDirectory(atPath: pagesDirectory.path)) ?? [] where file.hasSuffix(".md") {
             let parts = file.dropLast(3).split(separator: ".")
-            guard parts.count == 2 else { continue }
+            guard parts.count == 2, ["accessibility", "privacy"].contains(parts[0]) else { continue }
             let text = (try? String(contentsOf: pagesDirectory.appendingPathComponent(file), encoding: .utf8)) ?? ""
             pages[String(parts[0]), default: [:]][String(parts[1])] = PlainText.html(text)
         }
