@@ -77,6 +77,11 @@ extension Portal {
         do {
             let session = try await installation.accounts.logIn(
                 login: login, password: password, oneTimeCode: code, address: clientAddress(visit), context: access(visit))
+            // These are the citizens' pages; a staff account's session is ended at once (the staff pages are their own).
+            guard session.caller.kind == .citizen else {
+                try? await installation.accounts.logOut(token: session.token, context: access(visit))
+                return .page(signInPage(visit, login: login, errors: [["href": "#login", "text": t.text("sign_in.staff_account")]], expired: false))
+            }
             // A new session id at every sign-in (the old cookie, if any, is replaced).
             visit.signIn(token: session.token, caller: session.caller)
             return .redirect(PortalSecurity.localPath(visit.form?["return"]) ?? "/requests")
