@@ -38,7 +38,7 @@ extension FieldParser {
                 notFor("pattern", "text, email, phone, national_id and postal_address")
             } else {
                 do {
-                    constraints.pattern = try FieldPattern(source: source, description: validation.string("pattern_description"))
+                    constraints.pattern = try FieldPattern(source: source, translatedDescription: validation.text("pattern_description", languages: languages))
                 } catch {
                     sink.error(.invalidPattern, at: validation.value("pattern"), "the pattern of \(reader.what) is not a valid regular expression",
                                hint: "check brackets and escapes; in YAML, single-quote patterns so backslashes stay as written")
@@ -113,7 +113,7 @@ extension FieldParser {
             } else if let entry = MappingReader(node, what: "an option of \(reader.what)", sink: sink) {
                 entry.rejectUnknownKeys(allowed: ["value", "label"])
                 if let value = entry.string("value", required: true) {
-                    option = ChoiceOption(value: value, label: entry.string("label") ?? value)
+                    option = ChoiceOption(value: value, label: entry.text("label", languages: languages) ?? LocalizedText(value))
                 }
             }
             guard let option else { continue }
