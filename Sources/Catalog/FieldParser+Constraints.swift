@@ -117,6 +117,10 @@ extension FieldParser {
                 }
             }
             guard let option else { continue }
+            if languages.count > 1, !option.labelText.isTranslated, !hasLabel(node) {
+                sink.warning(.untranslatedText, at: node, "option `\(option.value.prefix(64))` of \(reader.what) has no label, so its value is shown in every language: not translated",
+                             hint: "write it as `- value: \(option.value.prefix(64))` with a `label:` mapping of one line per language (\(languages.joined(separator: ", ")))")
+            }
             if option.value.isEmpty || option.value.count > 64 {
                 sink.error(.invalidValue, at: node, "an option value must be 1 to 64 characters")
             } else if constraints.allows(choice: option.value) {
@@ -125,5 +129,10 @@ extension FieldParser {
                 constraints.options.append(option)
             }
         }
+    }
+
+    private func hasLabel(_ node: Node) -> Bool {
+        if case let .mapping(mapping) = node { return mapping["label"] != nil }
+        return false
     }
 }

@@ -18,8 +18,11 @@ extension MappingReader {
         var translations: [String: String] = [:]
         var seen: Set<String> = []
         var first: String?
+        // Any text at all, so a mapping with only unknown languages reports that and not also a missing key.
+        var fallback: String?
         for (keyNode, valueNode) in mapping {
             let code = keyNode.string ?? ""
+            if case let .scalar(scalar) = valueNode, fallback == nil { fallback = scalar.string }
             guard languages.contains(code) else {
                 sink.error(.unknownLanguage, at: keyNode, "`\(key)` in \(what) has a text in `\(code.prefix(16))`, which is not one of the catalog's languages (\(listed))",
                            hint: Branding.isLanguageCode(code) ? "add `\(code)` to `languages` in branding.yaml, or remove this line" : "language keys are lower-case codes from `languages` in branding.yaml: \(listed)")
@@ -39,7 +42,7 @@ extension MappingReader {
             sink.error(.missingTranslation, at: node, "`\(key)` in \(what) has no `\(language)` text",
                        hint: "add a line `\(language): …` under `\(key)`; every language in branding.yaml needs one")
         }
-        guard let defaultText = languages.first.flatMap({ translations[$0] }) ?? first else { return nil }
+        guard let defaultText = languages.first.flatMap({ translations[$0] }) ?? first ?? fallback else { return nil }
         return LocalizedText(defaultText, translations: translations)
     }
 }
