@@ -10,15 +10,17 @@ struct BrandingParser {
     let sink: DiagnosticSink
     let directory: String
 
-    static let keys = ["name", "short_name", "logo", "colors", "contact", "locale", "currency"]
+    static let keys = ["name", "short_name", "logo", "colors", "contact", "locale", "currency", "languages"]
     static let colorKeys = ["primary", "secondary", "accent", "text", "background"]
     static let contactKeys = ["email", "phone", "address", "web"]
 
     func parse(_ root: Node) -> Branding? {
         guard let reader = MappingReader(root, what: "the branding", sink: sink) else { return nil }
         reader.rejectUnknownKeys(allowed: Self.keys)
-        let name = reader.string("name", required: true)
-        let shortName = reader.string("short_name") ?? name
+        let locale = reader.string("locale") ?? "en"
+        let languages = parseLanguages(reader, locale: locale)
+        let name = reader.text("name", required: true, languages: languages)
+        let shortName = reader.text("short_name", languages: languages) ?? name
         let logo = reader.string("logo", required: true)
         if let logo {
             let safe = !logo.hasPrefix("/") && !logo.split(separator: "/").contains("..")
@@ -54,7 +56,6 @@ struct BrandingParser {
                 sink.error(.missingKey, at: node, "contact needs at least one of email, phone, address, web")
             }
         }
-        let locale = reader.string("locale") ?? "en"
         var currency = Currency(code: "EUR")
         if let code = reader.string("currency", required: true) {
             currency = Currency(code: code)
@@ -63,9 +64,50 @@ struct BrandingParser {
                            hint: "use a three-letter code such as EUR, GBP or USD")
             }
         }
+        colors["text"] = colors["text"] ?? Self.defaultText
+        colors["background"] = colors["background"] ?? Self.defaultBackground
+        if reader.has("colors") { checkContrast(colors, reader: reader) }
         guard let name, let logo, let currency else { return nil }
         return Branding(name: name, shortName: shortName ?? name, logoFile: logo, colors: colors, contact: contact,
-                        locale: locale, currency: currency)
+                        locale: locale, currency: currency, languages: languages)
+    }
+
+    /// `languages: [hu, en]`, or the primary subtag of `locale` when absent (or unusable, after an error).
+    private func parseLanguages(_ reader: MappingReader, locale: String) -> [String] {
+        let fallback = [Branding.primaryLanguage(of: locale)]
+        guard let nodes = reader.list("languages") else { return fallback }
+        if nodes.isEmpty {
+            sink.error(.invalidValue, at: reader.value("languages"), "`languages` lists no language",
+                       hint: "list the languages every text is written in, the default first, e.g. `languages: [hu, en]`")
+            return fallback
+        }
+        var languages: [String] = []
+        for node in nodes {
+            guard case let .scalar(scalar) = node, Branding.isLanguageCode(scalar.string) else {
+                sink.error(.invalidValue, at: node, "each entry of `languages` must be a lower-case 2 or 3 letter language code",
+                           hint: "write codes such as hu, en or de (ISO 639), without region: `languages: [hu, en]`")
+                continue
+            }
+            if languages.contains(scalar.string) {
+                sink.error(.invalidValue, at: node, "language `\(scalar.string)` is listed twice in `languages`", hint: "remove the second one")
+                continue
+            }
+            languages.append(scalar.string)
+        }
+        return languages.isEmpty ? fallback : languages
+    }
+
+    /// The catalog's languages, read early so services can check their texts; silent (the full parse reports problems).
+    static func languages(in root: Node?) -> [String] {
+        guard case let .mapping(mapping)? = root else { return ["en"] }
+        let fallback = [Branding.primaryLanguage(of: mapping["locale"]?.string ?? "en")]
+        guard case let .sequence(sequence)? = mapping["languages"] else { return fallback }
+        var languages: [String] = []
+        for node in sequence {
+            guard let code = node.string, Branding.isLanguageCode(code) else { continue }
+            if !languages.contains(code) { languages.append(code) }
+        }
+        return languages.isEmpty ? fallback : languages
     }
 
     /// The default currency, read early so services can use it; silent (the full parse reports problems).

@@ -28,6 +28,16 @@ public struct CatalogDiagnostic: Sendable, Hashable, CustomStringConvertible {
         case missingBranding = "missing_branding"
         case unreadableFile = "unreadable_file"
         case noServices = "no_services"
+        /// A text mapping lacks one of the catalog's languages.
+        case missingTranslation = "missing_translation"
+        /// A text mapping has a language the catalog does not list.
+        case unknownLanguage = "unknown_language"
+        /// A plain string where the catalog has several languages (a warning).
+        case untranslatedText = "untranslated_text"
+        /// A pair of branding colours is below the WCAG AA contrast ratio.
+        case lowContrast = "low_contrast"
+        /// A form page is split by other pages.
+        case splitPage = "split_page"
     }
 
     /// Error or warning.

@@ -92,12 +92,13 @@ public enum CatalogLoader {
         }
         diagnostics += brandingSink.diagnostics
         let currency = branding?.currency ?? BrandingParser.currency(in: roots[brandingFile])
+        let languages = branding?.languages ?? BrandingParser.languages(in: roots[brandingFile])
         var services: [Service] = []
         var seen: [String: SourceLocation] = [:]
         for name in roots.keys.sorted() where name != brandingFile {
             guard let root = roots[name] else { continue }
             let sink = DiagnosticSink(file: name)
-            if let service = ServiceParser(sink: sink, defaultCurrency: currency).parse(root) {
+            if let service = ServiceParser(sink: sink, defaultCurrency: currency, languages: languages).parse(root) {
                 if let first = seen[service.id] {
                     sink.error(.duplicateServiceID, at: idNode(root), "service id `\(service.id)` is already used in \(first.file)",
                                hint: "give each service its own id; ids appear in stored requests and must never be reused")

@@ -17,14 +17,28 @@ public struct DecisionRule: Sendable, Hashable, Identifiable {
     public let condition: RuleCondition
     /// Where the rule sits in the catalog.
     public let location: SourceLocation
+    /// The reason of a reject rule in every language; the outcome carries the default language's.
+    let reasonText: LocalizedText?
 
-    /// A rule.
+    /// A rule; a reject rule's reason is the same in every language.
     public init(id: String, outcome: Outcome, condition: RuleCondition, location: SourceLocation) {
+        var reason: LocalizedText?
+        if case let .reject(text) = outcome { reason = LocalizedText(text) }
+        self.init(id: id, outcome: outcome, reason: reason, condition: condition, location: location)
+    }
+
+    /// A rule with a translated reason; for a reject rule, `outcome` should carry `reason`'s default text.
+    public init(id: String, outcome: Outcome, reason: LocalizedText?, condition: RuleCondition, location: SourceLocation) {
         self.id = id
         self.outcome = outcome
         self.condition = condition
         self.location = location
+        reasonText = reason
     }
+
+    /// The reason shown to the citizen when this rule rejects, in `language` (BCP 47, e.g. `hu` or `en-IE`);
+    /// `nil` for approve and review rules.
+    public func reason(in language: String) -> String? { reasonText.text(in: language) }
 }
 
 /// A condition over submitted field values and facts supplied by the caller.

@@ -36,30 +36,51 @@ public struct FieldConstraints: Sendable, Hashable {
 public struct ChoiceOption: Sendable, Hashable {
     /// Stored value (stable; what rules compare against).
     public let value: String
-    /// Text shown to the citizen.
+    /// Text shown to the citizen, in the default language; ``label(in:)`` for another.
     public let label: String
+    let labelText: LocalizedText
 
-    /// An option.
+    /// An option labelled in one language.
     public init(value: String, label: String) {
-        self.value = value
-        self.label = label
+        self.init(value: value, label: LocalizedText(label))
     }
+
+    /// An option with a translated label.
+    public init(value: String, label: LocalizedText) {
+        self.value = value
+        self.label = label.defaultText
+        labelText = label
+    }
+
+    /// The label in `language` (BCP 47, e.g. `hu` or `en-IE`); the default language's when there is none in it.
+    public func label(in language: String) -> String { labelText.text(in: language) }
 }
 
 /// A compiled regular expression with its source and a plain-language description for messages.
 public struct FieldPattern: Sendable, Hashable {
     /// The expression as written in the catalog.
     public let source: String
-    /// What the pattern means ("a 5-digit postcode"), used in error messages instead of the value.
+    /// What the pattern means ("a 5-digit postcode"), in the default language; used in error messages instead of
+    /// the value.
     public let description: String?
+    let descriptionText: LocalizedText?
     private let compiled: CompiledRegex
 
     /// Compiles `source`; throws when it is not a valid regular expression.
     public init(source: String, description: String?) throws {
+        try self.init(source: source, translatedDescription: description.map { LocalizedText($0) })
+    }
+
+    /// Compiles `source` with a translated description; throws when it is not a valid regular expression.
+    public init(source: String, translatedDescription description: LocalizedText?) throws {
         self.source = source
-        self.description = description
+        self.description = description?.defaultText
+        descriptionText = description
         self.compiled = CompiledRegex(try Regex(source))
     }
+
+    /// What the pattern means in `language` (BCP 47); `nil` when the catalog gives no description.
+    public func description(in language: String) -> String? { descriptionText.text(in: language) }
 
     /// Whether the whole of `value` matches.
     public func matchesWhole(_ value: String) -> Bool {
@@ -72,12 +93,12 @@ public struct FieldPattern: Sendable, Hashable {
     }
 
     public static func == (lhs: FieldPattern, rhs: FieldPattern) -> Bool {
-        lhs.source == rhs.source && lhs.description == rhs.description
+        lhs.source == rhs.source && lhs.descriptionText == rhs.descriptionText
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(source)
-        hasher.combine(description)
+        hasher.combine(descriptionText)
     }
 }
 

@@ -19,7 +19,7 @@ extension FieldDefinition {
         if case .null = input { return .success(nil) }
         if case let .string(s) = input {
             if s.utf8.count > Self.maximumInputLength * 4 || s.count > Self.maximumInputLength {
-                return .failure(issue(.tooLong, "\(label) is too long; use at most \(effectiveMaxLength) characters"))
+                return .failure(issue(.tooLong, "\(messageLabel) is too long; use at most \(effectiveMaxLength) characters"))
             }
             if type != .boolean, type != .postalAddress, s.allSatisfy(\.isWhitespace) { return .success(nil) }
         }
@@ -45,23 +45,23 @@ extension FieldDefinition {
     }
 
     func wrongType(_ expected: String) -> FieldIssue {
-        issue(.wrongType, "\(label) must be \(expected)")
+        issue(.wrongType, "\(messageLabel) must be \(expected)")
     }
 
     /// Length and pattern checks shared by text-like types, on the normalised value.
     func checkTextRules(_ value: String, part: String? = nil) -> FieldIssue? {
         if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
-            return issue(.invalidText, "\(label) must not contain control characters", part: part)
+            return issue(.invalidText, "\(messageLabel) must not contain control characters", part: part)
         }
         if let minLength = constraints.minLength, value.count < minLength {
-            return issue(.tooShort, "\(label) must be at least \(minLength) characters long", part: part)
+            return issue(.tooShort, "\(messageLabel) must be at least \(minLength) characters long", part: part)
         }
         if value.count > effectiveMaxLength {
-            return issue(.tooLong, "\(label) must be at most \(effectiveMaxLength) characters long", part: part)
+            return issue(.tooLong, "\(messageLabel) must be at most \(effectiveMaxLength) characters long", part: part)
         }
         if let pattern = constraints.pattern, !pattern.matchesWhole(value) {
-            let what = pattern.description ?? "a valid \(label.lowercased())"
-            return issue(.patternMismatch, "\(label) must match the pattern for \(what)", part: part)
+            let what = pattern.description(in: "en") ?? "a valid \(messageLabel.lowercased())"
+            return issue(.patternMismatch, "\(messageLabel) must match the pattern for \(what)", part: part)
         }
         return nil
     }
@@ -81,17 +81,17 @@ extension FieldDefinition {
         default: return .failure(wrongType("a number"))
         }
         guard let number = parsed else {
-            return .failure(issue(.invalidNumber, "\(label) must be a number written with digits and an optional decimal point"))
+            return .failure(issue(.invalidNumber, "\(messageLabel) must be a number written with digits and an optional decimal point"))
         }
         if let places = constraints.decimalPlaces, number.fractionDigits.count > places {
             let what = places == 0 ? "a whole number" : "a number with at most \(places) digits after the decimal point"
-            return .failure(issue(.invalidNumber, "\(label) must be \(what)"))
+            return .failure(issue(.invalidNumber, "\(messageLabel) must be \(what)"))
         }
         if let min = constraints.minimumNumber, number < min {
-            return .failure(issue(.outOfRange, "\(label) must be at least \(min)"))
+            return .failure(issue(.outOfRange, "\(messageLabel) must be at least \(min)"))
         }
         if let max = constraints.maximumNumber, number > max {
-            return .failure(issue(.outOfRange, "\(label) must be at most \(max)"))
+            return .failure(issue(.outOfRange, "\(messageLabel) must be at most \(max)"))
         }
         return .success(.number(number))
     }
@@ -99,13 +99,13 @@ extension FieldDefinition {
     private func validateDate(_ input: FieldInput, today: CalendarDate) -> Result<FieldValue?, FieldIssue> {
         guard case let .string(raw) = input else { return .failure(wrongType("a date written YYYY-MM-DD")) }
         guard let date = CalendarDate(raw.trimmingWhitespace()) else {
-            return .failure(issue(.invalidDate, "\(label) must be a real calendar date written YYYY-MM-DD"))
+            return .failure(issue(.invalidDate, "\(messageLabel) must be a real calendar date written YYYY-MM-DD"))
         }
         if let bound = constraints.earliestDate, date < bound.resolve(today: today) {
-            return .failure(issue(.outOfRange, "\(label) must be on or after \(bound.resolve(today: today))"))
+            return .failure(issue(.outOfRange, "\(messageLabel) must be on or after \(bound.resolve(today: today))"))
         }
         if let bound = constraints.latestDate, date > bound.resolve(today: today) {
-            return .failure(issue(.outOfRange, "\(label) must be on or before \(bound.resolve(today: today))"))
+            return .failure(issue(.outOfRange, "\(messageLabel) must be on or before \(bound.resolve(today: today))"))
         }
         return .success(.date(date))
     }
@@ -114,7 +114,7 @@ extension FieldDefinition {
         guard case let .string(raw) = input else { return .failure(wrongType("an email address")) }
         let value = raw.trimmingWhitespace()
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        let invalid = issue(.invalidEmail, "\(label) must be an email address like name@example.org")
+        let invalid = issue(.invalidEmail, "\(messageLabel) must be an email address like name@example.org")
         guard parts.count == 2, let local = parts.first, let domain = parts.last,
               (1...64).contains(local.count), (3...253).contains(domain.count),
               local.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 && !"()<>[],;:\\\"".unicodeScalars.contains($0) })
@@ -137,7 +137,7 @@ extension FieldDefinition {
         guard value.first == "+", (7...15).contains(digits.count), digits.allSatisfy(\.isASCIIDigit),
               digits.first != "0" else {
             return .failure(issue(.invalidPhone,
-                                  "\(label) must be a phone number in international format: + then the country code and number"))
+                                  "\(messageLabel) must be a phone number in international format: + then the country code and number"))
         }
         if let problem = checkTextRules(value) { return .failure(problem) }
         return .success(.phone(value))
@@ -147,11 +147,11 @@ extension FieldDefinition {
         guard case let .string(raw) = input else { return .failure(wrongType("an identity number")) }
         let value = BlindIndexNormalization.nationalID.normalize(raw.trimmingWhitespace())
         guard (4...32).contains(value.count), value.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else {
-            return .failure(issue(.invalidNationalID, "\(label) must be 4 to 32 letters and digits (spaces and dashes are ignored)"))
+            return .failure(issue(.invalidNationalID, "\(messageLabel) must be 4 to 32 letters and digits (spaces and dashes are ignored)"))
         }
         if let pattern = constraints.pattern, !pattern.matchesWhole(value) {
-            let what = pattern.description ?? "a national identity number"
-            return .failure(issue(.invalidNationalID, "\(label) must match the pattern for \(what)"))
+            let what = pattern.description(in: "en") ?? "a national identity number"
+            return .failure(issue(.invalidNationalID, "\(messageLabel) must match the pattern for \(what)"))
         }
         return .success(.nationalID(value))
     }
@@ -161,7 +161,7 @@ extension FieldDefinition {
         let value = raw.trimmingWhitespace()
         guard constraints.allows(choice: value) else {
             let allowed = constraints.options.map(\.value).joined(separator: ", ")
-            return .failure(issue(.notAllowedChoice, "\(label) must be one of: \(allowed)"))
+            return .failure(issue(.notAllowedChoice, "\(messageLabel) must be one of: \(allowed)"))
         }
         return .success(.choice(value))
     }
@@ -172,7 +172,7 @@ extension FieldDefinition {
         guard value.count <= effectiveMaxLength,
               value.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._:/-".unicodeScalars.contains($0)) })
         else {
-            return .failure(issue(.invalidText, "\(label) must be the reference returned when the file was uploaded"))
+            return .failure(issue(.invalidText, "\(messageLabel) must be the reference returned when the file was uploaded"))
         }
         return .success(.fileReference(value))
     }

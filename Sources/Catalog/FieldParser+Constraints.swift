@@ -38,7 +38,7 @@ extension FieldParser {
                 notFor("pattern", "text, email, phone, national_id and postal_address")
             } else {
                 do {
-                    constraints.pattern = try FieldPattern(source: source, description: validation.string("pattern_description"))
+                    constraints.pattern = try FieldPattern(source: source, translatedDescription: validation.text("pattern_description", languages: languages))
                 } catch {
                     sink.error(.invalidPattern, at: validation.value("pattern"), "the pattern of \(reader.what) is not a valid regular expression",
                                hint: "check brackets and escapes; in YAML, single-quote patterns so backslashes stay as written")
@@ -113,10 +113,14 @@ extension FieldParser {
             } else if let entry = MappingReader(node, what: "an option of \(reader.what)", sink: sink) {
                 entry.rejectUnknownKeys(allowed: ["value", "label"])
                 if let value = entry.string("value", required: true) {
-                    option = ChoiceOption(value: value, label: entry.string("label") ?? value)
+                    option = ChoiceOption(value: value, label: entry.text("label", languages: languages) ?? LocalizedText(value))
                 }
             }
             guard let option else { continue }
+            if languages.count > 1, !option.labelText.isTranslated, !hasLabel(node) {
+                sink.warning(.untranslatedText, at: node, "option `\(option.value.prefix(64))` of \(reader.what) has no label, so its value is shown in every language: not translated",
+                             hint: "write it as `- value: \(option.value.prefix(64))` with a `label:` mapping of one line per language (\(languages.joined(separator: ", ")))")
+            }
             if option.value.isEmpty || option.value.count > 64 {
                 sink.error(.invalidValue, at: node, "an option value must be 1 to 64 characters")
             } else if constraints.allows(choice: option.value) {
@@ -125,5 +129,10 @@ extension FieldParser {
                 constraints.options.append(option)
             }
         }
+    }
+
+    private func hasLabel(_ node: Node) -> Bool {
+        if case let .mapping(mapping) = node { return mapping["label"] != nil }
+        return false
     }
 }

@@ -5,8 +5,10 @@ struct FieldParser {
     let sink: DiagnosticSink
     let serviceVersion: Int
     let defaultCurrency: Currency?
+    /// The catalog's languages, default first, from branding.yaml.
+    let languages: [String]
 
-    static let fieldKeys = ["id", "label", "help", "type", "required", "sensitivity", "searchable", "retention",
+    static let fieldKeys = ["id", "label", "help", "page", "type", "required", "sensitivity", "searchable", "retention",
                             "since", "removed_in", "options", "currency", "validation", "history"]
     static let historyKeys = ["label", "help", "type", "required", "sensitivity", "searchable", "retention",
                               "since", "options", "currency", "validation"]
@@ -17,6 +19,8 @@ struct FieldParser {
     func parseFields(_ nodes: [Node]) -> [FieldDefinition] {
         var result: [FieldDefinition] = []
         var seen: [String: SourceLocation] = [:]
+        var pageStarts: [String: Int] = [:]
+        var previousPage: String?
         for node in nodes {
             let definitions = parseField(node)
             guard let first = definitions.first else { continue }
@@ -27,8 +31,19 @@ struct FieldParser {
             }
             seen[first.id] = first.location
             result.append(contentsOf: definitions)
+            if let page = first.page, page != previousPage, let line = pageStarts[page] {
+                sink.error(.splitPage, at: pageNode(node), "page `\(page)` is split: other fields come between field `\(first.id)` and the fields on that page from line \(line)",
+                           hint: "fields on one page must follow each other; move field `\(first.id)` up to them, or give it another page")
+            }
+            if let page = first.page, pageStarts[page] == nil { pageStarts[page] = first.location.line }
+            previousPage = first.page
         }
         return result
+    }
+
+    private func pageNode(_ node: Node) -> Node? {
+        if case let .mapping(mapping) = node { return mapping["page"] ?? node }
+        return node
     }
 
     private func idNode(_ node: Node) -> Node? {
@@ -83,8 +98,15 @@ struct FieldParser {
 
     private func parseDefinition(_ reader: MappingReader, id: String, base: FieldDefinition?) -> FieldDefinition? {
         let location = sink.location(of: reader.node)
-        let label = reader.string("label", required: base == nil) ?? base?.label ?? id
-        let help = reader.string("help") ?? (reader.has("help") ? nil : base?.help)
+        let label = reader.text("label", required: base == nil, languages: languages) ?? base?.labelText ?? LocalizedText(id)
+        let help = reader.text("help", languages: languages) ?? (reader.has("help") ? nil : base?.helpText)
+        var page = base?.page
+        if base == nil, let raw = reader.string("page") {
+            if isSnakeCase(raw) { page = raw } else {
+                sink.error(.invalidValue, at: reader.value("page"), "page `\(raw.prefix(64))` in \(reader.what) must be a snake_case identifier",
+                           hint: "use lower-case letters, digits and underscores, starting with a letter (e.g. `household`)")
+            }
+        }
         var type = base?.type ?? .text
         if let raw = reader.string("type", required: base == nil) {
             if let parsed = FieldType(rawValue: raw) {
@@ -139,7 +161,7 @@ struct FieldParser {
         let redefinesConstraints = reader.has("validation") || reader.has("options") || reader.has("currency")
         var constraints = parseConstraints(reader, type: type)
         if let base, !redefinesConstraints, base.type == type { constraints = base.constraints }
-        return FieldDefinition(id: id, label: label, help: help, type: type, required: required,
+        return FieldDefinition(id: id, label: label, help: help, page: page, type: type, required: required,
                                sensitivity: sensitivity, searchable: searchable, retention: retention,
                                constraints: constraints, since: since, until: nil, location: location)
     }
@@ -152,7 +174,7 @@ struct FieldParser {
 
 extension FieldDefinition {
     func with(until: Int) -> FieldDefinition {
-        FieldDefinition(id: id, label: label, help: help, type: type, required: required, sensitivity: sensitivity,
+        FieldDefinition(id: id, label: labelText, help: helpText, page: page, type: type, required: required, sensitivity: sensitivity,
                         searchable: searchable, retention: retention, constraints: constraints, since: since,
                         until: until, location: location)
     }

@@ -5,6 +5,7 @@ struct RuleParser {
     let sink: DiagnosticSink
     let fields: [String: FieldDefinition]
     let removedFieldIDs: Set<String>
+    let languages: [String]
 
     static let ruleKeys = ["id", "outcome", "reason", "when"]
     static let comparisonKeys = ["present", "equals", "not_equals", "in", "less_than", "at_most", "greater_than",
@@ -23,14 +24,14 @@ struct RuleParser {
                 sink.error(.invalidValue, at: reader.value("id"), "rule id `\(id)` is used twice",
                            hint: "rule ids appear in the audit log; make each one unique")
             }
-            let reason = reader.string("reason")
+            let reason = reader.text("reason", languages: languages)
             var outcome: DecisionRule.Outcome?
             switch reader.string("outcome", required: true) {
             case "approve"?: outcome = .approve
             case "review"?: outcome = .review
             case "reject"?:
-                if let reason, !reason.isEmpty {
-                    outcome = .reject(reason: reason)
+                if let reason, !reason.defaultText.isEmpty {
+                    outcome = .reject(reason: reason.defaultText)
                 } else {
                     sink.error(.missingKey, at: node, "\(what) rejects without a `reason`",
                                hint: "add `reason:` with the sentence the citizen will see")
@@ -46,7 +47,10 @@ struct RuleParser {
             }
             let condition = reader.value("when", required: true).flatMap { parseCondition($0, depth: 0) }
             if let id, let outcome, let condition {
-                rules.append(DecisionRule(id: id, outcome: outcome, condition: condition, location: sink.location(of: node)))
+                var rejection: LocalizedText?
+                if case .reject = outcome { rejection = reason }
+                rules.append(DecisionRule(id: id, outcome: outcome, reason: rejection, condition: condition,
+                                          location: sink.location(of: node)))
             }
         }
         return rules

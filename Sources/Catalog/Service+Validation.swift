@@ -36,7 +36,7 @@ extension Service {
             case .success(nil):
                 if field.required && !partial {
                     issues.append(FieldIssue(field: field.id, code: .missing,
-                                             message: "\(field.label) is required; fill it in"))
+                                             message: "\(field.messageLabel) is required; fill it in"))
                 }
             case let .failure(issue):
                 issues.append(issue)

@@ -10,10 +10,18 @@ public struct Service: Sendable, Hashable, Identifiable {
 
     /// Stable kebab-case identifier (`change-of-address`).
     public let id: String
-    /// Title shown to citizens.
+    /// Title shown to citizens, in the default language; ``title(in:)`` for another.
     public let title: String
-    /// Longer description shown before starting a request.
+    /// Longer description shown before starting a request, in the default language; ``description(in:)`` for another.
     public let description: String
+    /// What the citizen needs before starting (documents, numbers), in the default language; `nil` when not given.
+    public let needs: String?
+    /// How long a request takes to fill in ("About 5 minutes"), in the default language; `nil` when not given.
+    public let duration: String?
+    let titleText: LocalizedText
+    let descriptionText: LocalizedText
+    let needsText: LocalizedText?
+    let durationText: LocalizedText?
     /// Current version of the field definitions; new requests are stored under it.
     public let version: Int
     /// Grouping for menus (`benefits`, `payments`...).
@@ -38,16 +46,33 @@ public struct Service: Sendable, Hashable, Identifiable {
     /// Whether any field, in any version, is stored unsealed; when not, no request of this service has public values.
     public let storesOpenFields: Bool
 
-    /// Creates a service; the loader is the usual source.
+    /// Creates a service with its texts in one language; the loader is the usual source.
     public init(
         id: String, title: String, description: String, version: Int, category: String,
         decisionOn: DecisionPoint, retention: RetentionPeriod, fee: Fee?,
         fields: [FieldDefinition], rules: [DecisionRule], routing: [RoutingRule] = [], sourceFile: String
     ) {
+        self.init(id: id, title: LocalizedText(title), description: LocalizedText(description), needs: nil, duration: nil,
+                  version: version, category: category, decisionOn: decisionOn, retention: retention, fee: fee,
+                  fields: fields, rules: rules, routing: routing, sourceFile: sourceFile)
+    }
+
+    /// Creates a service with translated texts; the loader is the usual source.
+    public init(
+        id: String, title: LocalizedText, description: LocalizedText, needs: LocalizedText?, duration: LocalizedText?,
+        version: Int, category: String, decisionOn: DecisionPoint, retention: RetentionPeriod, fee: Fee?,
+        fields: [FieldDefinition], rules: [DecisionRule], routing: [RoutingRule] = [], sourceFile: String
+    ) {
         self.routing = routing
         self.id = id
-        self.title = title
-        self.description = description
+        self.title = title.defaultText
+        self.description = description.defaultText
+        self.needs = needs?.defaultText
+        self.duration = duration?.defaultText
+        titleText = title
+        descriptionText = description
+        needsText = needs
+        durationText = duration
         self.version = version
         self.category = category
         self.decisionOn = decisionOn
@@ -85,5 +110,36 @@ public struct Service: Sendable, Hashable, Identifiable {
     /// How long field `id` is kept: its own period if set, else the service's.
     public func retention(ofField id: String, at version: Int? = nil) -> RetentionPeriod {
         field(id, at: version)?.retention ?? retention
+    }
+
+    /// The title in `language` (BCP 47, e.g. `hu` or `en-IE`); the default language's when there is none in it.
+    public func title(in language: String) -> String { titleText.text(in: language) }
+
+    /// The description in `language` (BCP 47); the default language's when there is none in it.
+    public func description(in language: String) -> String { descriptionText.text(in: language) }
+
+    /// What the citizen needs before starting, in `language` (BCP 47); `nil` when the service does not say.
+    public func needs(in language: String) -> String? { needsText.text(in: language) }
+
+    /// How long a request takes to fill in, in `language` (BCP 47); `nil` when the service does not say.
+    public func duration(in language: String) -> String? { durationText.text(in: language) }
+
+    /// The fields of `version` (default: current) grouped into the steps of a multi-step form, in catalog order:
+    /// consecutive fields with the same ``FieldDefinition/page`` share a step, every field without one is a step of
+    /// its own.
+    ///
+    /// ```swift
+    /// for (number, step) in service.pages().enumerated() { render(step, number: number + 1) }
+    /// ```
+    public func pages(at version: Int? = nil) -> [[FieldDefinition]] {
+        var pages: [[FieldDefinition]] = []
+        for field in fields(at: version ?? self.version) {
+            if let page = field.page, let last = pages.last?.last, last.page == page {
+                pages[pages.count - 1].append(field)
+            } else {
+                pages.append([field])
+            }
+        }
+        return pages
     }
 }

@@ -4,9 +4,11 @@ import Yams
 struct ServiceParser {
     let sink: DiagnosticSink
     let defaultCurrency: Currency?
+    /// The catalog's languages, default first, from branding.yaml.
+    let languages: [String]
 
-    static let serviceKeys = ["id", "title", "description", "version", "category", "decision_on", "retention",
-                              "fee", "fields", "rules", "routing"]
+    static let serviceKeys = ["id", "title", "description", "needs", "duration", "version", "category", "decision_on",
+                              "retention", "fee", "fields", "rules", "routing"]
     static let routingKeys = ["office", "when"]
     static let feeKeys = ["amount", "amount_field", "currency", "due", "refund_on_rejection"]
 
@@ -18,8 +20,10 @@ struct ServiceParser {
             sink.error(.invalidValue, at: reader.value("id"), "service id `\(id.prefix(64))` must be kebab-case",
                        hint: "use lower-case letters, digits and single dashes, e.g. `change-of-address`")
         }
-        let title = reader.string("title", required: true)
-        let description = reader.string("description") ?? ""
+        let title = reader.text("title", required: true, languages: languages)
+        let description = reader.text("description", languages: languages) ?? LocalizedText("")
+        let needs = reader.text("needs", languages: languages)
+        let duration = reader.text("duration", languages: languages)
         let version = reader.int("version", range: 1...1_000_000) ?? 1
         let category = reader.string("category") ?? "general"
         var decisionOn = Service.DecisionPoint.submission
@@ -38,7 +42,8 @@ struct ServiceParser {
         }
         let parsedFee = reader.value("fee").flatMap(parseFee)
         let fee = parsedFee?.fee
-        let fieldParser = FieldParser(sink: sink, serviceVersion: version, defaultCurrency: defaultCurrency)
+        let fieldParser = FieldParser(sink: sink, serviceVersion: version, defaultCurrency: defaultCurrency,
+                                      languages: languages)
         let fieldNodes = reader.list("fields", required: true) ?? []
         let fields = fieldParser.parseFields(fieldNodes)
         if reader.has("fields"), fieldNodes.isEmpty {
@@ -48,7 +53,8 @@ struct ServiceParser {
         if let parsedFee, let node = parsedFee.amountField { checkEnteredAmount(parsedFee.fee, at: node, fields: fields, version: version) }
         // Rules and routing may name only the current version's fields.
         let current = Dictionary(fields.filter { $0.isActive(at: version) }.map { ($0.id, $0) }) { first, _ in first }
-        let conditions = RuleParser(sink: sink, fields: current, removedFieldIDs: Set(fields.map(\.id)).subtracting(current.keys))
+        let conditions = RuleParser(sink: sink, fields: current, removedFieldIDs: Set(fields.map(\.id)).subtracting(current.keys),
+                                    languages: languages)
         var rules: [DecisionRule] = []
         if let ruleNodes = reader.list("rules") {
             if decisionOn == .review, !ruleNodes.isEmpty {
@@ -60,7 +66,8 @@ struct ServiceParser {
         var routing: [RoutingRule] = []
         if let routingNodes = reader.list("routing") { routing = parseRouting(routingNodes, conditions: conditions) }
         guard let id, let title, let retention else { return nil }
-        return Service(id: id, title: title, description: description, version: version, category: category,
+        return Service(id: id, title: title, description: description, needs: needs, duration: duration,
+                       version: version, category: category,
                        decisionOn: decisionOn, retention: retention, fee: fee, fields: fields, rules: rules,
                        routing: routing, sourceFile: sink.file)
     }

@@ -28,7 +28,11 @@ import Testing
         let rejected = try decide("change-of-address", abroad, DecisionFacts(applicantIsSubject: true))
         #expect(rejected.ruleID == "moving-abroad")
         guard case let .reject(reason) = rejected.outcome else { Issue.record("expected a rejection"); return }
-        #expect(reason.contains("within Ireland"))
+        // The outcome carries the default language (Hungarian); the rule has every language.
+        #expect(reason.contains("Írországon belüli"))
+        let rule = try #require(try Fixtures.sampleCatalog().service("change-of-address")?.rules.first { $0.id == "moving-abroad" })
+        #expect(rule.reason(in: "hu") == reason)
+        #expect(rule.reason(in: "en-IE")?.contains("within Ireland") == true)
     }
 
     @Test(arguments: [

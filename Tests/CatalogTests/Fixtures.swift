@@ -26,7 +26,35 @@ enum Fixtures {
         return files
     }()
 
-    static let branding = sampleFiles["branding.yaml"] ?? ""
+    /// The sample branding as it was in one language (English only, no `languages:`), so tests of other features
+    /// can write plain-string services without translation warnings. Line numbers match the original sample.
+    static let branding = """
+        # Branding of the agency: shown on every page, receipt and email.
+        name: Northhaven Municipal Services
+        short_name: Northhaven
+        logo: logo.svg
+        colors:
+          primary: "#1F4E79"
+          secondary: "#F2A900"
+          accent: "#2E8540"
+          text: "#1A1A1A"
+          background: "#FFFFFF"
+        contact:
+          email: help@services.northhaven.example
+          phone: "+353 1 555 0100"
+          address: "Civic Offices, 1 Harbour Street, Northhaven 40100"
+          web: https://services.northhaven.example
+        locale: en-IE
+        currency: EUR
+        """
+
+    /// The sample's own branding: `languages: [hu, en]`, Hungarian first.
+    static let sampleBranding = sampleFiles["branding.yaml"] ?? ""
+
+    /// Loads the sample's bilingual branding plus one service file, returning diagnostics.
+    static func loadTranslatedService(_ yaml: String, name: String = "svc.yaml") -> (Catalog?, [CatalogDiagnostic]) {
+        CatalogLoader.load(files: ["branding.yaml": sampleBranding, name: yaml], directory: sampleDirectory)
+    }
 
     /// Loads the sample catalog or fails the test.
     static func sampleCatalog() throws -> Catalog {

@@ -11,7 +11,9 @@ import Testing
             "benefit-application", "change-of-address", "fee-payment", "class-registration",
             "return-or-dispute", "health-plan-enrolment", "report-submission",
         ])
-        #expect(catalog.branding.name == "Northhaven Municipal Services")
+        #expect(catalog.branding.languages == ["hu", "en"])
+        #expect(catalog.branding.name == "Northhaven Önkormányzati Szolgáltatások")
+        #expect(catalog.branding.name(in: "en") == "Northhaven Municipal Services")
         #expect(catalog.branding.colors["primary"]?.hex == "#1F4E79")
         #expect(catalog.branding.currency.code == "EUR")
         #expect(check.render().contains("OK"))
