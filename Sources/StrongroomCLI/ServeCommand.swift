@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Sign-up attempts allowed from one client address per hour (default 20).")
     var signUpsPerAddress: Int?
 
+    @Flag(name: .customLong("behind-tls"), help: "Browsers reach the web portal over https (through a TLS-terminating proxy): send Strict-Transport-Security on its pages.")
+    var behindTLS = false
+
     @Option(name: .customLong("trusted-proxy"), help: "A TLS-terminating proxy in front of the server (address or CIDR range; repeatable). Only behind one is the client's address for sign-in throttling read from X-Forwarded-For / Forwarded.")
     var trustedProxies: [String] = []
 
@@ -110,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
         let printed = accounts
         let host = self.host
         let isDemo = demo
-        let portal = try await Portal(installation: installation)
+        let portal = try await Portal(installation: installation, tls: behindTLS)
         let app = buildApplication(
             installation: installation, host: host, port: port,
             services: services, logger: logger, additionalRoutes: [portal.routes],

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Strongroom
+import StrongroomAPI
 import StrongroomWeb
 import Testing
 
@@ -37,6 +38,21 @@ import Testing
                 #expect(page.headers[.cacheControl] == "no-store", "\(path)")
                 #expect(page.headers[HTTPField.Name("Content-Security-Policy")!] == Self.csp, "\(path)")
             }
+        }
+    }
+
+    @Test func strictTransportSecurityOnlyBehindTLS() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.application().test(.router) { client in
+            var browser = Browser()
+            #expect(try await browser.get(client, "/").headers[HTTPField.Name("Strict-Transport-Security")!] == nil)
+        }
+        let behindTLS = try await Portal(installation: fixture.installation, tls: true)
+        let app = Application(router: buildRouter(installation: fixture.installation, additionalRoutes: [behindTLS.routes]))
+        try await app.test(.router) { client in
+            var browser = Browser()
+            let page = try await browser.get(client, "/sign-in")
+            #expect(page.headers[HTTPField.Name("Strict-Transport-Security")!] == "max-age=31536000; includeSubDomains")
         }
     }
 
