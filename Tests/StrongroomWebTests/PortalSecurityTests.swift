@@ -45,7 +45,8 @@ import Testing
         let fixture = try await WebFixture()
         try await fixture.application().test(.router) { client in
             var browser = Browser()
-            #expect(try await browser.get(client, "/").headers[HTTPField.Name("Strict-Transport-Security")!] == nil)
+            let page = try await browser.get(client, "/")
+            #expect(page.headers[HTTPField.Name("Strict-Transport-Security")!] == nil)
         }
         let behindTLS = try await Portal(installation: fixture.installation, tls: true)
         let app = Application(router: buildRouter(installation: fixture.installation, additionalRoutes: [behindTLS.routes]))
