@@ -77,7 +77,14 @@ public struct Portal: Sendable {
         var outcome: Outcome
         do {
             if isPost, PortalSecurity.isCrossSite(request) { throw PortalFailure.crossSite }
-            if signedIn, visit.session == nil { throw PortalFailure.signInNeeded }
+            if signedIn, visit.session == nil {
+                if isPost, let carried = await answersToCarry(request, context) {
+                    // The session ended while the person was typing: the answers go back to their own browser inside
+                    // the sign-in form and are saved once they are signed in again.
+                    return finish(.page(signInPage(visit, login: "", errors: [], expired: true, carrying: carried)), visit: visit)
+                }
+                throw PortalFailure.signInNeeded
+            }
             if isPost {
                 visit.form = try await Self.readForm(request, context: context)
                 guard PortalSecurity.tokensMatch(visit.form?[PortalSecurity.csrfField], visit.csrfToken) else {
@@ -89,6 +96,18 @@ public struct Portal: Sendable {
             outcome = failure(error, visit: &visit, isPost: isPost)
         }
         return finish(outcome, visit: visit)
+    }
+
+    /// The answers of a form page sent after its session ended, when they can be trusted to be the person's own: the
+    /// form carries the CSRF token of the session its cookie still names (so it came from this site's page, not
+    /// another site's), and it is a step of a service form. `nil` otherwise.
+    func answersToCarry(_ request: Request, _ context: StrongroomRequestContext) async -> (path: String, pairs: [(name: String, value: String)])? {
+        guard let path = PortalSecurity.localPath(request.uri.path), path.hasPrefix("/requests/"), path.contains("/step/"),
+            let token = request.cookies[PortalSecurity.sessionCookie]?.value, !token.isEmpty,
+            let form = try? await Self.readForm(request, context: context),
+            PortalSecurity.tokensMatch(form[PortalSecurity.csrfField], PortalSecurity.csrfToken(forSession: token))
+        else { return nil }
+        return (path, form.pairs.filter { $0.name.hasPrefix("f.") })
     }
 
     static func readForm(_ request: Request, context: StrongroomRequestContext) async throws -> FormBody {

@@ -101,6 +101,53 @@ import Testing
         }
     }
 
+    @Test func answersSentAfterTheSessionEndedAreKeptThroughSignIn() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.application().test(.router) { client in
+            var browser = Browser()
+            try await browser.signUpAndIn(client, login: "slow@example.org")
+            let started = try await browser.post(client, "/services/benefit-application/start", [])
+            let request = try Self.requestPath(started.location)
+            _ = try await browser.get(client, request + "/step/1")
+            // The session ends (here: revoked, as the idle limit would) while the page is open.
+            let token = try #require(browser.cookies["__Host-sr-session"])
+            try await fixture.installation.accounts.logOut(token: token, context: AccessContext(requestID: "test"))
+            let carried = try await browser.post(client, request + "/step/1", [("f.full_name", "Szabó Éva"), ("action", "continue")])
+            #expect(carried.status == .ok)
+            #expect(carried.body.contains(#"name="f.full_name" value="Szabó Éva""#), "the answer goes back inside the sign-in form")
+            #expect(carried.body.contains(#"name="resume""#))
+            // A wrong password keeps carrying it.
+            let wrong = try await browser.post(client, "/sign-in", [
+                ("login", "slow@example.org"), ("password", "not the password at all"), ("resume", request + "/step/1"),
+                ("f.full_name", "Szabó Éva"),
+            ])
+            #expect(wrong.body.contains(#"name="f.full_name" value="Szabó Éva""#))
+            let signedIn = try await browser.post(client, "/sign-in", [
+                ("login", "slow@example.org"), ("password", "correct horse battery staple"), ("resume", request + "/step/1"),
+                ("f.full_name", "Szabó Éva"),
+            ])
+            #expect(signedIn.location == request + "/step/1?saved=1")
+            let step = try await browser.get(client, request + "/step/1")
+            #expect(step.body.contains(#"value="Szabó Éva""#), "saved once signed in again")
+        }
+    }
+
+    @Test func anotherSitesFormIsNotCarriedThroughSignIn() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.application().test(.router) { client in
+            var browser = Browser()
+            try await browser.signUpAndIn(client, login: "victim@example.org")
+            let started = try await browser.post(client, "/services/benefit-application/start", [])
+            let request = try Self.requestPath(started.location)
+            let token = try #require(browser.cookies["__Host-sr-session"])
+            try await fixture.installation.accounts.logOut(token: token, context: AccessContext(requestID: "test"))
+            // Without the old session's token (a forged form), nothing is carried: plain sign-in redirect.
+            let forged = try await browser.post(client, request + "/step/1", [("f.full_name", "Planted")], csrf: String(repeating: "a", count: 64))
+            #expect(forged.status == .seeOther)
+            #expect(!forged.body.contains("Planted"))
+        }
+    }
+
     @Test func theProfileFillsInServiceForms() async throws {
         let fixture = try await WebFixture()
         try await fixture.application().test(.router) { client in

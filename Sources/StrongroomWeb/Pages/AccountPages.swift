@@ -51,11 +51,23 @@ extension Portal {
 
     // MARK: - Sign in
 
-    func signInPage(_ visit: Visit, login: String, errors: [[String: String]], expired: Bool) -> Page {
+    func signInPage(
+        _ visit: Visit, login: String, errors: [[String: String]], expired: Bool, carrying: (path: String, pairs: [(name: String, value: String)])? = nil
+    ) -> Page {
         let t = visit.messages
+        // Answers carried through sign-in: from the expired form, or from the sign-in form that carried them before.
+        var resume = carrying?.path
+        var carried = carrying?.pairs ?? []
+        if resume == nil, let form = visit.form, let path = PortalSecurity.localPath(form["resume"]), path.hasPrefix("/requests/") {
+            resume = path
+            carried = form.pairs.filter { $0.name.hasPrefix("f.") }
+        }
         var page = Page(template: "sign_in", title: t.text("sign_in.title"), status: errors.isEmpty ? .ok : .badRequest, model: [
             "login": login.isEmpty ? (visit.query["login"] ?? "") : login,
-            "return": PortalSecurity.localPath(visit.query["return"] ?? visit.form?["return"]) ?? "",
+            "return": resume ?? PortalSecurity.localPath(visit.query["return"] ?? visit.form?["return"]) ?? "",
+            "resume": resume ?? "",
+            "carried": carried.map { ["name": $0.name, "value": $0.value] },
+            "carrying": !carried.isEmpty,
         ])
         if expired { page.notice = t.text("sign_in.expired") }
         page.errors = errors
@@ -84,11 +96,35 @@ extension Portal {
             }
             // A new session id at every sign-in (the old cookie, if any, is replaced).
             visit.signIn(token: session.token, caller: session.caller)
+            if let resumed = await saveCarriedAnswers(&visit) { return .redirect(resumed) }
             return .redirect(PortalSecurity.localPath(visit.form?["return"]) ?? "/requests")
         } catch let error as StrongroomError where error.kind == .unauthenticated {
             // The same words whether the login exists or the password is wrong.
             return .page(signInPage(visit, login: login, errors: [["href": "#login", "text": t.text("sign_in.bad_credentials")]], expired: false))
         }
+    }
+
+    /// Saves the answers a sign-in form carried from a form page whose session had ended, as the person now signed
+    /// in (the service refuses them when the request is not theirs), and returns that page to go back to.
+    func saveCarriedAnswers(_ visit: inout Visit) async -> String? {
+        guard let form = visit.form, let path = PortalSecurity.localPath(form["resume"]) else { return nil }
+        let parts = path.split(separator: "/")
+        guard parts.count == 4, parts[0] == "requests", parts[2] == "step", let step = Int(parts[3]), let caller = visit.session?.caller
+        else { return nil }
+        let id = String(parts[1])
+        guard let view = try? await installation.records.request(id, caller: caller, access: access(visit)),
+            let service = installation.catalog.service(view.serviceID), Self.isEditable(view.status)
+        else { return "/requests" }
+        let pages = service.pages(at: view.serviceVersion)
+        guard (1...pages.count).contains(step) else { return "/requests/" + id }
+        var values = FormControls.inputs(from: form, definitions: pages[step - 1], removeEmpty: true)
+        values = values.filter { $0.value != .null || view.record.fields[$0.key] != nil }
+        if !values.isEmpty {
+            // Answers that do not pass validation are shown again on the step page as stored, with nothing lost
+            // that was valid before; the person sees the page and can type them again.
+            _ = try? await installation.records.updateRequest(id, values: values, caller: caller, access: access(visit))
+        }
+        return path + "?saved=1"
     }
 
     // MARK: - Sign up
