@@ -24,10 +24,19 @@ enum Countries {
         return language == "hu" ? entry.hu : entry.en
     }
 
+    /// The entries sorted by name in each language, once (accents folded, so Írország sorts with the I's).
+    static let sorted: [String: [(code: String, name: String)]] = {
+        func key(_ name: String) -> String { name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil) }
+        return [
+            "hu": all.map { ($0.code, $0.hu) }.sorted { key($0.1) < key($1.1) },
+            "en": all.map { ($0.code, $0.en) }.sorted { key($0.1) < key($1.1) },
+        ]
+    }()
+
     /// Options for a select, sorted by name in `language`, with `chosen` selected (kept even when not in the list).
     static func list(language: String, chosen: String) -> [[String: Any]] {
-        var entries = all.map { (code: $0.code, name: language == "hu" ? $0.hu : $0.en) }
+        var entries = sorted[language] ?? sorted["en"]!
         if !entries.contains(where: { $0.code == chosen }), chosen.count == 2 { entries.append((chosen, chosen)) }
-        return entries.sorted { $0.name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil) < $1.name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil) }.map { ["value": $0.code, "label": $0.name, "selected": $0.code == chosen] }
+        return entries.map { ["value": $0.code, "label": $0.name, "selected": $0.code == chosen] }
     }
 }
