@@ -33,6 +33,18 @@ enum Countries {
         ]
     }()
 
+    /// The `<option>` elements of the country select, built here (every value escaped) rather than by the template:
+    /// three dozen template sections per address field were most of a form page's rendering time.
+    static func optionsHTML(language: String, chosen: String) -> String {
+        var html = ""
+        for option in list(language: language, chosen: chosen) {
+            let value = PlainText.escape(option["value"] as? String ?? "")
+            let label = PlainText.escape(option["label"] as? String ?? "")
+            html += "<option value=\"\(value)\"" + ((option["selected"] as? Bool) == true ? " selected" : "") + ">\(label)</option>"
+        }
+        return html
+    }
+
     /// Options for a select, sorted by name in `language`, with `chosen` selected (kept even when not in the list).
     static func list(language: String, chosen: String) -> [[String: Any]] {
         var entries = sorted[language] ?? sorted["en"]!

@@ -143,7 +143,7 @@ enum FormControls {
             let chosen = typed?[name(definition.id, part: "country")] ?? country
             model["country"] = [
                 "id": id(definition.id, part: "country"), "name": name(definition.id, part: "country"), "label": t.text("form.address_country"),
-                "options": Countries.list(language: language, chosen: chosen.isEmpty ? Countries.defaultCode : chosen),
+                "options_html": Countries.optionsHTML(language: language, chosen: chosen.isEmpty ? Countries.defaultCode : chosen),
             ] as [String: Any]
         }
         return model
