@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries Strongroom links against, when missing:
-# libsodium (field encryption, signatures, password hashing) and SQLite (the embedded database).
+# libsodium (field encryption, signatures, password hashing) and SQLite (the embedded database), and
+# chromium with chromium-driver for the portal's browser tests.
 # Uses apt-get, with sudo when not root. Safe to run repeatedly.
 set -euo pipefail
 
@@ -8,6 +9,9 @@ needed=()
 pkg-config --exists libsodium 2>/dev/null || needed+=(libsodium-dev)
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || needed+=(libsqlite3-dev)
 command -v pkg-config >/dev/null 2>&1 || needed+=(pkg-config)
+# The portal's browser tests (scripts/browser-test.sh) drive Debian's chromium through its chromedriver.
+[ -x /usr/bin/chromium ] || needed+=(chromium)
+[ -x /usr/bin/chromedriver ] || needed+=(chromium-driver)
 
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0
