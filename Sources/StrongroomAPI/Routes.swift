@@ -122,13 +122,8 @@ struct Routes: Sendable {
 
     /// The address sign-in and sign-up throttling count against (trusted proxies resolved, see ``ClientAddress``).
     func clientAddress(_ request: Request, _ context: StrongroomRequestContext) -> String {
-        installation.clientAddress.resolve(
-            peer: context.clientAddress, forwardedFor: request.headers[values: Self.forwardedFor],
-            forwarded: request.headers[values: Self.forwarded])
+        context.resolvedClientAddress(request, using: installation.clientAddress)
     }
-
-    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
-    static let forwarded = HTTPField.Name("Forwarded")!
 
     // MARK: - Profile
 

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Strongroom
@@ -20,4 +21,17 @@ public struct StrongroomRequestContext: RequestContext, Sendable {
 
     /// The id Hummingbird gave this request, echoed in `Strongroom-Request-ID` and in audit entries.
     public var requestID: String { id }
+}
+
+extension StrongroomRequestContext {
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let forwarded = HTTPField.Name("Forwarded")!
+
+    /// The address sign-in and sign-up throttling count against, for the API and the portal alike: the socket peer,
+    /// or behind a trusted proxy the client it names (see ``ClientAddress``).
+    public func resolvedClientAddress(_ request: Request, using resolver: ClientAddress) -> String {
+        resolver.resolve(
+            peer: clientAddress, forwardedFor: request.headers[values: Self.forwardedFor],
+            forwarded: request.headers[values: Self.forwarded])
+    }
 }

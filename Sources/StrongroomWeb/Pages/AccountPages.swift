@@ -171,13 +171,8 @@ extension Portal {
     }
 
     func clientAddress(_ visit: Visit) -> String {
-        installation.clientAddress.resolve(
-            peer: visit.context.clientAddress, forwardedFor: visit.request.headers[values: Self.forwardedFor],
-            forwarded: visit.request.headers[values: Self.forwarded])
+        visit.context.resolvedClientAddress(visit.request, using: installation.clientAddress)
     }
-
-    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
-    static let forwarded = HTTPField.Name("Forwarded")!
 
     // MARK: - Profile
 
