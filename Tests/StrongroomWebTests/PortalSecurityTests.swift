@@ -122,6 +122,30 @@ import Testing
         }
     }
 
+    @Test func aFormThatIsNotFormEncodingIsRefusedAndChangesNothing() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.application().test(.router) { client in
+            var browser = Browser()
+            try await browser.signUpAndIn(client, login: "badform@example.org")
+            _ = try await browser.get(client, "/profile/edit")
+            let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")
+            let bodies: [(type: String, body: String)] = [
+                ("application/json", #"{"csrf":"\#(browser.csrf)","f.family_name":"Json"}"#),
+                ("application/x-www-form-urlencoded", "csrf=\(browser.csrf)&f.family_name=%ZZbroken"),
+                ("application/x-www-form-urlencoded", "csrf=\(browser.csrf)&f.family_name=%C3"),
+            ]
+            for (type, body) in bodies {
+                let status = try await client.execute(
+                    uri: "/profile/edit", method: .post, headers: [.contentType: type, .cookie: cookie], body: ByteBuffer(string: body)
+                ) { $0.status }
+                #expect(status == .badRequest, "\(type): \(body)")
+            }
+            let profile = try await browser.get(client, "/profile")
+            #expect(!profile.body.contains("Json"))
+            #expect(!profile.body.contains("broken"))
+        }
+    }
+
     @Test func signInFormIsProtectedToo() async throws {
         let fixture = try await WebFixture()
         try await fixture.application().test(.router) { client in
