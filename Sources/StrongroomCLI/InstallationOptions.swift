@@ -21,6 +21,8 @@ struct InstallationOptions: ParsableArguments {
     var trustedProxies: [String] = []
     /// Set by `serve --sign-ups-per-address`.
     var signUpsPerAddress: Int?
+    /// Set by `serve --citizen-session-idle`.
+    var citizenSessionIdleSeconds: Int?
 
     var configuration: StrongroomConfiguration {
         var configuration = StrongroomConfiguration(
@@ -28,6 +30,7 @@ struct InstallationOptions: ParsableArguments {
         if let checkpointEverySeconds { configuration.checkpointEverySeconds = checkpointEverySeconds }
         configuration.trustedProxies = trustedProxies
         if let signUpsPerAddress { configuration.signUpsPerAddress = max(1, signUpsPerAddress) }
+        if let citizenSessionIdleSeconds { configuration.sessionIdleSeconds = Double(max(60, citizenSessionIdleSeconds)) }
         return configuration
     }
 

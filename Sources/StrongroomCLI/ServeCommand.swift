@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Sign-up attempts allowed from one client address per hour (default 20).")
     var signUpsPerAddress: Int?
 
+    @Option(name: .customLong("citizen-session-idle"), help: "Seconds after which an unused citizen session ends (default 1800, at least 60). The portal warns three minutes before, or at once when the period is shorter.")
+    var citizenSessionIdle: Int?
+
     @Flag(name: .customLong("behind-tls"), help: "Browsers reach the web portal over https (through a TLS-terminating proxy): send Strict-Transport-Security on its pages.")
     var behindTLS = false
 
@@ -81,6 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
             options.checkpointEverySeconds = checkpointEverySeconds
             options.trustedProxies = trustedProxies
             options.signUpsPerAddress = signUpsPerAddress
+            options.citizenSessionIdleSeconds = citizenSessionIdle
             installation = try options.open(logger: logger, paymentProvider: choice == .offlineTest ? try OfflinePaymentProvider() : nil)
             witnesses = try WitnessEndpoint.load(from: installation.configuration.keys)
             let charging = installation.catalog.serviceIDs.filter { installation.catalog.service($0)?.fee != nil }

@@ -125,7 +125,7 @@ struct PageRenderer: Sendable {
                 "text": t.text("session.ends_at", ["time": visit.format.time(ends), "minutes": String(visit.idleSeconds / 60)]),
                 // Warn two minutes before the idle limit, counted from this page (the server's clock of the last use
                 // may be up to a minute older, so the warning comes at least two minutes before the end).
-                "warn_after_seconds": String(max(30, visit.idleSeconds - 180)),
+                "warn_after_seconds": String(max(0, visit.idleSeconds - 180)),
                 "expire_after_seconds": String(max(60, visit.idleSeconds - 60)),
                 "return_path": PortalSecurity.localPath(visit.request.uri.path) ?? "/",
             ] as [String: Any]
