@@ -36,19 +36,31 @@ enum Countries {
     /// The `<option>` elements of the country select, built here (every value escaped) rather than by the template:
     /// three dozen template sections per address field were most of a form page's rendering time.
     static func optionsHTML(language: String, chosen: String) -> String {
+        let options = optionElements[language] ?? optionElements["en"]!
         var html = ""
-        for option in list(language: language, chosen: chosen) {
-            let value = PlainText.escape(option["value"] as? String ?? "")
-            let label = PlainText.escape(option["label"] as? String ?? "")
-            html += "<option value=\"\(value)\"" + ((option["selected"] as? Bool) == true ? " selected" : "") + ">\(label)</option>"
+        html.reserveCapacity(options.reduce(0) { $0 + $1.html.utf8.count } + 64)
+        var found = false
+        for option in options {
+            if option.code == chosen {
+                html += option.selected
+                found = true
+            } else {
+                html += option.html
+            }
+        }
+        // A stored code outside the list (an older catalog) is kept, so saving the form does not change it.
+        if !found, chosen.count == 2 {
+            let code = PlainText.escape(chosen)
+            html += "<option value=\"\(code)\" selected>\(code)</option>"
         }
         return html
     }
 
-    /// Options for a select, sorted by name in `language`, with `chosen` selected (kept even when not in the list).
-    static func list(language: String, chosen: String) -> [[String: Any]] {
-        var entries = sorted[language] ?? sorted["en"]!
-        if !entries.contains(where: { $0.code == chosen }), chosen.count == 2 { entries.append((chosen, chosen)) }
-        return entries.map { ["value": $0.code, "label": $0.name, "selected": $0.code == chosen] }
+    /// Per language, each country's `<option>` element, plain and selected, built once.
+    private static let optionElements: [String: [(code: String, html: String, selected: String)]] = sorted.mapValues { entries in
+        entries.map { entry in
+            let value = PlainText.escape(entry.code), label = PlainText.escape(entry.name)
+            return (entry.code, "<option value=\"\(value)\">\(label)</option>", "<option value=\"\(value)\" selected>\(label)</option>")
+        }
     }
 }

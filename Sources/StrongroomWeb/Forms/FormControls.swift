@@ -46,6 +46,7 @@ enum FormControls {
             "id": id(definition.id), "name": name(definition.id), "label": label,
             "required": definition.required,
             "optional_text": definition.required ? "" : t.text("form.optional"),
+            "error_prefix": t.text("common.error_prefix"),
         ]
         if let help = definition.help(in: language) { model["hint"] = help }
         if let pattern = definition.patternDescription(in: language) {
@@ -64,7 +65,7 @@ enum FormControls {
             // Free text gets a text area; a value with a pattern (a postcode, a reference) or a short limit a line.
             let limit = definition.constraints.maxLength ?? (definition.constraints.pattern != nil ? 100 : 2000)
             let long = definition.type == .text && limit > 200
-            model[long ? "is_textarea" : "is_input"] = true
+            model["kind"] = long ? "field_textarea" : "field_input"
             model["value"] = value
             model["input_type"] = switch definition.type {
             case .email: "email"
@@ -82,7 +83,7 @@ enum FormControls {
         case .money:
             let currency = definition.constraints.currency
             let value = typed?[name(definition.id)] ?? storedValue.map { FieldDisplay.editable($0, language: language) } ?? ""
-            model["is_money"] = true
+            model["kind"] = "field_money"
             model["value"] = value
             model["inputmode"] = "decimal"
             model["currency"] = currency.map { LocaleFormat.symbols[$0.code] ?? $0.code } ?? ""
@@ -92,7 +93,7 @@ enum FormControls {
             if case .date(let date)? = storedValue {
                 parts = ["year": String(date.year), "month": String(date.month), "day": String(date.day)]
             }
-            model["is_date"] = true
+            model["kind"] = "field_date"
             model["hint"] = [model["hint"] as? String, t.text("form.date_hint")].compactMap { $0 }.joined(separator: " ")
             model["described_by"] = ([id(definition.id) + "-hint"] + (error != nil ? [id(definition.id) + "-error"] : [])).joined(separator: " ")
             model["parts"] = dateOrder(language).map { part -> [String: Any] in
@@ -102,7 +103,7 @@ enum FormControls {
                     "width": part == "year" ? "width-4" : "width-2",
                     "error": partErrors[part] != nil || error != nil,
                 ]
-                if autocomplete == "bday" { item["autocomplete"] = "bday-" + part }
+                item["autocomplete"] = autocomplete == "bday" ? "bday-" + part : false
                 return item
             }
         case .choice, .boolean:
@@ -117,7 +118,7 @@ enum FormControls {
                 default: break
                 }
             }
-            model["is_choice"] = true
+            model["kind"] = "field_choice"
             model["inline"] = definition.type == .boolean
             model["options"] = options.enumerated().map { index, option in
                 [
@@ -127,7 +128,7 @@ enum FormControls {
         case .postalAddress:
             var address: PostalAddress?
             if case .postalAddress(let a)? = storedValue { address = a }
-            model["is_address"] = true
+            model["kind"] = "field_address"
             let country = address?.country ?? ""
             model["parts"] = [
                 ("line1", "address-line1", "width-full"), ("line2", "address-line2", "width-full"), ("city", "address-level2", "width-20"),
@@ -145,6 +146,12 @@ enum FormControls {
                 "id": id(definition.id, part: "country"), "name": name(definition.id, part: "country"), "label": t.text("form.address_country"),
                 "options_html": Countries.optionsHTML(language: language, chosen: chosen.isEmpty ? Countries.defaultCode : chosen),
             ] as [String: Any]
+        }
+        // A key the templates test but the model lacks is looked for in every enclosing context, which is slow:
+        // give each one an explicit "no".
+        for key in ["label_hidden", "hint", "error", "described_by", "inputmode", "autocomplete", "currency_before", "inline"]
+        where model[key] == nil {
+            model[key] = false
         }
         return model
     }

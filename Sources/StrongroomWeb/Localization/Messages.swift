@@ -92,10 +92,25 @@ public struct MessageBundle: Sendable {
         return Self.fill(form, all)
     }
 
+    /// `template` with each `{name}` that `arguments` has replaced by its value (in one pass; a brace with no such
+    /// name stays as it is).
     static func fill(_ template: String, _ arguments: [String: String]) -> String {
-        guard template.contains("{"), !arguments.isEmpty else { return template }
-        var result = template
-        for (name, value) in arguments { result = result.replacingOccurrences(of: "{\(name)}", with: value) }
+        guard !arguments.isEmpty, template.utf8.contains(UInt8(ascii: "{")) else { return template }
+        var result = ""
+        result.reserveCapacity(template.utf8.count + 32)
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            if let close = rest[afterOpen...].firstIndex(of: "}"), let value = arguments[String(rest[afterOpen..<close])] {
+                result += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                result += "{"
+                rest = rest[afterOpen...]
+            }
+        }
+        result += rest
         return result
     }
 }

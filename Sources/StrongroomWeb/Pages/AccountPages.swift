@@ -206,7 +206,7 @@ extension Portal {
         }
         var page = Page(
             template: "profile_edit", title: visit.messages.text("profile.edit_title"), status: errors.isEmpty ? .ok : .badRequest,
-            model: ["fields": controls], section: "profile")
+            model: ["fields": controls.map { ["control_html": FieldHTML.render($0)] }], section: "profile")
         page.errors = problems.summary
         return .page(page)
     }

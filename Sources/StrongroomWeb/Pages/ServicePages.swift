@@ -151,7 +151,7 @@ extension Portal {
             "progress": t.text("form.progress", ["step": String(n), "count": String(draft.pages.count)]),
             "single": fields.count == 1,
             "heading": title,
-            "fields": controls,
+            "fields": controls.map { ["control_html": FieldHTML.render($0)] },
             "action": "/requests/\(draft.view.id)/step/\(n)",
             "back_href": n > 1 ? "/requests/\(draft.view.id)/step/\(n - 1)" : "/services/" + draft.service.id,
             "return": "/requests/\(draft.view.id)/step/\(n)",
