@@ -18,6 +18,11 @@ public struct Branding: Sendable, Hashable {
     /// The languages every catalog text is written in (lower-case codes such as `hu`, `en`); the first is the
     /// default language, whose texts ``name``, ``Service/title`` and the other `String` properties return.
     public let languages: [String]
+    /// The IANA time zone the agency works in (`time_zone:`, default ``defaultTimeZone``): pages, receipts and
+    /// e-mails show dates and times in it.
+    public let timeZone: String
+    /// UTC, when `branding.yaml` names no time zone.
+    public static let defaultTimeZone = "UTC"
     /// ``name`` in every language.
     let nameText: LocalizedText
     /// ``shortName`` in every language.
@@ -61,7 +66,8 @@ public struct Branding: Sendable, Hashable {
 
     /// Creates branding with translated names; `languages` must not be empty (its first entry is the default).
     public init(name: LocalizedText, shortName: LocalizedText, logoFile: String, colors: [String: HexColor],
-                contact: Contact, locale: String, currency: Currency, languages: [String]) {
+                contact: Contact, locale: String, currency: Currency, languages: [String], timeZone: String = Branding.defaultTimeZone) {
+        self.timeZone = timeZone
         self.name = name.defaultText
         self.shortName = shortName.defaultText
         nameText = name

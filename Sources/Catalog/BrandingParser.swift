@@ -10,7 +10,7 @@ struct BrandingParser {
     let sink: DiagnosticSink
     let directory: String
 
-    static let keys = ["name", "short_name", "logo", "colors", "contact", "locale", "currency", "languages"]
+    static let keys = ["name", "short_name", "logo", "colors", "contact", "locale", "currency", "languages", "time_zone"]
     static let colorKeys = ["primary", "secondary", "accent", "text", "background"]
     static let contactKeys = ["email", "phone", "address", "web"]
 
@@ -64,12 +64,21 @@ struct BrandingParser {
                            hint: "use a three-letter code such as EUR, GBP or USD")
             }
         }
+        var timeZone = Branding.defaultTimeZone
+        if let zone = reader.string("time_zone") {
+            if TimeZone(identifier: zone) != nil, zone.contains("/") || zone == "UTC" {
+                timeZone = zone
+            } else {
+                sink.error(.invalidValue, at: reader.value("time_zone"), "`\(zone.prefix(64))` is not a time zone name",
+                           hint: "write an IANA time zone such as Europe/Dublin or Europe/Budapest: dates and times are shown in it")
+            }
+        }
         colors["text"] = colors["text"] ?? Self.defaultText
         colors["background"] = colors["background"] ?? Self.defaultBackground
         if reader.has("colors") { checkContrast(colors, reader: reader) }
         guard let name, let logo, let currency else { return nil }
         return Branding(name: name, shortName: shortName ?? name, logoFile: logo, colors: colors, contact: contact,
-                        locale: locale, currency: currency, languages: languages)
+                        locale: locale, currency: currency, languages: languages, timeZone: timeZone)
     }
 
     /// `languages: [hu, en]`, or the primary subtag of `locale` when absent (or unusable, after an error).

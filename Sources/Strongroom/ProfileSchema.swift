@@ -25,6 +25,10 @@ public enum ProfileSchema {
             FieldDefinition(id: "postal_address", label: "Postal address", type: .postalAddress, sensitivity: .personal),
             FieldDefinition(id: "national_id", label: "National identity number", type: .nationalID, sensitivity: .sensitive),
             FieldDefinition(id: "date_of_birth", label: "Date of birth", type: .date, sensitivity: .personal),
+            // The language the citizen wants pages and messages in (a code such as `hu` or `en`; the portal offers
+            // the agency's languages). Sealed like the rest: a preferred language can say something about a person.
+            FieldDefinition(id: "language", label: "Preferred language", type: .text, sensitivity: .personal,
+                            constraints: lengthLimits(2, 3)),
         ],
         rules: [], sourceFile: "(built in)")
 

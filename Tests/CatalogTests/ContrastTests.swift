@@ -83,3 +83,23 @@ import Testing
         #expect(error?.location.line == 9)
     }
 }
+
+@Suite struct BrandingTimeZoneTests {
+    @Test func theAgencysTimeZoneIsReadAndCheckedWithItsLine() throws {
+        let dublin = Fixtures.branding + "\ntime_zone: Europe/Dublin\n"
+        let (catalog, _) = CatalogLoader.load(files: ["branding.yaml": dublin], directory: Fixtures.sampleDirectory)
+        #expect(try #require(catalog).branding.timeZone == "Europe/Dublin")
+
+        let (plain, _) = CatalogLoader.load(files: ["branding.yaml": Fixtures.branding], directory: Fixtures.sampleDirectory)
+        #expect(try #require(plain).branding.timeZone == "UTC")
+
+        for wrong in ["Mars/Olympus_Mons", "CET+1", "", "Europe/../etc"] {
+            let text = Fixtures.branding + "\ntime_zone: \"\(wrong)\"\n"
+            let (none, diagnostics) = CatalogLoader.load(files: ["branding.yaml": text], directory: Fixtures.sampleDirectory)
+            #expect(none == nil, "\(wrong)")
+            let error = try #require(diagnostics.first { $0.message.contains("is not a time zone name") }, "\(wrong)")
+            #expect(error.location.file == "branding.yaml" && error.location.line == text.split(separator: "\n", omittingEmptySubsequences: false).count - 1)
+            #expect(error.hint?.contains("Europe/Dublin") == true)
+        }
+    }
+}

@@ -4,8 +4,8 @@ import StrongroomWeb
 import Testing
 
 @Suite struct FormattingTests {
-    let hu = LocaleFormat(language: "hu")
-    let en = LocaleFormat(language: "en")
+    let hu = LocaleFormat(language: "hu", timeZone: TimeZone(identifier: "Europe/Budapest")!)
+    let en = LocaleFormat(language: "en", timeZone: TimeZone(identifier: "Europe/Budapest")!)
 
     @Test func datesAsEachLanguageWritesThem() throws {
         let date = try #require(CalendarDate(year: 2026, month: 12, day: 2))
@@ -18,6 +18,9 @@ import Testing
         let moment = Date(timeIntervalSince1970: 1_796_254_200)
         #expect(hu.dateTime(moment) == "2026. 12. 03. 00:30")
         #expect(en.dateTime(moment) == "3 December 2026, 00:30")
+        // The same moment for an agency in Dublin (UTC+0 in winter) is still 2 December.
+        let dublin = LocaleFormat(language: "en", timeZone: TimeZone(identifier: "Europe/Dublin")!)
+        #expect(dublin.dateTime(moment) == "2 December 2026, 23:30")
     }
 
     @Test func numbersAndMoney() throws {

@@ -194,6 +194,37 @@ import Testing
         }
     }
 
+    @Test func theProfilesLanguageComesBeforeTheBrowsersAtSignIn() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.application().test(.router) { client in
+            var browser = Browser()
+            try await browser.signUpAndIn(client, login: "nyelv@example.org")
+            let form = try await browser.get(client, "/profile/edit?lang=hu")
+            #expect(form.body.contains(#"name="f.language" value="en""#) && form.body.contains("Az oldalak és üzenetek nyelve"))
+            // A language the portal does not offer is refused with the field's error, and nothing is saved.
+            let refused = try await browser.post(client, "/profile/edit", [("f.family_name", "Nagy"), ("f.language", "xx")])
+            #expect(refused.status == .badRequest)
+            #expect(refused.body.contains(##"href="#f-language-0""##) || refused.body.contains(##"href="#f-language""##))
+            #expect(!(try await browser.get(client, "/profile").body.contains("Nagy")))
+            let saved = try await browser.post(client, "/profile/edit", [("f.family_name", "Nagy"), ("f.language", "en")])
+            #expect(saved.location == "/profile?saved=1")
+            #expect(saved.headers[values: .setCookie].contains { $0.hasPrefix("__Host-sr-lang=en;") }, "saving applies the language at once")
+            let profile = try await browser.get(client, "/profile")
+            #expect(profile.body.contains(#"<html lang="en""#) && profile.body.contains("English"))
+
+            // Another browser that remembers Hungarian: after signing in, the profile's English applies.
+            var other = Browser()
+            _ = try await other.get(client, "/?lang=hu")
+            _ = try await other.get(client, "/sign-in")
+            let signedIn = try await other.post(client, "/sign-in", [("login", "nyelv@example.org"), ("password", "correct horse battery staple"), ("return", "")])
+            #expect(signedIn.status == .seeOther)
+            #expect(try await other.get(client, "/requests").body.contains(#"<html lang="en""#))
+            // The switch still works afterwards.
+            #expect(try await other.get(client, "/requests?lang=hu").body.contains(#"<html lang="hu""#))
+            #expect(try await other.get(client, "/requests").body.contains(#"<html lang="hu""#))
+        }
+    }
+
     @Test func messagesWithdrawalAccessReportExportAndErasure() async throws {
         let fixture = try await WebFixture()
         try await fixture.application().test(.router) { client in

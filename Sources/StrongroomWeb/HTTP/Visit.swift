@@ -32,7 +32,11 @@ struct Visit {
     /// The idle limit of the signed-in account, for the timeout warning.
     let idleSeconds: Int
 
+    /// When the request came, by the installation's clock (the session's end shown on the page counts from it).
+    let now: Date
+
     init(request: Request, context: StrongroomRequestContext, portal: Portal) async {
+        self.now = portal.installation.clock.now
         self.request = request
         self.context = context
         let query = FormBody(encoded: request.uri.query ?? "") ?? FormBody(pairs: [])
@@ -53,7 +57,7 @@ struct Visit {
         }
         self.language = language
         self.messages = renderer.bundles[language] ?? renderer.bundles[renderer.defaultLanguage]!
-        self.format = LocaleFormat(language: language)
+        self.format = LocaleFormat(language: language, timeZone: renderer.timeZone)
 
         // Session: the cookie holds the same token the API takes as a bearer token.
         var session: SignedIn?
@@ -107,6 +111,11 @@ struct Visit {
     mutating func signIn(token: String, caller: AuthenticatedCaller) {
         session = SignedIn(token: token, caller: caller)
         setCookies.append(PortalSecurity.cookie(PortalSecurity.sessionCookie, token))
+    }
+
+    /// Keeps `code` as this browser's language from the next page on (after a sign-in or a saved profile).
+    mutating func remember(language code: String) {
+        setCookies.append(PortalSecurity.cookie(PortalSecurity.languageCookie, code, maxAge: 365 * 86_400))
     }
 
     mutating func signOut() {

@@ -18,7 +18,7 @@ public struct LocaleFormat: Sendable {
     /// The time zone pages show times in (the agency's).
     public let timeZone: TimeZone
 
-    public init(language: String, timeZone: TimeZone = TimeZone(identifier: "Europe/Budapest") ?? .gmt) {
+    public init(language: String, timeZone: TimeZone) {
         self.language = language
         self.timeZone = timeZone
     }

@@ -96,6 +96,12 @@ extension Portal {
             }
             // A new session id at every sign-in (the old cookie, if any, is replaced).
             visit.signIn(token: session.token, caller: session.caller)
+            // The language in the profile comes before the one this browser remembers (it is the person's choice
+            // wherever they sign in); a switch on any page still changes it from then on.
+            if let preferred = try? await installation.records.profile(of: session.caller.accountID, caller: session.caller, access: access(visit))
+                .fields["language"]?.value, renderer.bundles[preferred] != nil {
+                visit.remember(language: preferred)
+            }
             if let resumed = await saveCarriedAnswers(&visit) { return .redirect(resumed) }
             return .redirect(PortalSecurity.localPath(visit.form?["return"]) ?? "/requests")
         } catch let error as StrongroomError where error.kind == .unauthenticated {
@@ -179,13 +185,18 @@ extension Portal {
     func profilePage(_ visit: inout Visit) async throws -> Outcome {
         let caller = try visit.caller
         let view = try await installation.records.profile(of: caller.accountID, caller: caller, access: access(visit))
-        let rows = ProfileForm.fields.compactMap { definition -> [String: Any]? in
+        var rows = ProfileForm.fields.compactMap { definition -> [String: Any]? in
             let display = view.fields[definition.id].map { FieldDisplay.text($0, definition: definition, visit: visit) }
             return [
                 "label": ProfileForm.label(definition, visit.messages), "value": display ?? "",
                 "empty": display == nil, "empty_text": visit.messages.text("profile.not_given"),
             ]
         }
+        let language = view.fields["language"]?.value.flatMap { renderer.bundles[$0]?.name }
+        rows.append([
+            "label": visit.messages.text("profile.fields.language"), "value": language ?? "",
+            "empty": language == nil, "empty_text": visit.messages.text("profile.not_given"),
+        ])
         var page = Page(template: "profile", title: visit.messages.text("profile.title"), model: ["rows": rows], section: "profile")
         if visit.query["saved"] == "1" { page.notice = visit.messages.text("profile.saved") }
         return .page(page)
@@ -197,8 +208,9 @@ extension Portal {
         if typed == nil {
             stored = try await installation.records.profile(of: caller.accountID, caller: caller, access: access(visit)).fields
         }
-        let problems = FieldErrors(errors, definitions: ProfileForm.fields, visit: visit, page: nil)
-        let controls = ProfileForm.fields.map { definition in
+        let definitions = ProfileForm.fields + [ProfileForm.language(renderer)]
+        let problems = FieldErrors(errors, definitions: definitions, visit: visit, page: nil)
+        let controls = definitions.map { definition in
             FormControls.model(
                 for: definition, label: ProfileForm.label(definition, visit.messages), stored: stored[definition.id], typed: typed,
                 error: problems.message(for: definition.id), partErrors: problems.partMessages(for: definition.id), visit: visit,
@@ -214,12 +226,24 @@ extension Portal {
     func saveProfile(_ visit: inout Visit) async throws -> Outcome {
         let caller = try visit.caller
         guard let form = visit.form else { throw PortalFailure.badForm }
-        let values = FormControls.inputs(from: form, definitions: ProfileForm.fields, removeEmpty: true)
+        var values = FormControls.inputs(from: form, definitions: ProfileForm.fields, removeEmpty: true)
+        // The language: one the agency offers, or none (then the browser's choice applies).
+        let chosen = (form[FormControls.name("language")] ?? "").trimmingWhitespaceAtEnds
+        if chosen.isEmpty {
+            values["language"] = .null
+        } else if renderer.bundles[chosen] != nil {
+            values["language"] = .string(chosen)
+        } else {
+            return try await profileEditPage(&visit, typed: form, errors: [
+                StrongroomError.FieldProblem(field: "language", code: "not_an_allowed_choice", message: "choose one of the languages offered"),
+            ])
+        }
         do {
             _ = try await installation.records.updateProfile(values, caller: caller, access: access(visit))
         } catch let error as StrongroomError where error.kind == .invalidInput && !error.fields.isEmpty {
             return try await profileEditPage(&visit, typed: form, errors: error.fields)
         }
+        if !chosen.isEmpty { visit.remember(language: chosen) }
         return .redirect("/profile?saved=1")
     }
 }
@@ -231,6 +255,21 @@ enum ProfileForm {
         ["family_name", "given_names", "email", "phone", "postal_address", "date_of_birth", "national_id"].compactMap {
             ProfileSchema.service.field($0)
         }
+    }
+
+    /// The preferred language as a choice between the languages the portal offers, each named in itself
+    /// ("Magyar", "English"), with its label in every language.
+    static func language(_ renderer: PageRenderer) -> FieldDefinition {
+        var constraints = FieldConstraints()
+        constraints.options = renderer.languages.map { code in
+            let name = renderer.bundles[code]?.name ?? code
+            return ChoiceOption(value: code, label: LocalizedText(name))
+        }
+        var labels: [String: String] = [:]
+        for (code, bundle) in renderer.bundles { labels[code] = bundle.text("profile.fields.language") }
+        let label = LocalizedText(labels[renderer.defaultLanguage] ?? "Preferred language", translations: labels)
+        return FieldDefinition(
+            id: "language", label: label, help: nil, page: nil, type: .choice, required: false, sensitivity: .personal, constraints: constraints)
     }
 
     static let autocomplete = [

@@ -14,6 +14,8 @@ struct PageRenderer: Sendable {
     let languages: [String]
     let defaultLanguage: String
     let branding: Branding
+    /// The agency's time zone (`time_zone:` in `branding.yaml`), which every date and time on the pages is in.
+    let timeZone: TimeZone
     /// The stylesheet: the agency's colours as custom properties, then the portal's own rules.
     let stylesheet: [UInt8]
     /// Its content hash, so the page can name a version and the file can be cached.
@@ -57,6 +59,7 @@ struct PageRenderer: Sendable {
         self.languages = wanted
         self.defaultLanguage = first
         self.branding = branding
+        timeZone = TimeZone(identifier: branding.timeZone) ?? .gmt
 
         let logoPath = URL(fileURLWithPath: catalogDirectory).appendingPathComponent(branding.logoFile).path
         logo = FileManager.default.contents(atPath: logoPath).map { Array($0) } ?? []
@@ -245,7 +248,7 @@ struct PageRenderer: Sendable {
             model["nav"] = items.map { id, href, text in
                 ["href": href, "text": text, "current": id == page.section] as [String: Any]
             }
-            let ends = Date().addingTimeInterval(Double(visit.idleSeconds))
+            let ends = visit.now.addingTimeInterval(Double(visit.idleSeconds))
             model["session"] = [
                 "idle_minutes": String(visit.idleSeconds / 60),
                 "text": t.text("session.ends_at", ["time": visit.format.time(ends), "minutes": String(visit.idleSeconds / 60)]),
