@@ -40,6 +40,7 @@ public struct Portal: Sendable {
         registerServicePages(on: router)
         registerRequestPages(on: router)
         registerPrivacyPages(on: router)
+        registerStaffPages(on: router)
         // Any other address a browser asks for gets the portal's own "page not found" (the API keeps its JSON 404).
         router.get("**") { request, context in
             if request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" { throw HTTPError(.notFound) }
@@ -85,6 +86,8 @@ public struct Portal: Sendable {
                 }
                 throw PortalFailure.signInNeeded
             }
+            // The citizen's signed-in pages are not for staff accounts: they have their own.
+            if signedIn, visit.session?.caller.kind == .staff { return finish(.redirect("/staff"), visit: visit) }
             if isPost {
                 visit.form = try await Self.readForm(request, context: context)
                 guard PortalSecurity.tokensMatch(visit.form?[PortalSecurity.csrfField], visit.csrfToken) else {
@@ -195,7 +198,8 @@ public struct Portal: Sendable {
         var query: [String] = []
         if let path { query.append("return=" + FormBody.encode(path)) }
         if expired { query.append("expired=1") }
-        return "/sign-in" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        let page = path?.hasPrefix("/staff") == true ? "/staff/sign-in" : "/sign-in"
+        return page + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 
     func finish(_ outcome: Outcome, visit: Visit) -> Response {
@@ -231,8 +235,10 @@ public struct Portal: Sendable {
 
     static func describe(_ error: any Error) -> String { String(reflecting: type(of: error)) }
 
-    /// The access context of a page request: the request id, and no purpose (a citizen needs none for their own data).
-    func access(_ visit: Visit) -> AccessContext { AccessContext(requestID: visit.context.requestID) }
+    /// The access context of a page request: the request id, and no purpose for a citizen (none is needed for their
+    /// own data).
+    /// On staff pages, the purpose the staff member chose for the task.
+    func access(_ visit: Visit) -> AccessContext { AccessContext(purpose: visit.staffPurpose, requestID: visit.context.requestID) }
 }
 
 /// What a page handler produces.

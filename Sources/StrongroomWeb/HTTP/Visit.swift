@@ -32,6 +32,10 @@ struct Visit {
     /// The idle limit of the signed-in account, for the timeout warning.
     let idleSeconds: Int
 
+    /// The purpose of use a staff member chose for this task (staff pages only; read from its cookie and checked
+    /// against the policies for the caller's roles).
+    var staffPurpose: String?
+
     /// When the request came, by the installation's clock (the session's end shown on the page counts from it).
     let now: Date
 

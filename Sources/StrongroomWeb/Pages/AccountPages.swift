@@ -14,6 +14,10 @@ import Foundation
 extension Portal {
     func registerAccountPages(on router: Router<StrongroomRequestContext>) {
         page(router, "/sign-in") { visit in
+            // The session-timeout script sends every page here; staff pages have their own sign-in.
+            if let back = PortalSecurity.localPath(visit.query["return"]), back.hasPrefix("/staff") {
+                return .redirect("/staff/sign-in?" + (visit.request.uri.query ?? ""))
+            }
             if visit.session != nil { return .redirect(PortalSecurity.localPath(visit.query["return"]) ?? "/requests") }
             return .page(signInPage(visit, login: "", errors: [], expired: visit.query["expired"] == "1"))
         }

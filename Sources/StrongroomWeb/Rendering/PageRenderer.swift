@@ -239,12 +239,20 @@ struct PageRenderer: Sendable {
         if let session = visit.session {
             model["signed_in"] = true
             model["signed_in_as"] = session.caller.kind == .staff ? "staff" : "citizen"
-            let items: [(String, String, String)] = [
+            let items: [(String, String, String)] = session.caller.kind == .staff ? [
+                ("staff", "/staff", t.text("staff.nav.queues")),
+                ("purpose", "/staff/purpose", t.text("staff.nav.purpose")),
+            ] : [
                 ("requests", "/requests", t.text("nav.requests")),
                 ("start", "/", t.text("nav.services")),
                 ("profile", "/profile", t.text("nav.profile")),
                 ("privacy", "/privacy", t.text("nav.privacy")),
             ]
+            // Staff see the purpose they work under on every page, with a way to change it.
+            if session.caller.kind == .staff, let purpose = visit.staffPurpose {
+                let key = "staff.purposes." + purpose.replacingOccurrences(of: "-", with: "_")
+                model["staff_purpose"] = ["name": t.texts[key] ?? purpose] as [String: Any]
+            }
             model["nav"] = items.map { id, href, text in
                 ["href": href, "text": text, "current": id == page.section] as [String: Any]
             }

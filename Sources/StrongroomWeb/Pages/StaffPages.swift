@@ -1,0 +1,314 @@
+import Catalog
+import Hummingbird
+import Policy
+import Strongroom
+import StrongroomAPI
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The staff side's first screens: sign-in with a one-time code, the purpose of use chosen once per task, the work
+/// queues of one's office, and the case page with claim, request for information, messages and decision.
+///
+/// Every screen calls the same service methods as `/v1/cases`: the gate decides with the chosen purpose, masks what
+/// the policies mask, and audits each access. A citizen's session sees none of these pages (404), and a staff
+/// session none of the citizen's.
+extension Portal {
+    /// The purpose of use for this browser's current task (a declared purpose the caller's roles may use).
+    static let purposeCookie = "__Host-sr-purpose"
+
+    func registerStaffPages(on router: Router<StrongroomRequestContext>) {
+        page(router, "/staff/sign-in") { visit in
+            .page(staffSignInPage(visit, login: "", errors: [], expired: visit.query["expired"] == "1"))
+        }
+        action(router, "/staff/sign-in", signedIn: false) { visit in try await staffSignIn(&visit) }
+        staffPage(router, "/staff") { visit, caller in try await staffQueuePage(&visit, caller) }
+        staffPage(router, "/staff/purpose", needsPurpose: false) { visit, caller in .page(purposePage(visit, caller, error: false)) }
+        staffAction(router, "/staff/purpose", needsPurpose: false) { visit, caller in
+            let chosen = visit.form?["purpose"] ?? ""
+            guard allowedPurposes(caller).contains(chosen) else { return .page(purposePage(visit, caller, error: true)) }
+            visit.setCookies.append(PortalSecurity.cookie(Self.purposeCookie, chosen))
+            return .redirect(PortalSecurity.localPath(visit.form?["return"]).flatMap { $0.hasPrefix("/staff") ? $0 : nil } ?? "/staff")
+        }
+        staffPage(router, "/staff/cases/:id") { visit, caller in try await casePage(&visit, caller, errors: [:], typed: [:]) }
+        staffAction(router, "/staff/cases/:id/claim") { visit, caller in
+            let id = try requestID(visit)
+            _ = try await installation.records.claim(id, caller: caller, access: access(visit))
+            return .redirect("/staff/cases/\(id)?done=claimed")
+        }
+        staffAction(router, "/staff/cases/:id/request-info") { visit, caller in
+            let id = try requestID(visit)
+            let question = (visit.form?["question"] ?? "").trimmingWhitespaceAtEnds
+            guard !question.isEmpty else {
+                return try await casePage(&visit, caller, errors: ["question": visit.messages.text("staff.case.question_missing")], typed: [:])
+            }
+            do {
+                _ = try await installation.records.requestInformation(id, question: question, caller: caller, access: access(visit))
+            } catch let error as StrongroomError where error.kind == .invalidInput {
+                return try await casePage(&visit, caller, errors: ["question": visit.messages.text("staff.case.text_invalid")], typed: ["question": question])
+            }
+            return .redirect("/staff/cases/\(id)?done=asked")
+        }
+        staffAction(router, "/staff/cases/:id/decision") { visit, caller in
+            let id = try requestID(visit)
+            let t = visit.messages
+            let outcome = (visit.form?["outcome"]).flatMap(RecordService.ReviewOutcome.init(rawValue:))
+            let reason = (visit.form?["reason"] ?? "").trimmingWhitespaceAtEnds
+            var errors: [String: String] = [:]
+            if outcome == nil { errors["outcome"] = t.text("staff.case.outcome_missing") }
+            if reason.isEmpty { errors["reason"] = t.text("staff.case.reason_missing") }
+            guard let outcome, errors.isEmpty else { return try await casePage(&visit, caller, errors: errors, typed: ["reason": reason]) }
+            do {
+                _ = try await installation.records.decideRequest(id, outcome: outcome, reason: reason, caller: caller, access: access(visit))
+            } catch let error as StrongroomError where error.kind == .invalidInput {
+                return try await casePage(&visit, caller, errors: ["reason": t.text("staff.case.text_invalid")], typed: ["reason": reason])
+            }
+            return .redirect("/staff/cases/\(id)?done=decided")
+        }
+        staffAction(router, "/staff/cases/:id/messages") { visit, caller in
+            let id = try requestID(visit)
+            let text = (visit.form?["message"] ?? "").trimmingWhitespaceAtEnds
+            guard !text.isEmpty else {
+                return try await casePage(&visit, caller, errors: ["message": visit.messages.text("messages.empty")], typed: [:])
+            }
+            do {
+                _ = try await installation.records.postMessage(id, body: text, caller: caller, access: access(visit))
+            } catch let error as StrongroomError where error.kind == .invalidInput {
+                return try await casePage(&visit, caller, errors: ["message": visit.messages.text("messages.invalid")], typed: ["message": text])
+            }
+            return .redirect("/staff/cases/\(id)?done=sent#messages")
+        }
+    }
+
+    // MARK: - The staff pipeline
+
+    /// A staff GET page: the session must be a staff account's (else the staff sign-in, or 404 for a citizen), and,
+    /// when `needsPurpose`, a purpose must have been chosen for this task (else the purpose page, coming back here).
+    func staffPage(
+        _ router: Router<StrongroomRequestContext>, _ path: RouterPath, needsPurpose: Bool = true,
+        _ body: @escaping @Sendable (inout Visit, AuthenticatedCaller) async throws -> Outcome
+    ) {
+        page(router, path) { visit in
+            let caller = try staffCaller(&visit, needsPurpose: needsPurpose)
+            if needsPurpose, visit.staffPurpose == nil {
+                return .redirect("/staff/purpose?return=" + FormBody.encode(PortalSecurity.localPath(visit.request.uri.path) ?? "/staff"))
+            }
+            return try await body(&visit, caller)
+        }
+    }
+
+    /// A staff form POST (CSRF and cross-site checks as for every portal form); without a chosen purpose it changes
+    /// nothing and goes to the purpose page.
+    func staffAction(
+        _ router: Router<StrongroomRequestContext>, _ path: RouterPath, needsPurpose: Bool = true,
+        _ body: @escaping @Sendable (inout Visit, AuthenticatedCaller) async throws -> Outcome
+    ) {
+        action(router, path, signedIn: false) { visit in
+            let caller = try staffCaller(&visit, needsPurpose: needsPurpose)
+            if needsPurpose, visit.staffPurpose == nil { return .redirect("/staff/purpose") }
+            return try await body(&visit, caller)
+        }
+    }
+
+    /// The staff caller of this visit, with the purpose cookie read (and dropped when the caller may not use it).
+    func staffCaller(_ visit: inout Visit, needsPurpose: Bool) throws -> AuthenticatedCaller {
+        guard let session = visit.session else { throw PortalFailure.signInNeeded }
+        // A citizen's session: these pages do not exist for them.
+        guard session.caller.kind == .staff else { throw PortalFailure.notFound }
+        if let purpose = visit.request.cookies[Self.purposeCookie]?.value, allowedPurposes(session.caller).contains(purpose) {
+            visit.staffPurpose = purpose
+        }
+        return session.caller
+    }
+
+    /// The purposes the policies in force let `caller`'s roles use, in the schema's order.
+    func allowedPurposes(_ caller: AuthenticatedCaller) -> [String] {
+        let set = installation.policies.current
+        var allowed = Set<String>()
+        for rule in set.rules where rule.effect == .permit {
+            guard let purposes = rule.purposes else { continue }
+            if let roles = rule.roles, roles.isDisjoint(with: caller.roles) { continue }
+            allowed.formUnion(purposes)
+        }
+        return set.schema.purposes.filter { allowed.contains($0) && $0 != "citizen-self-service" }
+    }
+
+    func staffPurposeName(_ purpose: String, _ t: MessageBundle) -> String {
+        let key = "staff.purposes." + purpose.replacingOccurrences(of: "-", with: "_")
+        let text = t.text(key)
+        return text == key ? purpose : text
+    }
+
+    // MARK: - Sign in
+
+    func staffSignInPage(_ visit: Visit, login: String, errors: [[String: String]], expired: Bool) -> Page {
+        var page = Page(template: "staff_sign_in", title: visit.messages.text("staff.sign_in.title"), status: errors.isEmpty ? .ok : .badRequest, model: [
+            "login": login, "return": PortalSecurity.localPath(visit.query["return"]).flatMap { $0.hasPrefix("/staff") ? $0 : nil } ?? "",
+        ], section: "staff")
+        page.errors = errors
+        if expired { page.notice = visit.messages.text("sign_in.expired") }
+        for error in errors where error["href"] == "#login" { page.model["login_error"] = error["text"] }
+        return page
+    }
+
+    func staffSignIn(_ visit: inout Visit) async throws -> Outcome {
+        let t = visit.messages
+        let login = (visit.form?["login"] ?? "").trimmingWhitespaceAtEnds
+        let password = visit.form?["password"] ?? ""
+        let code = (visit.form?["code"] ?? "").filter { !$0.isWhitespace }
+        let refused = [["href": "#login", "text": t.text("staff.sign_in.refused")]]
+        guard !login.isEmpty, !password.isEmpty, !code.isEmpty else {
+            return .page(staffSignInPage(visit, login: login, errors: [["href": "#login", "text": t.text("staff.sign_in.all_three")]], expired: false))
+        }
+        do {
+            let session = try await installation.accounts.logIn(
+                login: login, password: password, oneTimeCode: code, address: clientAddress(visit), context: access(visit))
+            guard session.caller.kind == .staff else {
+                // A citizen's account: the same words as for a wrong password, and the session is ended at once.
+                try? await installation.accounts.logOut(token: session.token, context: access(visit))
+                return .page(staffSignInPage(visit, login: login, errors: refused, expired: false))
+            }
+            visit.signIn(token: session.token, caller: session.caller)
+            // A new sign-in is a new task: the purpose is chosen again.
+            visit.setCookies.append(PortalSecurity.expiredCookie(Self.purposeCookie))
+            let back = PortalSecurity.localPath(visit.form?["return"]).flatMap { $0.hasPrefix("/staff") ? $0 : nil } ?? "/staff"
+            return .redirect("/staff/purpose?return=" + FormBody.encode(back))
+        } catch let error as StrongroomError where error.kind == .unauthenticated {
+            return .page(staffSignInPage(visit, login: login, errors: refused, expired: false))
+        }
+    }
+
+    // MARK: - Purpose
+
+    func purposePage(_ visit: Visit, _ caller: AuthenticatedCaller, error: Bool) -> Page {
+        let t = visit.messages
+        let current = visit.staffPurpose
+        let options = allowedPurposes(caller).enumerated().map { index, purpose -> [String: Any] in
+            ["id": "purpose-\(index)", "value": purpose, "label": staffPurposeName(purpose, t), "checked": purpose == current]
+        }
+        var page = Page(template: "staff_purpose", title: t.text("staff.purpose.title"), status: error ? .badRequest : .ok, model: [
+            "options": options, "none": options.isEmpty,
+            "return": PortalSecurity.localPath(visit.query["return"] ?? visit.form?["return"]).flatMap { $0.hasPrefix("/staff") ? $0 : nil } ?? "/staff",
+        ], section: "purpose")
+        if error {
+            page.errors = [["href": "#purpose-0", "text": t.text("staff.purpose.missing")]]
+            page.model["purpose_error"] = t.text("staff.purpose.missing")
+        }
+        return page
+    }
+
+    // MARK: - Work queues
+
+    static let queues = ["unassigned", "mine", "waiting", "open"]
+
+    func queueFilter(_ name: String, _ caller: AuthenticatedCaller) -> CaseQueueFilter {
+        switch name {
+        case "unassigned": CaseQueueFilter(statuses: ["submitted", "in-review"], assignee: .unassigned, limit: 500)
+        case "mine": CaseQueueFilter(statuses: ["submitted", "in-review", "info-requested"], assignee: .account(caller.accountID), limit: 500)
+        case "waiting": CaseQueueFilter(statuses: ["info-requested"], limit: 500)
+        default: CaseQueueFilter(limit: 500)
+        }
+    }
+
+    func staffQueuePage(_ visit: inout Visit, _ caller: AuthenticatedCaller) async throws -> Outcome {
+        let t = visit.messages
+        let chosen = visit.query["queue"].flatMap { Self.queues.contains($0) ? $0 : nil } ?? "unassigned"
+        let service = visit.query["service"].flatMap { installation.catalog.service($0) != nil ? $0 : nil }
+        var counts: [String: Int] = [:]
+        var shown: [CaseSummary] = []
+        for name in Self.queues {
+            var filter = queueFilter(name, caller)
+            filter.serviceID = service
+            let items = try await installation.records.queue(filter, caller: caller, access: access(visit))
+            counts[name] = items.count
+            if name == chosen { shown = items }
+        }
+        let now = visit.now
+        let rows = shown.map { item -> [String: Any] in
+            let days = item.submittedAt.map { max(0, Int(now.timeIntervalSince($0) / 86_400)) }
+            return [
+                "href": "/staff/cases/" + item.id, "reference": Reference.text(item.id),
+                "service": installation.catalog.service(item.serviceID)?.title(in: visit.language) ?? item.serviceID,
+                "status": statusText(item.status, outcome: nil, t), "tone": statusTone(item.status, outcome: nil),
+                "submitted": item.submittedAt.map { visit.format.date($0) } ?? "",
+                "age": days.map { t.plural("staff.queue.age_days", count: $0) } ?? "",
+                "assignee": item.assigneeID == nil ? t.text("staff.queue.nobody") : (item.assigneeID == caller.accountID ? t.text("staff.queue.me") : t.text("staff.queue.colleague")),
+                "fee": item.paymentStatus.map { t.text("payment.status_" + $0) } ?? "",
+            ]
+        }
+        let tabs = Self.queues.map { name -> [String: Any] in
+            var href = "/staff?queue=" + name
+            if let service { href += "&service=" + FormBody.encode(service) }
+            return ["href": href, "text": t.text("staff.queue.tab_" + name), "count": String(counts[name] ?? 0), "current": name == chosen]
+        }
+        let services = installation.catalog.serviceIDs.compactMap { installation.catalog.service($0) }.map { s -> [String: Any] in
+            ["value": s.id, "label": s.title(in: visit.language), "selected": s.id == service]
+        }
+        let page = Page(template: "staff_queue", title: t.text("staff.queue.title"), model: [
+            "tabs": tabs, "rows": rows, "none": rows.isEmpty, "queue": chosen,
+            "queue_title": t.text("staff.queue.tab_" + chosen),
+            "services": services, "office": caller.office ?? "",
+        ], section: "staff")
+        return .page(page)
+    }
+
+    // MARK: - A case
+
+    func casePage(_ visit: inout Visit, _ caller: AuthenticatedCaller, errors: [String: String], typed: [String: String]) async throws -> Outcome {
+        let t = visit.messages
+        let id = try requestID(visit)
+        let view = try await installation.records.request(id, caller: caller, access: access(visit))
+        let service = installation.catalog.service(view.serviceID)
+        let messages = (try? await installation.records.messages(id, caller: caller, access: access(visit))) ?? []
+        let definitions = service?.fields(at: view.serviceVersion) ?? []
+        let answers = definitions.map { definition -> [String: Any] in
+            let field = view.record.fields[definition.id]
+            let withheld = field == nil && view.record.omitted.contains(definition.id)
+            return [
+                "label": definition.label(in: visit.language),
+                "value": field.map { FieldDisplay.text($0, definition: definition, visit: visit) } ?? "",
+                "masked": field?.masked != nil, "withheld": withheld, "empty": field == nil && !withheld,
+            ]
+        }
+        let conversation = messages.map { message -> [String: Any] in
+            [
+                "author": message.mine ? t.text("staff.case.you") : (message.authorRole == "citizen" ? t.text("staff.case.citizen") : t.text("messages.agency")),
+                "when": visit.format.dateTime(message.createdAt), "iso": visit.format.isoDateTime(message.createdAt),
+                "body": message.body ?? t.text("messages.unreadable"), "is_info_request": message.kind == "info-request",
+                "mine": message.mine,
+            ]
+        }
+        let open = ["submitted", "in-review", "info-requested"].contains(view.status)
+        let mine = view.assigneeID == caller.accountID
+        var model: [String: Any] = [
+            "title": service?.title(in: visit.language) ?? view.serviceID,
+            "reference": Reference.text(view.id),
+            "status": statusText(view.status, outcome: view.outcome, t), "tone": statusTone(view.status, outcome: view.outcome),
+            "assignee": view.assigneeID == nil ? t.text("staff.queue.nobody") : (mine ? t.text("staff.queue.me") : t.text("staff.queue.colleague")),
+            "submitted": view.submittedAt.map { visit.format.dateTime($0) } ?? "",
+            "answers": answers,
+            "messages": conversation, "has_messages": !conversation.isEmpty,
+            "can_claim": open && !mine,
+            "can_act": open && mine && view.status != "info-requested",
+            "can_message": open,
+            "claim_action": "/staff/cases/\(id)/claim", "info_action": "/staff/cases/\(id)/request-info",
+            "decision_action": "/staff/cases/\(id)/decision", "message_action": "/staff/cases/\(id)/messages",
+            "typed_question": typed["question"] ?? "", "typed_reason": typed["reason"] ?? "", "typed_message": typed["message"] ?? "",
+        ]
+        if let rule = view.decidedByRule, view.status != "decided" { model["referred_by"] = rule }
+        if let paymentStatus = view.paymentStatus { model["fee"] = t.text("payment.status_" + paymentStatus) }
+        if view.status == "decided" {
+            model["decision"] = view.outcome == "approved" ? t.text("request.approved") : t.text("request.rejected")
+            model["reason"] = view.decisionReason ?? ""
+        }
+        for (field, text) in errors { model[field + "_error"] = text }
+        var page = Page(template: "staff_case", title: service?.title(in: visit.language) ?? t.text("staff.case.title"),
+                        status: errors.isEmpty ? .ok : .badRequest, model: model, section: "staff")
+        page.errors = errors.keys.sorted().map { ["href": "#" + $0, "text": errors[$0] ?? ""] }
+        if let done = visit.query["done"], ["claimed", "asked", "decided", "sent"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
+        return .page(page)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Catalog
+import Strongroom
+import StrongroomWeb
+import Testing
+
+/// The staff pages over the real router: sign-in with a one-time code, the purpose chosen once per task, the queue,
+/// the case page with masked fields, claim, request for information, decision, and the boundaries between citizens'
+/// and staff's pages.
+@Suite struct StaffPortalTests {
+    static let benefit: [String: FieldInput] = [
+        "full_name": .string("Aoife Byrne"), "national_id": .string("1234567AB"), "monthly_income": .decimal("1450.00"),
+        "household_size": .integer(3), "bank_account": .string("IE29AIBK93115212345678"), "reason": .string("Reduced hours at work since May."),
+    ]
+
+    /// A citizen with a submitted benefit application (it goes to review), made through the service layer.
+    static func submittedRequest(_ fixture: WebFixture, login: String) async throws -> (id: String, citizen: AuthenticatedCaller) {
+        let context = AccessContext(requestID: "test")
+        try await fixture.installation.accounts.signUp(login: login, password: "correct horse battery staple", context: context)
+        let session = try await fixture.installation.accounts.logIn(login: login, password: "correct horse battery staple", address: "127.0.0.1", context: context)
+        let view = try await fixture.installation.records.createRequest(
+            serviceID: "benefit-application", values: benefit, submit: true, caller: session.caller, access: context)
+        #expect(view.status == "submitted")
+        return (view.id, session.caller)
+    }
+
+    /// A caseworker of the central office, signed in through the staff sign-in page; returns the browser on /staff/purpose.
+    static func caseworker(_ fixture: WebFixture, _ client: some TestClientProtocol, login: String, roles: Set<String> = ["caseworker"]) async throws -> Browser {
+        let enrolment = try await fixture.installation.accounts.addStaff(
+            login: login, roles: roles, office: "central", by: .system(), context: AccessContext(requestID: "test"))
+        var browser = Browser()
+        _ = try await browser.get(client, "/staff/sign-in?lang=en")
+        // A wrong code is refused with the same words as a wrong password.
+        let wrong = try await browser.post(client, "/staff/sign-in", [("login", login), ("password", enrolment.password), ("code", "000000")])
+        #expect(wrong.status == .badRequest && wrong.body.contains("not a staff account"))
+        let code = try fixture.installation.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID)
+        let signedIn = try await browser.post(client, "/staff/sign-in", [("login", login), ("password", enrolment.password), ("code", code)])
+        #expect(signedIn.status == .seeOther && signedIn.location?.hasPrefix("/staff/purpose") == true, "\(signedIn.status) \(signedIn.location ?? "")")
+        return browser
+    }
+
+    @Test func aCaseworkerClaimsReadsMaskedAsksAndDecides() async throws {
+        let fixture = try await WebFixture()
+        let (id, citizen) = try await Self.submittedRequest(fixture, login: "aoife@example.ie")
+        try await fixture.application().test(.router) { client in
+            var staff = try await Self.caseworker(fixture, client, login: "carol@agency.example")
+            // Without a purpose, every staff page asks for one first, and nothing is read.
+            let before = try await staff.get(client, "/staff/cases/\(id)?lang=en")
+            #expect(before.status == .seeOther && before.location == "/staff/purpose?return=%2Fstaff%2Fcases%2F\(id)")
+            let purposes = try await staff.get(client, "/staff/purpose")
+            #expect(purposes.body.contains(#"value="case-handling""#))
+            #expect(!purposes.body.contains(#"value="citizen-self-service""#) && !purposes.body.contains(#"value="audit""#), "only the caseworker's purposes")
+            let refused = try await staff.post(client, "/staff/purpose", [("purpose", "audit")])
+            #expect(refused.status == .badRequest)
+            let chosen = try await staff.post(client, "/staff/purpose", [("purpose", "case-handling"), ("return", "/staff")])
+            #expect(chosen.status == .seeOther && chosen.location == "/staff")
+            #expect(chosen.headers[values: .setCookie].contains { $0.hasPrefix("__Host-sr-purpose=case-handling;") && $0.contains("HttpOnly") && $0.contains("Secure") })
+
+            // The queue shows metadata only: the reference, never a field value.
+            let queue = try await staff.get(client, "/staff")
+            #expect(queue.status == .ok)
+            #expect(queue.body.contains("/staff/cases/\(id)") && queue.body.contains("Unassigned (1)"))
+            #expect(!queue.body.contains("Aoife") && !queue.body.contains("1234567AB"))
+            #expect(queue.body.contains("Purpose of use:") && queue.body.contains("Case handling"))
+            #expect(queue.headers[.cacheControl] == "no-store")
+
+            // The case page: the policies mask the national id and the bank account.
+            let page = try await staff.get(client, "/staff/cases/\(id)")
+            #expect(page.body.contains("Aoife Byrne"))
+            #expect(!page.body.contains("1234567AB") && !page.body.contains("IE29AIBK93115212345678"), "masked fields are not shown whole")
+            #expect(page.body.contains("Take this case"))
+            #expect(!page.body.contains("Record the decision"), "only the assignee decides")
+
+            let claimed = try await staff.post(client, "/staff/cases/\(id)/claim", [])
+            #expect(claimed.location == "/staff/cases/\(id)?done=claimed")
+            let mine = try await staff.get(client, claimed.location!)
+            #expect(mine.body.contains("Record the decision") && mine.body.contains("The case is assigned to you."))
+
+            // An empty question is an error on the page, and changes nothing.
+            let empty = try await staff.post(client, "/staff/cases/\(id)/request-info", [("question", "  ")])
+            #expect(empty.status == .badRequest && empty.body.contains(##"href="#question""##))
+            let asked = try await staff.post(client, "/staff/cases/\(id)/request-info", [("question", "Please send your latest payslip.")])
+            #expect(asked.location == "/staff/cases/\(id)?done=asked")
+            let citizenView = try await fixture.installation.records.request(id, caller: citizen, access: AccessContext(requestID: "t"))
+            #expect(citizenView.status == "info-requested")
+            let messages = try await fixture.installation.records.messages(id, caller: citizen, access: AccessContext(requestID: "t"))
+            #expect(messages.contains { $0.body == "Please send your latest payslip." && $0.kind == "info-request" })
+
+            // The citizen answers and resubmits; the caseworker decides with a reason.
+            _ = try await fixture.installation.records.postMessage(id, body: "Payslip attached by post.", caller: citizen, access: AccessContext(requestID: "t"))
+            _ = try await fixture.installation.records.submitRequest(id, caller: citizen, access: AccessContext(requestID: "t"))
+            let answered = try await staff.get(client, "/staff/cases/\(id)")
+            #expect(answered.body.contains("Payslip attached by post.") && answered.body.contains("The citizen"))
+            let noReason = try await staff.post(client, "/staff/cases/\(id)/decision", [("outcome", "approve"), ("reason", "")])
+            #expect(noReason.status == .badRequest && noReason.body.contains(##"href="#reason""##))
+            let decided = try await staff.post(client, "/staff/cases/\(id)/decision", [("outcome", "approve"), ("reason", "Income below the limit.")])
+            #expect(decided.location == "/staff/cases/\(id)?done=decided")
+            let final = try await fixture.installation.records.request(id, caller: citizen, access: AccessContext(requestID: "t"))
+            #expect(final.status == "decided" && final.outcome == "approved" && final.decisionReason == "Income below the limit.")
+
+            // The citizen's access report names the caseworker's role and the purpose chosen.
+            let report = try await fixture.installation.records.accessReport(caller: citizen, access: AccessContext(requestID: "t"))
+            #expect(report.entries.contains { $0.role.contains("caseworker") && $0.purpose == "case-handling" })
+        }
+    }
+
+    @Test func citizensAndStaffStayOnTheirOwnSide() async throws {
+        let fixture = try await WebFixture()
+        let (id, _) = try await Self.submittedRequest(fixture, login: "sean@example.ie")
+        try await fixture.application().test(.router) { client in
+            // A signed-out visitor is sent to the staff sign-in, and back afterwards.
+            var nobody = Browser()
+            let away = try await nobody.get(client, "/staff/cases/\(id)")
+            #expect(away.status == .seeOther && away.location == "/staff/sign-in?return=%2Fstaff%2Fcases%2F\(id)")
+            // The session-timeout script sends to /sign-in; a staff page's return goes to the staff sign-in.
+            let script = try await nobody.get(client, "/sign-in?expired=1&return=%2Fstaff")
+            #expect(script.location == "/staff/sign-in?expired=1&return=%2Fstaff")
+
+            // A citizen's session: the staff pages do not exist, and a citizen account cannot sign in there.
+            var citizen = Browser()
+            try await citizen.signUpAndIn(client, login: "niamh@example.ie")
+            #expect(try await citizen.get(client, "/staff").status == .notFound)
+            #expect(try await citizen.get(client, "/staff/cases/\(id)").status == .notFound)
+            var other = Browser()
+            _ = try await other.get(client, "/staff/sign-in")
+            let asCitizen = try await other.post(client, "/staff/sign-in", [("login", "niamh@example.ie"), ("password", "correct horse battery staple"), ("code", "123456")])
+            #expect(asCitizen.status == .badRequest && asCitizen.headers[values: .setCookie].allSatisfy { !$0.hasPrefix("__Host-sr-session=") || $0.contains("Max-Age=0") })
+
+            // A staff session on the citizen's pages is sent to the staff side.
+            var staff = try await Self.caseworker(fixture, client, login: "dara@agency.example")
+            #expect(try await staff.get(client, "/requests").location == "/staff")
+            // A forged purpose cookie (one the caseworker's roles may not use) counts as none.
+            staff.cookies["__Host-sr-purpose"] = "audit"
+            #expect(try await staff.get(client, "/staff").location?.hasPrefix("/staff/purpose") == true)
+            // A cross-site claim is refused and changes nothing.
+            staff.cookies["__Host-sr-purpose"] = "case-handling"
+            _ = try await staff.get(client, "/staff/cases/\(id)")
+            let forged = try await staff.post(client, "/staff/cases/\(id)/claim", [], headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            #expect(forged.status == .forbidden)
+            let noToken = try await staff.post(client, "/staff/cases/\(id)/claim", [], csrf: "")
+            #expect(noToken.status == .forbidden)
+            let queue = try await staff.get(client, "/staff?queue=unassigned")
+            #expect(queue.body.contains("Unassigned (1)"), "the case is still unassigned")
+        }
+    }
+}
