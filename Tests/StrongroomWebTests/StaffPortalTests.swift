@@ -28,9 +28,11 @@ import Testing
     }
 
     /// A caseworker of the central office, signed in through the staff sign-in page; returns the browser on /staff/purpose.
-    static func caseworker(_ fixture: WebFixture, _ client: some TestClientProtocol, login: String, roles: Set<String> = ["caseworker"]) async throws -> Browser {
+    static func caseworker(
+        _ fixture: WebFixture, _ client: some TestClientProtocol, login: String, roles: Set<String> = ["caseworker"], office: String? = "central"
+    ) async throws -> Browser {
         let enrolment = try await fixture.installation.accounts.addStaff(
-            login: login, roles: roles, office: "central", by: .system(), context: AccessContext(requestID: "test"))
+            login: login, roles: roles, office: office, by: .system(), context: AccessContext(requestID: "test"))
         var browser = Browser()
         _ = try await browser.get(client, "/staff/sign-in?lang=en")
         // A wrong code is refused with the same words as a wrong password.
@@ -39,6 +41,8 @@ import Testing
         let code = try fixture.installation.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID)
         let signedIn = try await browser.post(client, "/staff/sign-in", [("login", login), ("password", enrolment.password), ("code", code)])
         #expect(signedIn.status == .seeOther && signedIn.location?.hasPrefix("/staff/purpose") == true, "\(signedIn.status) \(signedIn.location ?? "")")
+        // The purpose page, as the redirect leads there (it also carries the new session's form token).
+        #expect(try await browser.get(client, "/staff/purpose").status == .ok)
         return browser
     }
 
@@ -144,6 +148,50 @@ import Testing
             #expect(noToken.status == .forbidden)
             let queue = try await staff.get(client, "/staff?queue=unassigned")
             #expect(queue.body.contains("Unassigned (1)"), "the case is still unassigned")
+        }
+    }
+
+    @Test func aSupervisorBreaksTheGlassAndAnAuditorReviewsIt() async throws {
+        let fixture = try await WebFixture()
+        let (id, citizen) = try await Self.submittedRequest(fixture, login: "ciara@example.ie")
+        try await fixture.application().test(.router) { client in
+            // A supervisor of another office: the case is not open to them, and the page does not say whether it exists.
+            var supervisor = try await Self.caseworker(fixture, client, login: "sorcha@agency.example", roles: ["supervisor"], office: "north")
+            _ = try await supervisor.post(client, "/staff/purpose", [("purpose", "supervision")])
+            let closed = try await supervisor.get(client, "/staff/cases/\(id)")
+            #expect(closed.status == .notFound && closed.body.contains("break the glass") && !closed.body.contains("Ciara"))
+            let short = try await supervisor.post(client, "/staff/cases/\(id)/break-glass", [("justification", "urgent")])
+            #expect(short.status == .badRequest && short.body.contains(##"href="#justification""##))
+            let reason = "The citizen phoned about an eviction notice due tomorrow"
+            let opened = try await supervisor.post(client, "/staff/cases/\(id)/break-glass", [("justification", reason)])
+            #expect(opened.location == "/staff/cases/\(id)?done=opened")
+            // The grant stands in for the justification on the next pages, within its time limit.
+            let page = try await supervisor.get(client, "/staff/cases/\(id)")
+            #expect(page.status == .ok && page.body.contains("Aoife Byrne") && !page.body.contains("1234567AB"))
+
+            // A caseworker may not see the review screen.
+            var carol = try await Self.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            #expect(try await carol.get(client, "/staff/break-glass").status == .forbidden)
+
+            // An auditor reads the reason and records a finding.
+            var auditor = try await Self.caseworker(fixture, client, login: "aidan@agency.example", roles: ["auditor"], office: nil)
+            _ = try await auditor.post(client, "/staff/purpose", [("purpose", "audit")])
+            let waiting = try await auditor.get(client, "/staff/break-glass")
+            #expect(waiting.status == .ok && waiting.body.contains(reason) && waiting.body.contains("supervisor (north)"))
+            #expect(!waiting.body.contains("Aoife"), "the review screen shows the access, not the record")
+            let seq = try #require(waiting.body.range(of: #"/staff/break-glass/(\d+)/review"#, options: .regularExpression).map { String(waiting.body[$0]) })
+            let noFinding = try await auditor.post(client, seq, [])
+            #expect(noFinding.status == .badRequest)
+            let reviewed = try await auditor.post(client, seq, [("finding", "justified")])
+            #expect(reviewed.location == "/staff/break-glass?done=reviewed")
+            // Each access under the grant is its own entry to review; the one reviewed has left the waiting list.
+            #expect(!(try await auditor.get(client, "/staff/break-glass").body.contains(seq)))
+            #expect(try await auditor.get(client, "/staff/break-glass?all=1").body.contains("Justified"))
+
+            // The citizen's access report marks the break-glass read.
+            let report = try await fixture.installation.records.accessReport(caller: citizen, access: AccessContext(requestID: "t"))
+            #expect(report.entries.contains { $0.breakGlass && $0.role.contains("supervisor") })
         }
     }
 }

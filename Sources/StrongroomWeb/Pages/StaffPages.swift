@@ -34,6 +34,33 @@ extension Portal {
             return .redirect(PortalSecurity.localPath(visit.form?["return"]).flatMap { $0.hasPrefix("/staff") ? $0 : nil } ?? "/staff")
         }
         staffPage(router, "/staff/cases/:id") { visit, caller in try await casePage(&visit, caller, errors: [:], typed: [:]) }
+        // Break the glass: a written justification opens a time-limited grant on one record (where a rule allows it).
+        staffAction(router, "/staff/cases/:id/break-glass") { visit, caller in
+            let id = try requestID(visit)
+            let t = visit.messages
+            let justification = (visit.form?["justification"] ?? "").trimmingWhitespaceAtEnds
+            var access = access(visit)
+            access.justification = justification
+            guard AccessContext.isSubstantive(justification) else {
+                return .page(breakGlassPage(visit, id: id, error: t.text("staff.break_glass.too_short"), typed: justification))
+            }
+            do {
+                _ = try await installation.records.request(id, caller: caller, access: access)
+            } catch let error as StrongroomError where error.kind == .invalidInput {
+                return .page(breakGlassPage(visit, id: id, error: t.text("staff.break_glass.too_short"), typed: justification))
+            }
+            return .redirect("/staff/cases/\(id)?done=opened")
+        }
+        // Break-glass accesses waiting for review (auditors, supervisors), and the review form.
+        staffPage(router, "/staff/break-glass") { visit, caller in try await breakGlassReviewPage(&visit, caller, error: nil) }
+        staffAction(router, "/staff/break-glass/:seq/review") { visit, caller in
+            guard let seq = visit.context.parameters.get("seq").flatMap(UInt64.init) else { throw PortalFailure.notFound }
+            guard let finding = (visit.form?["finding"]).flatMap(BreakGlassFinding.init(rawValue:)) else {
+                return try await breakGlassReviewPage(&visit, caller, error: (seq, visit.messages.text("staff.review.finding_missing")))
+            }
+            _ = try await installation.records.reviewBreakGlass(auditSeq: seq, finding: finding, caller: caller, access: access(visit))
+            return .redirect("/staff/break-glass?done=reviewed")
+        }
         staffAction(router, "/staff/cases/:id/claim") { visit, caller in
             let id = try requestID(visit)
             _ = try await installation.records.claim(id, caller: caller, access: access(visit))
@@ -255,12 +282,70 @@ extension Portal {
         return .page(page)
     }
 
+    // MARK: - Break-glass
+
+    /// Whether a break-glass rule names one of the caller's roles.
+    func mayBreakGlass(_ caller: AuthenticatedCaller) -> Bool {
+        installation.policies.current.rules.contains { rule in
+            rule.effect == .permit && rule.breakGlassLimit != nil && (rule.roles.map { !$0.isDisjoint(with: caller.roles) } ?? true)
+        }
+    }
+
+    func breakGlassPage(_ visit: Visit, id: String, error: String?, typed: String) -> Page {
+        let t = visit.messages
+        var page = Page(template: "staff_break_glass", title: t.text("staff.break_glass.title"), status: error == nil ? .notFound : .badRequest, model: [
+            "reference": Reference.text(id), "action": "/staff/cases/\(id)/break-glass", "typed": typed,
+            "minimum": t.text("staff.break_glass.hint", ["count": String(AccessContext.minimumJustificationCharacters)]),
+        ], section: "staff")
+        if let error {
+            page.model["justification_error"] = error
+            page.errors = [["href": "#justification", "text": error]]
+        }
+        return page
+    }
+
+    func breakGlassReviewPage(_ visit: inout Visit, _ caller: AuthenticatedCaller, error: (UInt64, String)?) async throws -> Outcome {
+        let t = visit.messages
+        let all = visit.query["all"] == "1"
+        let items = try await installation.records.breakGlassAccesses(includeReviewed: all, caller: caller, access: access(visit))
+        let rows = items.reversed().map { item -> [String: Any] in
+            var row: [String: Any] = [
+                "seq": String(item.auditSeq), "when": visit.format.dateTime(item.time), "iso": visit.format.isoDateTime(item.time),
+                "role": item.role, "office": item.office ?? "", "action": item.action,
+                "record": item.recordID.map { item.collection == "requests" ? Reference.text($0) : $0 } ?? "",
+                "fields": item.fields.isEmpty ? t.text("access.no_fields") : item.fields.joined(separator: ", "),
+                "justification": item.grant?.justification ?? t.text("staff.review.justification_gone"),
+                "review_action": "/staff/break-glass/\(item.auditSeq)/review",
+                "reviewed": item.review != nil,
+                "finding": item.review.map { t.text("staff.review.finding_" + $0.finding) } ?? "",
+                "options": BreakGlassFinding.allCases.map { finding in
+                    ["id": "finding-\(item.auditSeq)-\(finding.rawValue)", "value": finding.rawValue, "label": t.text("staff.review.finding_" + finding.rawValue)]
+                },
+            ]
+            if let error, error.0 == item.auditSeq { row["finding_error"] = error.1 }
+            return row
+        }
+        var page = Page(template: "staff_break_glass_review", title: t.text("staff.review.title"), status: error == nil ? .ok : .badRequest, model: [
+            "rows": rows, "none": rows.isEmpty, "all": all,
+        ], section: "review")
+        if let error { page.errors = [["href": "#finding-\(error.0)-justified", "text": error.1]] }
+        if visit.query["done"] == "reviewed" { page.notice = t.text("staff.review.done") }
+        return .page(page)
+    }
+
     // MARK: - A case
 
     func casePage(_ visit: inout Visit, _ caller: AuthenticatedCaller, errors: [String: String], typed: [String: String]) async throws -> Outcome {
         let t = visit.messages
         let id = try requestID(visit)
-        let view = try await installation.records.request(id, caller: caller, access: access(visit))
+        let view: RequestView
+        do {
+            view = try await installation.records.request(id, caller: caller, access: access(visit))
+        } catch let error as StrongroomError where error.kind == .notFound && mayBreakGlass(caller) {
+            // Not open to this purpose (sealed, another office) or not there at all: the same page either way, with
+            // the emergency access a rule gives this person's roles.
+            return .page(breakGlassPage(visit, id: id, error: nil, typed: ""))
+        }
         let service = installation.catalog.service(view.serviceID)
         let messages = (try? await installation.records.messages(id, caller: caller, access: access(visit))) ?? []
         let definitions = service?.fields(at: view.serviceVersion) ?? []
@@ -308,7 +393,7 @@ extension Portal {
         var page = Page(template: "staff_case", title: service?.title(in: visit.language) ?? t.text("staff.case.title"),
                         status: errors.isEmpty ? .ok : .badRequest, model: model, section: "staff")
         page.errors = errors.keys.sorted().map { ["href": "#" + $0, "text": errors[$0] ?? ""] }
-        if let done = visit.query["done"], ["claimed", "asked", "decided", "sent"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
+        if let done = visit.query["done"], ["claimed", "asked", "decided", "sent", "opened"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
         return .page(page)
     }
 }

@@ -241,6 +241,7 @@ struct PageRenderer: Sendable {
             model["signed_in_as"] = session.caller.kind == .staff ? "staff" : "citizen"
             let items: [(String, String, String)] = session.caller.kind == .staff ? [
                 ("staff", "/staff", t.text("staff.nav.queues")),
+                ("review", "/staff/break-glass", t.text("staff.nav.review")),
                 ("purpose", "/staff/purpose", t.text("staff.nav.purpose")),
             ] : [
                 ("requests", "/requests", t.text("nav.requests")),
