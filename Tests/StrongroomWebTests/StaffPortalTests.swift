@@ -172,7 +172,7 @@ import Testing
             // A caseworker may not see the review screen.
             var carol = try await Self.caseworker(fixture, client, login: "carol@agency.example")
             _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
-            #expect(try await carol.get(client, "/staff/break-glass").status == .forbidden)
+            #expect(try await carol.get(client, "/staff/break-glass").status == .notFound)
 
             // An auditor reads the reason and records a finding.
             var auditor = try await Self.caseworker(fixture, client, login: "aidan@agency.example", roles: ["auditor"], office: nil)
@@ -192,6 +192,44 @@ import Testing
             // The citizen's access report marks the break-glass read.
             let report = try await fixture.installation.records.accessReport(caller: citizen, access: AccessContext(requestID: "t"))
             #expect(report.entries.contains { $0.breakGlass && $0.role.contains("supervisor") })
+        }
+    }
+
+    /// Every role against every staff screen: the screens a role's rules do not open answer 404 (or send a signed-out
+    /// visitor to the staff sign-in), never with data.
+    @Test func theRoleByScreenMatrix() async throws {
+        let fixture = try await WebFixture()
+        let (id, _) = try await Self.submittedRequest(fixture, login: "matrix@example.ie")
+        try await fixture.application().test(.router) { client in
+            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass"]
+            // role → (office, purpose, the status of each screen)
+            let expected: [(role: String, office: String?, purpose: String, statuses: [HTTPResponse.Status])] = [
+                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound]),
+                ("supervisor", "central", "supervision", [.ok, .ok, .ok]),
+                ("auditor", nil, "audit", [.seeOther, .notFound, .ok]),
+                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound]),
+                ("administrator", nil, "administration", [.ok, .notFound, .notFound]),
+            ]
+            for (index, row) in expected.enumerated() {
+                var browser = try await Self.caseworker(fixture, client, login: "staff\(index)@agency.example", roles: [row.role], office: row.office)
+                let chosen = try await browser.post(client, "/staff/purpose", [("purpose", row.purpose)])
+                #expect(chosen.status == .seeOther, "\(row.role) may choose \(row.purpose)")
+                for (screen, status) in zip(screens, row.statuses) {
+                    let page = try await browser.get(client, screen)
+                    #expect(page.status == status, "\(row.role) on \(screen): \(page.status)")
+                    #expect(!page.body.contains("Aoife") && !page.body.contains("1234567AB") || [HTTPResponse.Status.ok].contains(page.status) && screen.contains("/cases/"),
+                            "\(row.role) on \(screen) shows a field value")
+                }
+            }
+            var citizen = Browser()
+            try await citizen.signUpAndIn(client, login: "matrix-citizen@example.ie")
+            for screen in screens + ["/staff/purpose"] {
+                #expect(try await citizen.get(client, screen).status == .notFound, "a citizen on \(screen)")
+            }
+            var nobody = Browser()
+            for screen in screens + ["/staff/purpose"] {
+                #expect(try await nobody.get(client, screen).location?.hasPrefix("/staff/sign-in") == true, "signed out on \(screen)")
+            }
         }
     }
 }

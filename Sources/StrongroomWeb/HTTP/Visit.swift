@@ -35,6 +35,8 @@ struct Visit {
     /// The purpose of use a staff member chose for this task (staff pages only; read from its cookie and checked
     /// against the policies for the caller's roles).
     var staffPurpose: String?
+    /// The staff screens the policies give this person's roles (`queue`, `review-break-glass`), for the navigation.
+    var staffScreens: Set<String> = []
 
     /// When the request came, by the installation's clock (the session's end shown on the page counts from it).
     let now: Date

@@ -123,7 +123,7 @@ extension Portal {
             if needsPurpose, visit.staffPurpose == nil {
                 return .redirect("/staff/purpose?return=" + FormBody.encode(PortalSecurity.localPath(visit.request.uri.path) ?? "/staff"))
             }
-            return try await body(&visit, caller)
+            return try await Self.hidingRefusals { try await body(&visit, caller) }
         }
     }
 
@@ -136,7 +136,24 @@ extension Portal {
         action(router, path, signedIn: false) { visit in
             let caller = try staffCaller(&visit, needsPurpose: needsPurpose)
             if needsPurpose, visit.staffPurpose == nil { return .redirect("/staff/purpose") }
-            return try await body(&visit, caller)
+            return try await Self.hidingRefusals { try await body(&visit, caller) }
+        }
+    }
+
+    /// A screen the policies do not open to this person is, for them, not there: 404, never a hint of its data.
+    static func hidingRefusals(_ body: () async throws -> Outcome) async throws -> Outcome {
+        do {
+            return try await body()
+        } catch let error as StrongroomError where error.kind == .forbidden {
+            throw PortalFailure.notFound
+        }
+    }
+
+    /// Whether a permit rule lets one of the caller's roles do `action` (the screens offered follow from it; the
+    /// gate still decides every access on them).
+    func rolesMay(_ caller: AuthenticatedCaller, _ action: String) -> Bool {
+        installation.policies.current.rules.contains { rule in
+            rule.effect == .permit && rule.actions.contains(action) && (rule.roles.map { !$0.isDisjoint(with: caller.roles) } ?? true)
         }
     }
 
@@ -148,6 +165,7 @@ extension Portal {
         if let purpose = visit.request.cookies[Self.purposeCookie]?.value, allowedPurposes(session.caller).contains(purpose) {
             visit.staffPurpose = purpose
         }
+        visit.staffScreens = Set(["queue", "review-break-glass"].filter { rolesMay(session.caller, $0) })
         return session.caller
     }
 
@@ -242,6 +260,11 @@ extension Portal {
 
     func staffQueuePage(_ visit: inout Visit, _ caller: AuthenticatedCaller) async throws -> Outcome {
         let t = visit.messages
+        // Roles without casework start on their own screen, or on a page that says where their tools are.
+        guard visit.staffScreens.contains("queue") else {
+            if visit.staffScreens.contains("review-break-glass") { return .redirect("/staff/break-glass") }
+            return .page(Page(template: "staff_home", title: t.text("staff.home.title"), model: [:], section: "staff"))
+        }
         let chosen = visit.query["queue"].flatMap { Self.queues.contains($0) ? $0 : nil } ?? "unassigned"
         let service = visit.query["service"].flatMap { installation.catalog.service($0) != nil ? $0 : nil }
         var counts: [String: Int] = [:]

@@ -240,10 +240,10 @@ struct PageRenderer: Sendable {
             model["signed_in"] = true
             model["signed_in_as"] = session.caller.kind == .staff ? "staff" : "citizen"
             let items: [(String, String, String)] = session.caller.kind == .staff ? [
-                ("staff", "/staff", t.text("staff.nav.queues")),
-                ("review", "/staff/break-glass", t.text("staff.nav.review")),
+                visit.staffScreens.contains("queue") ? ("staff", "/staff", t.text("staff.nav.queues")) : nil,
+                visit.staffScreens.contains("review-break-glass") ? ("review", "/staff/break-glass", t.text("staff.nav.review")) : nil,
                 ("purpose", "/staff/purpose", t.text("staff.nav.purpose")),
-            ] : [
+            ].compactMap { $0 } : [
                 ("requests", "/requests", t.text("nav.requests")),
                 ("start", "/", t.text("nav.services")),
                 ("profile", "/profile", t.text("nav.profile")),
