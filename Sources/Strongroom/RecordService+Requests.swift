@@ -294,7 +294,7 @@ extension RecordService {
     public func ownRequests(caller: AuthenticatedCaller, access: AccessContext) async throws -> [RequestSummary] {
         let ownerID = caller.accountID
         let rows = try await guardedRead { db in
-            try RequestRow.fetchAll(db, sql: "SELECT * FROM requests WHERE owner_id = ? ORDER BY created_at DESC, id LIMIT 500", arguments: [ownerID])
+            try RequestRow.fetchAll(db.cachedStatement(sql: "SELECT * FROM requests WHERE owner_id = ? ORDER BY created_at DESC, id LIMIT 500"), arguments: [ownerID])
                 .map { try self.integrity.check($0) }
         }
         let audit = self.audit
