@@ -32,6 +32,9 @@ public struct Service: Sendable, Hashable, Identifiable {
     public let retention: RetentionPeriod
     /// The fee, or `nil` when the service is free.
     public let fee: Fee?
+    /// How long staff have to decide a request after it is submitted (`decide_within:`); a request still open after
+    /// it is overdue in the work queues. `nil`: no time limit.
+    public let decideWithin: RetentionPeriod?
     /// Every definition of every field across versions, in catalog order.
     public let allFieldDefinitions: [FieldDefinition]
     /// Automatic decision rules, tried in order; the first that matches decides.
@@ -61,9 +64,11 @@ public struct Service: Sendable, Hashable, Identifiable {
     public init(
         id: String, title: LocalizedText, description: LocalizedText, needs: LocalizedText?, duration: LocalizedText?,
         version: Int, category: String, decisionOn: DecisionPoint, retention: RetentionPeriod, fee: Fee?,
-        fields: [FieldDefinition], rules: [DecisionRule], routing: [RoutingRule] = [], sourceFile: String
+        fields: [FieldDefinition], rules: [DecisionRule], routing: [RoutingRule] = [], sourceFile: String,
+        decideWithin: RetentionPeriod? = nil
     ) {
         self.routing = routing
+        self.decideWithin = decideWithin
         self.id = id
         self.title = title.defaultText
         self.description = description.defaultText
@@ -83,6 +88,14 @@ public struct Service: Sendable, Hashable, Identifiable {
         self.sourceFile = sourceFile
         self.highestSensitivity = fields.filter { $0.isActive(at: version) }.map(\.sensitivity).max() ?? .public
         self.storesOpenFields = fields.contains { !$0.isSealed }
+    }
+
+    /// When a request submitted at `submitted` becomes overdue, or `nil` without a time limit: the end of the
+    /// `decide_within:` period counted in whole calendar days (UTC) from the submission day, at the end of that day.
+    public func decisionDue(submittedAtEpochSeconds submitted: Double) -> Double? {
+        guard let period = decideWithin else { return nil }
+        let day = CalendarDate(daysSinceEpoch: Int((submitted / 86_400).rounded(.down)))
+        return Double(period.end(startingOn: day).daysSinceEpoch + 1) * 86_400
     }
 
     /// The fields of the current version, in catalog order.

@@ -8,7 +8,7 @@ struct ServiceParser {
     let languages: [String]
 
     static let serviceKeys = ["id", "title", "description", "needs", "duration", "version", "category", "decision_on",
-                              "retention", "fee", "fields", "rules", "routing"]
+                              "retention", "decide_within", "fee", "fields", "rules", "routing"]
     static let routingKeys = ["office", "when"]
     static let feeKeys = ["amount", "amount_field", "currency", "due", "refund_on_rejection"]
 
@@ -40,6 +40,15 @@ struct ServiceParser {
                            hint: "write a number and a unit: 90d, 12w, 6m or 7y")
             }
         }
+        var decideWithin: RetentionPeriod?
+        if let raw = reader.string("decide_within") {
+            if let period = RetentionPeriod(raw), period.unit == .days || period.unit == .weeks, period.approximateDays <= 366 {
+                decideWithin = period
+            } else {
+                sink.error(.invalidValue, at: reader.value("decide_within"), "decide_within `\(raw.prefix(16))` is not a period of days or weeks up to a year",
+                           hint: "write a number of days or weeks, e.g. 10d or 4w")
+            }
+        }
         let parsedFee = reader.value("fee").flatMap(parseFee)
         let fee = parsedFee?.fee
         let fieldParser = FieldParser(sink: sink, serviceVersion: version, defaultCurrency: defaultCurrency,
@@ -69,7 +78,7 @@ struct ServiceParser {
         return Service(id: id, title: title, description: description, needs: needs, duration: duration,
                        version: version, category: category,
                        decisionOn: decisionOn, retention: retention, fee: fee, fields: fields, rules: rules,
-                       routing: routing, sourceFile: sink.file)
+                       routing: routing, sourceFile: sink.file, decideWithin: decideWithin)
     }
 
     /// `routing:` — a list of `{office: NAME, when: CONDITION}`; the last may omit `when` (every other request).

@@ -19,6 +19,17 @@ import Testing
         #expect(check.render().contains("OK"))
     }
 
+    @Test func everySampleServiceHasATimeToDecideCountedInWholeDays() throws {
+        let catalog = try Fixtures.sampleCatalog()
+        for id in catalog.serviceIDs { #expect(catalog.service(id)?.decideWithin != nil, "\(id) has no decide_within") }
+        let address = try #require(catalog.service("change-of-address"))
+        #expect(address.decideWithin == RetentionPeriod(count: 5, unit: .days))
+        // Submitted on 2026-12-04 at 18:00 UTC: due at the end of 2026-12-09 (UTC), whatever the hour of submission.
+        let evening = 1_796_407_200.0, morning = 1_796_371_200.0
+        #expect(address.decisionDue(submittedAtEpochSeconds: evening) == 1_796_860_800)
+        #expect(address.decisionDue(submittedAtEpochSeconds: morning) == 1_796_860_800)
+    }
+
     @Test func sensitivityDecidesSealingAndBlindIndex() throws {
         let benefit = try #require(try Fixtures.sampleCatalog().service("benefit-application"))
         let nationalID = try #require(benefit.field("national_id"))

@@ -195,20 +195,167 @@ import Testing
         }
     }
 
+    @Test func aSupervisorAssignsAndReassignsWithinTheOffice() async throws {
+        let fixture = try await WebFixture()
+        let (id, citizen) = try await Self.submittedRequest(fixture, login: "niamh@example.ie")
+        try await fixture.application().test(.router) { client in
+            // Two caseworkers of the central office, one of the north office, and the central office's supervisor.
+            var carol = try await Self.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            var conor = try await Self.caseworker(fixture, client, login: "conor@agency.example")
+            _ = try await conor.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            _ = try await Self.caseworker(fixture, client, login: "dave@agency.example", office: "north")
+            var sam = try await Self.caseworker(fixture, client, login: "sam@agency.example", roles: ["supervisor"])
+            _ = try await sam.post(client, "/staff/purpose", [("purpose", "supervision")])
+
+            // A caseworker is offered no assignment; a forged assignment from one is refused and changes nothing.
+            let carolsPage = try await carol.get(client, "/staff/cases/\(id)")
+            #expect(carolsPage.status == .ok && !carolsPage.body.contains("Assign the case"))
+            let carolsId = try #require(try await fixture.installation.accounts.listStaff(by: .system(), context: AccessContext(requestID: "t"))
+                .first { $0.login == "carol@agency.example" }?.accountID)
+            let forged = try await carol.post(client, "/staff/cases/\(id)/assign", [("assignee", carolsId)])
+            #expect(forged.status == .notFound || forged.status == .forbidden, "\(forged.status)")
+            #expect(try await fixture.installation.records.request(id, caller: citizen, access: AccessContext(requestID: "t")).status == "submitted")
+
+            // The supervisor sees the office's caseworkers and supervisors (by login), not the north office's.
+            let page = try await sam.get(client, "/staff/cases/\(id)")
+            #expect(page.status == .ok && page.body.contains("Assign the case"))
+            #expect(page.body.contains("carol@agency.example") && page.body.contains("conor@agency.example"))
+            #expect(page.body.contains("sam@agency.example (You)") && !page.body.contains("dave@agency.example"))
+            let none = try await sam.post(client, "/staff/cases/\(id)/assign", [("assignee", "")])
+            #expect(none.status == .badRequest && none.body.contains(##"href="#assignee""##))
+            let north = try #require(try await fixture.installation.accounts.listStaff(by: .system(), context: AccessContext(requestID: "t"))
+                .first { $0.login == "dave@agency.example" }?.accountID)
+            let outside = try await sam.post(client, "/staff/cases/\(id)/assign", [("assignee", north)])
+            #expect(outside.status == .badRequest, "a caseworker of another office is refused")
+
+            let assigned = try await sam.post(client, "/staff/cases/\(id)/assign", [("assignee", carolsId)])
+            #expect(assigned.location == "/staff/cases/\(id)?done=assigned")
+            let after = try await sam.get(client, assigned.location!)
+            #expect(after.body.contains("The case is assigned.") && after.body.contains("<dd>carol@agency.example</dd>"))
+            #expect(try await carol.get(client, "/staff?queue=mine").body.contains("/staff/cases/\(id)"))
+
+            // Reassigned to Conor: it leaves Carol's queue, and Conor can decide.
+            let conorsId = try #require(try await fixture.installation.accounts.listStaff(by: .system(), context: AccessContext(requestID: "t"))
+                .first { $0.login == "conor@agency.example" }?.accountID)
+            _ = try await sam.post(client, "/staff/cases/\(id)/assign", [("assignee", conorsId)])
+            #expect(!(try await carol.get(client, "/staff?queue=mine").body.contains("/staff/cases/\(id)")))
+            #expect(try await conor.get(client, "/staff/cases/\(id)").body.contains("Record the decision"))
+        }
+    }
+
+    @Test func internalNotesStayBetweenStaff() async throws {
+        let fixture = try await WebFixture()
+        let (id, citizen) = try await Self.submittedRequest(fixture, login: "roisin@example.ie")
+        let note = "Called the employer to confirm the reduced hours."
+        try await fixture.application().test(.router) { client in
+            var carol = try await Self.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            let empty = try await carol.post(client, "/staff/cases/\(id)/notes", [("note", " ")])
+            #expect(empty.status == .badRequest && empty.body.contains(##"href="#note""##))
+            let added = try await carol.post(client, "/staff/cases/\(id)/notes", [("note", note)])
+            #expect(added.location == "/staff/cases/\(id)?done=noted#notes")
+            let page = try await carol.get(client, "/staff/cases/\(id)")
+            #expect(page.body.contains(note) && page.body.contains("Internal notes"))
+            // Another caseworker of the office reads it, by role; the note is not in the conversation with the citizen.
+            var conor = try await Self.caseworker(fixture, client, login: "conor@agency.example")
+            _ = try await conor.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            let seen = try await conor.get(client, "/staff/cases/\(id)")
+            #expect(seen.body.contains(note) && seen.body.contains("A colleague (caseworker"))
+            let conversation = try #require(seen.body.range(of: #"id="messages"[\s\S]*?</section>"#, options: .regularExpression))
+            #expect(!seen.body[conversation].contains(note))
+            // The case history, from the audit log: the citizen's submission, the rules' referral, Carol's note (by role), Conor's own view.
+            let history = try #require(seen.body.range(of: #"id="history"[\s\S]*?</section>"#, options: .regularExpression))
+            let lines = String(seen.body[history])
+            #expect(lines.contains("Started the request") && lines.contains("The citizen") && lines.contains("Decided automatically"), "\(lines)")
+            #expect(lines.contains("Wrote an internal note") && lines.contains("Caseworker, central office"), "\(lines)")
+            #expect(lines.contains("Read a request") && lines.contains("You") && lines.contains("Case handling"), "\(lines)")
+            #expect(!lines.contains(note) && !lines.contains("Aoife"), "the history names data, never values")
+        }
+        // The citizen: not in their messages, nor in their data export; a citizen cannot write one.
+        let context = AccessContext(requestID: "t")
+        let theirs = try await fixture.installation.records.messages(id, caller: citizen, access: context)
+        #expect(!theirs.contains { $0.body == note || $0.kind == "note" })
+        let export = try await fixture.installation.records.export(caller: citizen, access: context)
+        #expect(!String(describing: export).contains(note))
+        await #expect(throws: StrongroomError.self) {
+            _ = try await fixture.installation.records.postNote(id, body: "A citizen's note", caller: citizen, access: context)
+        }
+        // Sealed at rest: the note's text is nowhere in the database file.
+        #expect(try fixture.databaseBytesContain(note) == false)
+    }
+
+    @Test func overdueAndReadyQueuesFollowTheCatalogsTimeLimit() async throws {
+        let clock = ManualServiceClock(Date())
+        let fixture = try await WebFixture(clock: clock)
+        let (late, _) = try await Self.submittedRequest(fixture, login: "una@example.ie")
+        // Benefit applications are to be decided within 20 days (Catalog/benefit-application.yaml).
+        #expect(fixture.installation.catalog.service("benefit-application")?.decideWithin?.description == "20d")
+        clock.advance(by: 22 * 86_400)
+        let (recent, _) = try await Self.submittedRequest(fixture, login: "orla@example.ie")
+        try await fixture.application().test(.router) { client in
+            var carol = try await Self.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            let overdue = try await carol.get(client, "/staff?queue=overdue")
+            #expect(overdue.status == .ok && overdue.body.contains("Overdue (1)"))
+            #expect(overdue.body.contains("/staff/cases/\(late)") && !overdue.body.contains("/staff/cases/\(recent)"))
+            #expect(overdue.body.contains(">overdue</span>"))
+            // The age filter: submitted at least 14 days ago leaves only the late one in every queue.
+            let old = try await carol.get(client, "/staff?queue=unassigned&age=14")
+            #expect(old.body.contains("/staff/cases/\(late)") && !old.body.contains("/staff/cases/\(recent)"))
+            #expect(old.body.contains(#"href="/staff?queue=open&amp;age=14""#), "the tabs keep the filter")
+            // Claimed, the late one is ready to decide; asked for information, it waits for the citizen instead.
+            _ = try await carol.post(client, "/staff/cases/\(late)/claim", [])
+            #expect(try await carol.get(client, "/staff?queue=ready").body.contains("/staff/cases/\(late)"))
+            _ = try await carol.post(client, "/staff/cases/\(late)/request-info", [("question", "Please send your payslip.")])
+            let ready = try await carol.get(client, "/staff?queue=ready")
+            #expect(ready.body.contains("Ready to decide (0)") && ready.body.contains("Waiting for the citizen (1)"), "\(ready.body)")
+        }
+    }
+
+    @Test func searchByABlindIndexedFieldShowsOnlyWhatTheSearchRevealsAndKeepsTheValueOutOfURLs() async throws {
+        let fixture = try await WebFixture()
+        let (id, _) = try await Self.submittedRequest(fixture, login: "saoirse@example.ie")
+        try await fixture.application().test(.router) { client in
+            var carol = try await Self.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            let form = try await carol.get(client, "/staff/search")
+            #expect(form.status == .ok && form.body.contains(#"method="post" action="/staff/search""#) && form.body.contains(#"value="national_id""#))
+            #expect(form.body.contains(#"href="/staff/search""#), "the navigation offers the search")
+            let missing = try await carol.post(client, "/staff/search", [("field", "national_id"), ("value", " ")])
+            #expect(missing.status == .badRequest && missing.body.contains(##"href="#value""##))
+            let unknown = try await carol.post(client, "/staff/search", [("field", "monthly_income"), ("value", "1450")])
+            #expect(unknown.status == .badRequest && unknown.body.contains(##"href="#field""##))
+            // Normalised as the catalog says: case and spaces do not matter.
+            let found = try await carol.post(client, "/staff/search", [("field", "national_id"), ("value", "1234567ab ")])
+            #expect(found.status == .ok && found.body.contains("1 request found.") && found.body.contains("/staff/cases/\(id)"))
+            #expect(found.body.contains("Aoife Byrne"), "the search reveals the name")
+            #expect(!found.body.contains("IE29AIBK93115212345678") && !found.body.contains("1450"), "and nothing else")
+            #expect(found.headers[.cacheControl] == "no-store")
+            let nothing = try await carol.post(client, "/staff/search", [("field", "national_id"), ("value", "9999999ZZ")])
+            #expect(nothing.body.contains("0 requests found.") || nothing.body.contains("No request of your office matches."))
+            // A caseworker of another office finds nothing; the search is audited with the purpose.
+            var dave = try await Self.caseworker(fixture, client, login: "dave@agency.example", office: "north")
+            _ = try await dave.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            let elsewhere = try await dave.post(client, "/staff/search", [("field", "national_id"), ("value", "1234567AB")])
+            #expect(elsewhere.status == .ok && !elsewhere.body.contains("/staff/cases/\(id)") && !elsewhere.body.contains("Aoife"))
+        }
+    }
+
     /// Every role against every staff screen: the screens a role's rules do not open answer 404 (or send a signed-out
     /// visitor to the staff sign-in), never with data.
     @Test func theRoleByScreenMatrix() async throws {
         let fixture = try await WebFixture()
         let (id, _) = try await Self.submittedRequest(fixture, login: "matrix@example.ie")
         try await fixture.application().test(.router) { client in
-            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass"]
+            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass", "/staff/search"]
             // role → (office, purpose, the status of each screen)
             let expected: [(role: String, office: String?, purpose: String, statuses: [HTTPResponse.Status])] = [
-                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound]),
-                ("supervisor", "central", "supervision", [.ok, .ok, .ok]),
-                ("auditor", nil, "audit", [.seeOther, .notFound, .ok]),
-                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound]),
-                ("administrator", nil, "administration", [.ok, .notFound, .notFound]),
+                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound, .ok]),
+                ("supervisor", "central", "supervision", [.ok, .ok, .ok, .ok]),
+                ("auditor", nil, "audit", [.seeOther, .notFound, .ok, .notFound]),
+                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound, .notFound]),
+                ("administrator", nil, "administration", [.ok, .notFound, .notFound, .notFound]),
             ]
             for (index, row) in expected.enumerated() {
                 var browser = try await Self.caseworker(fixture, client, login: "staff\(index)@agency.example", roles: [row.role], office: row.office)

@@ -24,15 +24,33 @@ struct WebFixture {
 
     static var webSources: String { repositoryRoot + "/Sources/StrongroomWeb" }
 
-    init() async throws {
+    init(clock: (any ServiceClock)? = nil) async throws {
         keys = try TestKeys()
         data = TemporaryDirectory(prefix: "strongroom-web")
         var configuration = StrongroomConfiguration(
             keys: keys.directory, dataDirectory: data.path,
             catalogDirectory: Self.repositoryRoot + "/Catalog", policyDirectory: Self.repositoryRoot + "/Policies")
         configuration.passwordLimits = .minimumForTesting
-        installation = try Installation(configuration: configuration, paymentProvider: try OfflinePaymentProvider())
+        if let clock {
+            installation = try Installation(configuration: configuration, clock: clock, paymentProvider: try OfflinePaymentProvider())
+        } else {
+            installation = try Installation(configuration: configuration, paymentProvider: try OfflinePaymentProvider())
+        }
         portal = try await Portal(installation: installation)
+    }
+
+    /// Whether `text` appears, as UTF-8, in any file of the data directory (the database, its WAL): a sealed value
+    /// must not.
+    func databaseBytesContain(_ text: String) throws -> Bool {
+        let needle = Data(text.utf8)
+        let files = FileManager.default.enumerator(atPath: data.path)?.compactMap { $0 as? String } ?? []
+        for name in files {
+            let path = data.path + "/" + name
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            if try Data(contentsOf: URL(fileURLWithPath: path)).range(of: needle) != nil { return true }
+        }
+        return false
     }
 
     func application() -> some ApplicationProtocol {

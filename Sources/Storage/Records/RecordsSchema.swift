@@ -236,5 +236,29 @@ public enum RecordsSchema {
                 CREATE INDEX break_glass_grants_by_access ON break_glass_grants (actor_id, collection, record_id, expires_at);
                 """)
         }
+        // Internal notes between staff on a case: a message of kind `note`, sealed like every message and never shown to
+        // the citizen. SQLite cannot change a CHECK in place: the table is rebuilt with the new kind, rows copied as
+        // they are (their MACs do not cover the table's shape).
+        migrator.registerMigration("2026-12-04-internal-notes-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE messages_new (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    request_id TEXT NOT NULL REFERENCES requests(id),
+                    author_id TEXT NOT NULL,
+                    author_kind TEXT NOT NULL CHECK (author_kind IN ('citizen', 'staff')),
+                    author_role TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('message', 'info-request', 'decision', 'note')),
+                    created_at INTEGER NOT NULL,
+                    field_revisions TEXT NOT NULL DEFAULT '',
+                    row_mac BLOB,
+                    CHECK (kind <> 'note' OR author_kind = 'staff')
+                );
+                INSERT INTO messages_new (id, request_id, author_id, author_kind, author_role, kind, created_at, field_revisions, row_mac)
+                SELECT id, request_id, author_id, author_kind, author_role, kind, created_at, field_revisions, row_mac FROM messages;
+                DROP TABLE messages;
+                ALTER TABLE messages_new RENAME TO messages;
+                CREATE INDEX messages_by_request ON messages(request_id, created_at);
+                """)
+        }
     }
 }

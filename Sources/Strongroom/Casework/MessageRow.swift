@@ -15,6 +15,8 @@ public enum MessageKind: String, Sendable, CaseIterable {
     case message
     /// A caseworker's request for more information (the request moves to `info-requested`).
     case infoRequest = "info-request"
+    /// An internal note between staff on a case: sealed like a message, never shown to the citizen.
+    case note
     // The reason given with a decision is not a message: it is sealed once, with the request (collection
     // `decisions`), and shown on the request. The table's CHECK still accepts 'decision' (shipped migration).
 }

@@ -41,25 +41,44 @@ extension RecordService {
 
     /// Posts a message on a request: by its citizen, or by staff of its office with a purpose.
     public func postMessage(_ requestID: String, body: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> MessageView {
+        try await post(requestID, body: body, kind: .message, action: "message.create", caller: caller, access: access)
+    }
+
+    /// Writes an internal note on a case: staff of the request's office (the same gate as a message to the citizen,
+    /// with the purpose), sealed under the request subject's shredding key, never shown to the citizen.
+    public func postNote(_ requestID: String, body: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> MessageView {
+        try await post(requestID, body: body, kind: .note, action: "note.create", caller: caller, access: access)
+    }
+
+    /// A message or note: gated as `create` on the request's messages (notes by staff only), validated, sealed and
+    /// stored with its audit entry in one transaction.
+    private func post(
+        _ requestID: String, body: String, kind: MessageKind, action: String, caller: AuthenticatedCaller, access: AccessContext
+    ) async throws -> MessageView {
         let (row, service) = try await loadRequest(requestID)
         let target = AuditTarget(collection: Self.messageCollection, recordID: requestID, subjectID: row.subjectID)
+        guard kind != .note || caller.kind == .staff else {
+            throw await recordRefusal(
+                AuditTrail.draft(caller: caller, action: action, target: target, decision: nil, context: access, details: ["reason": "staff-only"]),
+                then: StrongroomError.notFound("record"))
+        }
         let decision = decide(caller, .create, Self.messageResource(row), access)
         guard decision.isPermitted else {
-            throw await denied(decision, caller: caller, action: "message.create", target: target, access: access, hide: true)
+            throw await denied(decision, caller: caller, action: action, target: target, access: access, hide: true)
         }
         let text: String
         do {
             text = try Self.validNote(body, name: "body")
         } catch let error as StrongroomError {
-            throw await refusedInput(error, caller: caller, action: "message.create", target: target, decision: decision, access: access, knownFields: [])
+            throw await refusedInput(error, caller: caller, action: action, target: target, decision: decision, access: access, knownFields: [])
         }
         let message: SealedMessage
         do {
             // Refused for an erased person: no key is made for them (here), and nothing is stored once their erasure
             // began (in the write, for a key this process still had cached).
-            message = try sealedMessage(text, kind: .message, row: row, service: service, caller: caller)
+            message = try sealedMessage(text, kind: kind, row: row, service: service, caller: caller)
             let draft = AuditTrail.draft(
-                caller: caller, action: "message.create", target: target, fields: ["body"], decision: decision, context: access,
+                caller: caller, action: action, target: target, fields: ["body"], decision: decision, context: access,
                 details: ["message": message.id])
             let audit = self.audit
             try await guardedWrite { [message] db in
@@ -68,7 +87,7 @@ extension RecordService {
             }
         } catch let error as StrongroomError where error == .subjectErased {
             throw await refusedTransition(
-                caller: caller, action: "message.create", target: target, decision: decision, access: access, status: row.status,
+                caller: caller, action: action, target: target, decision: decision, access: access, status: row.status,
                 message: error.message, code: error.code)
         }
         return MessageView(
@@ -101,6 +120,8 @@ extension RecordService {
                 }
                 return (id: message.id, author: message.authorID, role: message.authorRole, kind: message.kind, at: message.createdAt, envelope: envelope)
             }
+            // Internal notes between staff never reach a citizen (each row is checked first, so none hides by its kind).
+            .filter { caller.kind == .staff || $0.kind != MessageKind.note.rawValue }
         }
         let draft = AuditTrail.draft(
             caller: caller, action: "message.read", target: target, fields: revealBody ? ["body"] : [], decision: decision, context: access,

@@ -119,6 +119,56 @@ extension RecordService {
         }
     }
 
+    /// A member of staff a request can be assigned to.
+    public struct Assignee: Sendable, Equatable {
+        public let accountID: String
+        public let login: String
+        public let roles: [String]
+    }
+
+    /// The active caseworkers and supervisors of a request's office, for one who may assign it (the gate decides
+    /// `assign` on the request, with the caller's purpose). Their logins are opened for the list, and the listing
+    /// is an audit entry. A staff row that fails its integrity check is left out and alarmed, never offered.
+    public func assignees(for requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> [Assignee] {
+        let (request, service) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: request.subjectID)
+        let resource = request.resource(sensitivity: Self.sensitivity(of: service))
+        let decision = decide(caller, .assign, resource, access)
+        guard decision.isPermitted else {
+            let mayRead = decide(caller, .read, resource, access).isPermitted
+            throw await denied(decision, caller: caller, action: "case.assignees", target: target, access: access, hide: !mayRead)
+        }
+        let office = request.office
+        let rows = try await guardedRead { db in
+            try AccountRow.fetchAll(
+                db, sql: "SELECT * FROM accounts WHERE kind = 'staff' AND status = 'active' AND office = ? ORDER BY created_at",
+                arguments: [office])
+        }
+        var result: [Assignee] = []
+        for row in rows where !row.roleSet.isDisjoint(with: ["caseworker", "supervisor"]) {
+            guard (try? integrity.check(row)) != nil else {
+                await integrity.raiseAlarm(IntegrityViolation(table: AccountRow.macTable, key: row.id), requestID: access.requestID)
+                continue
+            }
+            let place = FieldPlace(collection: AccountService.collection, recordID: row.id, field: "login")
+            let envelopes = try await guardedRead { db in
+                try FieldRows.sealed(collection: AccountService.collection, recordID: row.id, fields: ["login"], in: db)
+            }
+            guard let envelope = envelopes.first, row.fieldRevisions.admits(envelope.bytes, collection: AccountService.collection, field: "login") else {
+                await integrity.raiseAlarm(IntegrityViolation(table: AccountRow.macTable, key: row.id), requestID: access.requestID)
+                continue
+            }
+            let login = String(decoding: try sealer.open(envelope.bytes, at: place), as: UTF8.self)
+            result.append(Assignee(accountID: row.id, login: login, roles: row.roleSet.sorted()))
+        }
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "case.assignees", target: target, decision: decision, context: access,
+            details: ["staff_logins_opened": String(result.count)])
+        try await guardedWrite { db in try audit.record(draft, in: db) }
+        return result
+    }
+
     /// The assigned caseworker asks the citizen for more information; the question is a sealed message.
     public func requestInformation(
         _ requestID: String, question: String, caller: AuthenticatedCaller, access: AccessContext
@@ -308,5 +358,62 @@ extension RecordService {
             throw StrongroomError.invalid("invalid_\(name)", "`\(name)` contains control characters; send plain text")
         }
         return trimmed
+    }
+}
+
+/// One event in a case's history, from the audit log: who (by role and office; the caller as "you"), what, when,
+/// which field names, for which purpose. Never a value.
+public struct CaseEvent: Sendable, Equatable {
+    public let auditSeq: UInt64
+    public let time: Date
+    public let action: String
+    /// `citizen`, `staff` or `system`.
+    public let actorKind: String
+    public let role: String
+    public let office: String?
+    public let byCaller: Bool
+    public let fields: [String]
+    public let purpose: String?
+    public let breakGlass: Bool
+    public let allowed: Bool
+}
+
+extension RecordService {
+    /// The case's own history from the audit log (who opened, claimed, asked, decided), newest last, for one who may
+    /// read the case with their purpose. Looking at it is itself an audit entry (`case.timeline`), which the
+    /// history leaves out with the assignee listings, so that reading it does not fill it.
+    public func caseTimeline(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext, limit: Int = 200) async throws -> [CaseEvent] {
+        let (request, service) = try await loadRequest(requestID)
+        let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: request.subjectID)
+        let decision = decide(caller, .read, request.resource(sensitivity: Self.sensitivity(of: service)), access)
+        guard caller.kind == .staff, decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: "case.timeline", target: target, access: access, hide: true)
+        }
+        let store = audit.store
+        let subjectID = request.subjectID
+        let (entries, own) = try await database.read { db -> ([AuditEntry], Set<String>) in
+            let all = try Self.auditEntries(aboutSubject: subjectID, store: store, in: db) {
+                $0.target.recordID == requestID && $0.action != "case.timeline" && $0.action != "case.assignees"
+            }
+            let own = Set(try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
+                .map { try self.integrity.check($0).id })
+            return (all, own)
+        }
+        let events = entries.suffix(limit).map { entry -> CaseEvent in
+            let kind = own.contains(entry.actor.id) ? "citizen"
+                : (entry.actor.id == "system" || entry.actor.role == "system" || entry.actor.role == "automatic-rules" || entry.actor.role == "fees"
+                    || entry.actor.id.hasPrefix("payment-provider:")) ? "system" : "staff"
+            return CaseEvent(
+                auditSeq: entry.seq, time: Date(millis: entry.time.millisecondsSince1970), action: entry.action, actorKind: kind,
+                role: entry.actor.role, office: entry.details["office"], byCaller: entry.actor.id == caller.accountID,
+                fields: entry.fieldsTouched, purpose: entry.purpose, breakGlass: entry.flags.contains(.breakGlass),
+                allowed: entry.decision.effect == .allow)
+        }
+        let audit = self.audit
+        let draft = AuditTrail.draft(
+            caller: caller, action: "case.timeline", target: target, decision: decision, context: access,
+            details: ["events": String(events.count)])
+        try await guardedWrite { db in try audit.record(draft, in: db) }
+        return events
     }
 }

@@ -42,14 +42,7 @@ extension RecordService {
     ) async throws -> AccessReport {
         let store = audit.store
         let (entries, own) = try await database.read { db -> ([AuditEntry], Set<String>) in
-            var all: [AuditEntry] = []
-            var after: UInt64?
-            while true {
-                let page = try store.accesses(toSubject: subjectID, afterSeq: after, limit: 1000, in: db)
-                all += page
-                guard page.count == 1000, let last = page.last else { break }
-                after = last.seq
-            }
+            let all = try Self.auditEntries(aboutSubject: subjectID, store: store, in: db)
             // Which accounts are the subject's own decides which accesses the report shows as theirs: verified rows only.
             let own = Set(try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
                 .map { try self.integrity.check($0).id })
@@ -63,6 +56,20 @@ extension RecordService {
             decision: decision, context: access, details: ["entries": String(lines.count)])
         try await guardedWrite { db in try audit.record(draft, in: db) }
         return AccessReport(subjectID: subjectID, generatedAt: clock.now, entries: lines)
+    }
+
+    /// Every audit entry about a data subject, oldest first, read in pages.
+    static func auditEntries(
+        aboutSubject subjectID: String, store: SQLiteAuditStore, in db: Database, where keep: (AuditEntry) -> Bool = { _ in true }
+    ) throws -> [AuditEntry] {
+        var all: [AuditEntry] = []
+        var after: UInt64?
+        while true {
+            let page = try store.accesses(toSubject: subjectID, afterSeq: after, limit: 1000, in: db)
+            all += page.filter(keep)
+            guard page.count == 1000, let last = page.last else { return all }
+            after = last.seq
+        }
     }
 
     /// All of the calling citizen's data, opened for them (GDPR article 15 style): profile, requests with their
@@ -91,6 +98,8 @@ extension RecordService {
                 SELECT m.* FROM messages m
                 JOIN requests r ON r.id = m.request_id WHERE r.owner_id = ? ORDER BY m.created_at, m.id
                 """, arguments: [accountID]).map { try self.integrity.check($0) }
+                // Staff's internal notes are not the citizen's to see (checked first: a row cannot hide by its kind).
+                .filter { $0.kind != MessageKind.note.rawValue }
             let messages = messageRows.map { row in
                 StoredMessage(
                     id: row.id, requestID: row.requestID, authorID: row.authorID, authorRole: row.authorRole, kind: row.kind,

@@ -66,6 +66,56 @@ extension Portal {
             _ = try await installation.records.claim(id, caller: caller, access: access(visit))
             return .redirect("/staff/cases/\(id)?done=claimed")
         }
+        // A supervisor assigns or reassigns an open case to a caseworker or supervisor of its office.
+        staffAction(router, "/staff/cases/:id/assign") { visit, caller in
+            let id = try requestID(visit)
+            let chosen = visit.form?["assignee"] ?? ""
+            guard !chosen.isEmpty else {
+                return try await casePage(&visit, caller, errors: ["assignee": visit.messages.text("staff.case.assignee_missing")], typed: [:])
+            }
+            do {
+                _ = try await installation.records.assign(id, to: chosen, caller: caller, access: access(visit))
+            } catch let error as StrongroomError where error.kind == .invalidInput {
+                return try await casePage(&visit, caller, errors: ["assignee": visit.messages.text("staff.case.assignee_missing")], typed: [:])
+            }
+            return .redirect("/staff/cases/\(id)?done=assigned")
+        }
+        // An internal note between staff (sealed, never shown to the citizen).
+        staffAction(router, "/staff/cases/:id/notes") { visit, caller in
+            let id = try requestID(visit)
+            let text = (visit.form?["note"] ?? "").trimmingWhitespaceAtEnds
+            guard !text.isEmpty else {
+                return try await casePage(&visit, caller, errors: ["note": visit.messages.text("staff.case.note_missing")], typed: [:])
+            }
+            do {
+                _ = try await installation.records.postNote(id, body: text, caller: caller, access: access(visit))
+            } catch let error as StrongroomError where error.kind == .invalidInput {
+                return try await casePage(&visit, caller, errors: ["note": visit.messages.text("staff.case.text_invalid")], typed: ["note": text])
+            }
+            return .redirect("/staff/cases/\(id)?done=noted#notes")
+        }
+        // Search by a blind-indexed field: the value goes in a POST body (never in a URL), the answer is rendered at
+        // once, and each hit shows only what the search decision reveals.
+        staffPage(router, "/staff/search") { visit, caller in
+            guard visit.staffScreens.contains("search") else { throw PortalFailure.notFound }
+            return .page(searchPage(visit, field: nil, value: "", hits: nil, errors: [:]))
+        }
+        staffAction(router, "/staff/search") { visit, caller in
+            guard visit.staffScreens.contains("search") else { throw PortalFailure.notFound }
+            let t = visit.messages
+            let field = visit.form?["field"] ?? ""
+            let value = (visit.form?["value"] ?? "").trimmingWhitespaceAtEnds
+            var errors: [String: String] = [:]
+            if !searchableFields(visit.language).contains(where: { $0.id == field }) { errors["field"] = t.text("staff.search.field_missing") }
+            if value.isEmpty { errors["value"] = t.text("staff.search.value_missing") }
+            guard errors.isEmpty else { return .page(searchPage(visit, field: field, value: value, hits: nil, errors: errors)) }
+            do {
+                let hits = try await installation.records.search(field: field, value: value, caller: caller, access: access(visit))
+                return .page(searchPage(visit, field: field, value: value, hits: hits, errors: [:]))
+            } catch let error as StrongroomError where error.kind == .invalidInput {
+                return .page(searchPage(visit, field: field, value: value, hits: nil, errors: ["value": t.text("staff.search.value_invalid")]))
+            }
+        }
         staffAction(router, "/staff/cases/:id/request-info") { visit, caller in
             let id = try requestID(visit)
             let question = (visit.form?["question"] ?? "").trimmingWhitespaceAtEnds
@@ -165,7 +215,7 @@ extension Portal {
         if let purpose = visit.request.cookies[Self.purposeCookie]?.value, allowedPurposes(session.caller).contains(purpose) {
             visit.staffPurpose = purpose
         }
-        visit.staffScreens = Set(["queue", "review-break-glass"].filter { rolesMay(session.caller, $0) })
+        visit.staffScreens = Set(["queue", "search", "review-break-glass"].filter { rolesMay(session.caller, $0) })
         return session.caller
     }
 
@@ -247,7 +297,12 @@ extension Portal {
 
     // MARK: - Work queues
 
-    static let queues = ["unassigned", "mine", "waiting", "open"]
+    /// The tabs of the work queues, in order. `ready` (mine, not waiting for the citizen) and `overdue` (open past the
+    /// service's `decide_within:`) are derived from the others, so one page reads four queues.
+    static let queues = ["unassigned", "mine", "ready", "waiting", "overdue", "open"]
+    static let readQueues = ["unassigned", "mine", "waiting", "open"]
+    /// The age filter's choices, in days since submission.
+    static let ages = [3, 7, 14, 30]
 
     func queueFilter(_ name: String, _ caller: AuthenticatedCaller) -> CaseQueueFilter {
         switch name {
@@ -267,16 +322,24 @@ extension Portal {
         }
         let chosen = visit.query["queue"].flatMap { Self.queues.contains($0) ? $0 : nil } ?? "unassigned"
         let service = visit.query["service"].flatMap { installation.catalog.service($0) != nil ? $0 : nil }
-        var counts: [String: Int] = [:]
-        var shown: [CaseSummary] = []
-        for name in Self.queues {
+        let age = visit.query["age"].flatMap(Int.init).flatMap { Self.ages.contains($0) ? $0 : nil }
+        let now = visit.now
+        var lists: [String: [CaseSummary]] = [:]
+        for name in Self.readQueues {
             var filter = queueFilter(name, caller)
             filter.serviceID = service
-            let items = try await installation.records.queue(filter, caller: caller, access: access(visit))
-            counts[name] = items.count
-            if name == chosen { shown = items }
+            filter.minimumAgeDays = age
+            lists[name] = try await installation.records.queue(filter, caller: caller, access: access(visit))
         }
-        let now = visit.now
+        lists["ready"] = (lists["mine"] ?? []).filter { $0.status != "info-requested" }
+        lists["overdue"] = (lists["open"] ?? []).filter { item in
+            guard let submitted = item.submittedAt,
+                  let due = installation.catalog.service(item.serviceID)?.decisionDue(submittedAtEpochSeconds: submitted.timeIntervalSince1970)
+            else { return false }
+            return now.timeIntervalSince1970 >= due
+        }
+        let counts = lists.mapValues(\.count)
+        let shown = lists[chosen] ?? []
         let rows = shown.map { item -> [String: Any] in
             let days = item.submittedAt.map { max(0, Int(now.timeIntervalSince($0) / 86_400)) }
             return [
@@ -287,11 +350,14 @@ extension Portal {
                 "age": days.map { t.plural("staff.queue.age_days", count: $0) } ?? "",
                 "assignee": item.assigneeID == nil ? t.text("staff.queue.nobody") : (item.assigneeID == caller.accountID ? t.text("staff.queue.me") : t.text("staff.queue.colleague")),
                 "fee": item.paymentStatus.map { t.text("payment.status_" + $0) } ?? "",
+                "overdue": dueDate(item).map { now.timeIntervalSince1970 >= $0 } ?? false,
+                "due": dueDate(item).map { visit.format.date(Date(timeIntervalSince1970: $0 - 1)) } ?? "",
             ]
         }
         let tabs = Self.queues.map { name -> [String: Any] in
             var href = "/staff?queue=" + name
             if let service { href += "&service=" + FormBody.encode(service) }
+            if let age { href += "&age=" + String(age) }
             return ["href": href, "text": t.text("staff.queue.tab_" + name), "count": String(counts[name] ?? 0), "current": name == chosen]
         }
         let services = installation.catalog.serviceIDs.compactMap { installation.catalog.service($0) }.map { s -> [String: Any] in
@@ -301,8 +367,64 @@ extension Portal {
             "tabs": tabs, "rows": rows, "none": rows.isEmpty, "queue": chosen,
             "queue_title": t.text("staff.queue.tab_" + chosen),
             "services": services, "office": caller.office ?? "",
+            "ages": Self.ages.map { days -> [String: Any] in
+                ["value": String(days), "label": t.plural("staff.queue.age_at_least", count: days), "selected": days == age]
+            },
         ], section: "staff")
         return .page(page)
+    }
+
+    /// The end of a queued request's time to decide (epoch seconds), when its service has one.
+    func dueDate(_ item: CaseSummary) -> Double? {
+        guard let submitted = item.submittedAt else { return nil }
+        return installation.catalog.service(item.serviceID)?.decisionDue(submittedAtEpochSeconds: submitted.timeIntervalSince1970)
+    }
+
+    // MARK: - Search
+
+    /// The fields staff can search by (blind-indexed in some current service), with their label in `language`.
+    func searchableFields(_ language: String) -> [(id: String, label: String)] {
+        var seen = Set<String>()
+        var result: [(id: String, label: String)] = []
+        for id in installation.catalog.serviceIDs {
+            guard let service = installation.catalog.service(id) else { continue }
+            for field in service.fields where field.hasBlindIndex && seen.insert(field.id).inserted {
+                result.append((field.id, field.label(in: language)))
+            }
+        }
+        return result
+    }
+
+    func searchPage(_ visit: Visit, field: String?, value: String, hits: [SearchHit]?, errors: [String: String]) -> Page {
+        let t = visit.messages
+        let fields = searchableFields(visit.language)
+        let results = (hits ?? []).map { hit -> [String: Any] in
+            let service = installation.catalog.service(hit.serviceID)
+            let shown = (service?.fields ?? []).compactMap { definition -> [String: Any]? in
+                guard let view = hit.record.fields[definition.id] else { return nil }
+                return ["label": definition.label(in: visit.language), "value": FieldDisplay.text(view, definition: definition, visit: visit),
+                        "masked": view.masked != nil]
+            }
+            return [
+                "href": "/staff/cases/" + hit.id, "reference": Reference.text(hit.id),
+                "service": service?.title(in: visit.language) ?? hit.serviceID,
+                "status": statusText(hit.status, outcome: nil, t), "tone": statusTone(hit.status, outcome: nil),
+                "submitted": hit.submittedAt.map { visit.format.date($0) } ?? "", "fields": shown,
+            ]
+        }
+        var model: [String: Any] = [
+            "fields": fields.enumerated().map { index, item -> [String: Any] in
+                ["id": index == 0 ? "field" : "field-" + item.id, "value": item.id, "label": item.label,
+                 "checked": item.id == field || (field == nil && index == 0)]
+            },
+            "value": value, "searched": hits != nil, "results": results, "none": hits?.isEmpty == true,
+            "count_text": t.plural("staff.search.count", count: results.count),
+        ]
+        for (name, text) in errors { model[name + "_error"] = text }
+        var page = Page(template: "staff_search", title: t.text("staff.search.title"), status: errors.isEmpty ? .ok : .badRequest,
+                        model: model, section: "search")
+        page.errors = errors.keys.sorted().map { ["href": "#" + $0, "text": errors[$0] ?? ""] }
+        return page
     }
 
     // MARK: - Break-glass
@@ -381,7 +503,30 @@ extension Portal {
                 "masked": field?.masked != nil, "withheld": withheld, "empty": field == nil && !withheld,
             ]
         }
-        let conversation = messages.map { message -> [String: Any] in
+        let history = ((try? await installation.records.caseTimeline(id, caller: caller, access: access(visit))) ?? []).map { event -> [String: Any] in
+            let who: String
+            switch event.actorKind {
+            case "citizen": who = t.text("staff.case.history_citizen")
+            case "system": who = event.role == "payment-provider" || event.action.hasPrefix("payment.") ? t.text("access.who_payments") : t.text("access.who_system")
+            default:
+                who = event.byCaller ? t.text("staff.case.history_you")
+                    : t.text("access.who_staff", ["role": roleName(event.role, t), "office": event.office ?? t.text("access.no_office")])
+            }
+            return [
+                "when": visit.format.dateTime(event.time), "iso": visit.format.isoDateTime(event.time), "who": who,
+                "what": actionName(event.action, t), "refused": !event.allowed, "break_glass": event.breakGlass,
+                "data": event.fields.isEmpty ? t.text("access.no_fields") : event.fields.map { $0 == "body" ? t.text("staff.case.history_body") : fieldName($0, t) }.joined(separator: ", "),
+                "purpose": event.purpose.map { staffPurposeName($0, t) } ?? t.text("access.no_purpose"),
+            ]
+        }
+        let notes = messages.filter { $0.kind == MessageKind.note.rawValue }.map { note -> [String: Any] in
+            [
+                "author": note.mine ? t.text("staff.case.you") : t.text("staff.case.colleague_role", ["role": note.authorRole]),
+                "when": visit.format.dateTime(note.createdAt), "iso": visit.format.isoDateTime(note.createdAt),
+                "body": note.body ?? t.text("messages.unreadable"), "mine": note.mine,
+            ]
+        }
+        let conversation = messages.filter { $0.kind != MessageKind.note.rawValue }.map { message -> [String: Any] in
             [
                 "author": message.mine ? t.text("staff.case.you") : (message.authorRole == "citizen" ? t.text("staff.case.citizen") : t.text("messages.agency")),
                 "when": visit.format.dateTime(message.createdAt), "iso": visit.format.isoDateTime(message.createdAt),
@@ -391,14 +536,28 @@ extension Portal {
         }
         let open = ["submitted", "in-review", "info-requested"].contains(view.status)
         let mine = view.assigneeID == caller.accountID
+        // Who the case can go to, for those whose rules let them assign it (the listing is itself gated and audited).
+        var assignees: [RecordService.Assignee] = []
+        if open && rolesMay(caller, "assign") {
+            assignees = (try? await installation.records.assignees(for: id, caller: caller, access: access(visit))) ?? []
+        }
+        let assigneeName = view.assigneeID.flatMap { assigned in assignees.first { $0.accountID == assigned }?.login }
         var model: [String: Any] = [
             "title": service?.title(in: visit.language) ?? view.serviceID,
             "reference": Reference.text(view.id),
             "status": statusText(view.status, outcome: view.outcome, t), "tone": statusTone(view.status, outcome: view.outcome),
-            "assignee": view.assigneeID == nil ? t.text("staff.queue.nobody") : (mine ? t.text("staff.queue.me") : t.text("staff.queue.colleague")),
+            "assignee": view.assigneeID == nil ? t.text("staff.queue.nobody")
+                : (mine ? t.text("staff.queue.me") : assigneeName ?? t.text("staff.queue.colleague")),
+            "can_assign": !assignees.isEmpty, "assign_action": "/staff/cases/\(id)/assign",
+            "assignees": assignees.map { person -> [String: Any] in
+                ["id": person.accountID, "login": person.login, "selected": person.accountID == view.assigneeID,
+                 "you": person.accountID == caller.accountID]
+            },
             "submitted": view.submittedAt.map { visit.format.dateTime($0) } ?? "",
             "answers": answers,
             "messages": conversation, "has_messages": !conversation.isEmpty,
+            "history": history, "has_history": !history.isEmpty,
+            "notes": notes, "has_notes": !notes.isEmpty, "note_action": "/staff/cases/\(id)/notes", "typed_note": typed["note"] ?? "",
             "can_claim": open && !mine,
             "can_act": open && mine && view.status != "info-requested",
             "can_message": open,
@@ -416,7 +575,7 @@ extension Portal {
         var page = Page(template: "staff_case", title: service?.title(in: visit.language) ?? t.text("staff.case.title"),
                         status: errors.isEmpty ? .ok : .badRequest, model: model, section: "staff")
         page.errors = errors.keys.sorted().map { ["href": "#" + $0, "text": errors[$0] ?? ""] }
-        if let done = visit.query["done"], ["claimed", "asked", "decided", "sent", "opened"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
+        if let done = visit.query["done"], ["claimed", "assigned", "asked", "decided", "sent", "noted", "opened"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
         return .page(page)
     }
 }

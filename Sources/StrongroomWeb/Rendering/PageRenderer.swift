@@ -241,6 +241,7 @@ struct PageRenderer: Sendable {
             model["signed_in_as"] = session.caller.kind == .staff ? "staff" : "citizen"
             let items: [(String, String, String)] = session.caller.kind == .staff ? [
                 visit.staffScreens.contains("queue") ? ("staff", "/staff", t.text("staff.nav.queues")) : nil,
+                visit.staffScreens.contains("search") ? ("search", "/staff/search", t.text("staff.nav.search")) : nil,
                 visit.staffScreens.contains("review-break-glass") ? ("review", "/staff/break-glass", t.text("staff.nav.review")) : nil,
                 ("purpose", "/staff/purpose", t.text("staff.nav.purpose")),
             ].compactMap { $0 } : [
