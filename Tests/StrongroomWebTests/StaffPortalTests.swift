@@ -342,20 +342,69 @@ import Testing
         }
     }
 
+    @Test func anAdministratorAddsStaffWithAnEnrolmentShownOnceAndDisablesThem() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.application().test(.router) { client in
+            var ada = try await Self.caseworker(fixture, client, login: "ada@agency.example", roles: ["administrator"], office: nil)
+            _ = try await ada.post(client, "/staff/purpose", [("purpose", "administration")])
+            #expect(try await ada.get(client, "/staff").location == "/staff/people")
+            let list = try await ada.get(client, "/staff/people")
+            #expect(list.status == .ok && list.body.contains("ada@agency.example (You)") && list.body.contains("1 account."))
+            // Mistakes are errors on the page and create nothing.
+            let noOffice = try await ada.post(client, "/staff/people", [("login", "ciaran@agency.example"), ("roles", "caseworker")])
+            #expect(noOffice.status == .badRequest && noOffice.body.contains(##"href="#office""##) && noOffice.body.contains(#"value="ciaran@agency.example""#))
+            let noRole = try await ada.post(client, "/staff/people", [("login", "ciaran@agency.example"), ("roles", "root")])
+            #expect(noRole.status == .badRequest && noRole.body.contains(##"href="#roles""##))
+            let badLogin = try await ada.post(client, "/staff/people", [("login", "not an address"), ("roles", "auditor")])
+            #expect(badLogin.status == .badRequest && badLogin.body.contains(##"href="#login""##))
+            #expect(try await fixture.installation.accounts.listStaff(by: .system(), context: AccessContext(requestID: "t")).count == 1)
+
+            // The enrolment: password and authenticator secret on the POST's own answer, not cached.
+            let created = try await ada.post(
+                client, "/staff/people", [("login", "Ciaran@Agency.example"), ("roles", "caseworker"), ("roles", "supervisor"), ("office", "central")])
+            #expect(created.status == .ok && created.body.contains("Account created") && created.body.contains("otpauth://totp/"))
+            #expect(created.headers[.cacheControl] == "no-store")
+            let password = try #require(created.body.range(of: #"(?<=<dt>Initial password</dt><dd><code class="secret">)[^<]+"#, options: .regularExpression)
+                .map { String(created.body[$0]) })
+            let taken = try await ada.post(client, "/staff/people", [("login", "ciaran@agency.example"), ("roles", "auditor")])
+            #expect(taken.status == .badRequest && taken.body.contains("Another account already uses this address"))
+
+            // The new caseworker signs in with what was shown.
+            let ciaran = try #require(try await fixture.installation.accounts.listStaff(by: .system(), context: AccessContext(requestID: "t"))
+                .first { $0.login == "ciaran@agency.example" })
+            #expect(ciaran.roles == ["caseworker", "supervisor"] && ciaran.office == "central")
+            var browser = Browser()
+            _ = try await browser.get(client, "/staff/sign-in")
+            let code = try fixture.installation.accounts.unsafeCurrentOneTimeCode(accountID: ciaran.accountID)
+            let signedIn = try await browser.post(client, "/staff/sign-in", [("login", "ciaran@agency.example"), ("password", password), ("code", code)])
+            #expect(signedIn.location?.hasPrefix("/staff/purpose") == true, "\(signedIn.status)")
+            _ = try await browser.get(client, "/staff/purpose")
+
+            // Disabled: the list says so and the session ends.
+            let disabled = try await ada.post(client, "/staff/people/disable", [("login", "ciaran@agency.example")])
+            #expect(disabled.location == "/staff/people?done=disabled")
+            #expect(try await ada.get(client, "/staff/people?done=disabled").body.contains("Disabled"))
+            let after = try await browser.get(client, "/staff/purpose")
+            #expect(after.status == .seeOther && after.location?.hasPrefix("/staff/sign-in") == true)
+            let unknown = try await ada.post(client, "/staff/people/disable", [("login", "nobody@agency.example")])
+            #expect(unknown.status == .badRequest)
+        }
+    }
+
     /// Every role against every staff screen: the screens a role's rules do not open answer 404 (or send a signed-out
     /// visitor to the staff sign-in), never with data.
     @Test func theRoleByScreenMatrix() async throws {
         let fixture = try await WebFixture()
         let (id, _) = try await Self.submittedRequest(fixture, login: "matrix@example.ie")
         try await fixture.application().test(.router) { client in
-            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass", "/staff/search"]
+            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass", "/staff/search", "/staff/people"]
             // role → (office, purpose, the status of each screen)
             let expected: [(role: String, office: String?, purpose: String, statuses: [HTTPResponse.Status])] = [
-                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound, .ok]),
-                ("supervisor", "central", "supervision", [.ok, .ok, .ok, .ok]),
-                ("auditor", nil, "audit", [.seeOther, .notFound, .ok, .notFound]),
-                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound, .notFound]),
-                ("administrator", nil, "administration", [.ok, .notFound, .notFound, .notFound]),
+                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound, .ok, .notFound]),
+                ("supervisor", "central", "supervision", [.ok, .ok, .ok, .ok, .notFound]),
+                ("auditor", nil, "audit", [.seeOther, .notFound, .ok, .notFound, .notFound]),
+                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound, .notFound, .notFound]),
+                ("administrator", nil, "administration", [.seeOther, .notFound, .notFound, .notFound, .ok]),
             ]
             for (index, row) in expected.enumerated() {
                 var browser = try await Self.caseworker(fixture, client, login: "staff\(index)@agency.example", roles: [row.role], office: row.office)

@@ -116,6 +116,28 @@ extension Portal {
                 return .page(searchPage(visit, field: field, value: value, hits: nil, errors: ["value": t.text("staff.search.value_invalid")]))
             }
         }
+        // Staff administration (administrators): the accounts, a new member of staff with the enrolment shown once,
+        // and disabling an account (its sessions end).
+        staffPage(router, "/staff/people") { visit, caller in
+            guard visit.staffScreens.contains("people") else { throw PortalFailure.notFound }
+            return try await Self.hidingRefusals { try await peoplePage(&visit, caller, errors: [:], typed: [:]) }
+        }
+        staffAction(router, "/staff/people") { visit, caller in
+            guard visit.staffScreens.contains("people") else { throw PortalFailure.notFound }
+            return try await Self.hidingRefusals { try await addPerson(&visit, caller) }
+        }
+        staffAction(router, "/staff/people/disable") { visit, caller in
+            guard visit.staffScreens.contains("people") else { throw PortalFailure.notFound }
+            let login = visit.form?["login"] ?? ""
+            return try await Self.hidingRefusals {
+                do {
+                    try await installation.disableStaff(login: login, caller: caller, access: access(visit))
+                } catch let error as StrongroomError where error.kind == .notFound || error.kind == .invalidInput {
+                    return try await peoplePage(&visit, caller, errors: ["people": visit.messages.text("staff.people.unknown")], typed: [:])
+                }
+                return .redirect("/staff/people?done=disabled")
+            }
+        }
         staffAction(router, "/staff/cases/:id/request-info") { visit, caller in
             let id = try requestID(visit)
             let question = (visit.form?["question"] ?? "").trimmingWhitespaceAtEnds
@@ -216,6 +238,7 @@ extension Portal {
             visit.staffPurpose = purpose
         }
         visit.staffScreens = Set(["queue", "search", "review-break-glass"].filter { rolesMay(session.caller, $0) })
+        if rolesMay(session.caller, "manage-staff") { visit.staffScreens.insert("people") }
         return session.caller
     }
 
@@ -318,6 +341,7 @@ extension Portal {
         // Roles without casework start on their own screen, or on a page that says where their tools are.
         guard visit.staffScreens.contains("queue") else {
             if visit.staffScreens.contains("review-break-glass") { return .redirect("/staff/break-glass") }
+            if visit.staffScreens.contains("people") { return .redirect("/staff/people") }
             return .page(Page(template: "staff_home", title: t.text("staff.home.title"), model: [:], section: "staff"))
         }
         let chosen = visit.query["queue"].flatMap { Self.queues.contains($0) ? $0 : nil } ?? "unassigned"
@@ -378,6 +402,65 @@ extension Portal {
     func dueDate(_ item: CaseSummary) -> Double? {
         guard let submitted = item.submittedAt else { return nil }
         return installation.catalog.service(item.serviceID)?.decisionDue(submittedAtEpochSeconds: submitted.timeIntervalSince1970)
+    }
+
+    // MARK: - Staff administration
+
+    static let officeRoles: Set<String> = ["caseworker", "supervisor"]
+
+    func peoplePage(_ visit: inout Visit, _ caller: AuthenticatedCaller, errors: [String: String], typed: [String: String]) async throws -> Outcome {
+        let t = visit.messages
+        let people = try await installation.staffAccounts(caller: caller, access: access(visit))
+        let rows = people.map { person -> [String: Any] in
+            [
+                "login": person.login, "roles": roleName(person.roles.joined(separator: "+"), t),
+                "office": person.office ?? t.text("staff.people.no_office"),
+                "active": person.status == "active", "status": t.text("staff.people.status_" + (person.status == "active" ? "active" : "disabled")),
+                "created": visit.format.date(person.createdAt), "you": person.accountID == caller.accountID,
+            ]
+        }
+        let chosen = Set((typed["roles"] ?? "").split(separator: ",").map(String.init))
+        let roles = AccountService.staffRoles.sorted().enumerated().map { index, role -> [String: Any] in
+            ["id": index == 0 ? "roles" : "roles-" + role, "value": role, "label": roleName(role, t), "checked": chosen.contains(role)]
+        }
+        var model: [String: Any] = [
+            "rows": rows, "roles": roles, "typed_login": typed["login"] ?? "", "typed_office": typed["office"] ?? "",
+            "count_text": t.plural("staff.people.count", count: rows.count),
+        ]
+        for (name, text) in errors { model[name + "_error"] = text }
+        var page = Page(template: "staff_people", title: t.text("staff.people.title"), status: errors.isEmpty ? .ok : .badRequest,
+                        model: model, section: "people")
+        page.errors = errors.keys.sorted().map { ["href": "#" + $0, "text": errors[$0] ?? ""] }
+        if visit.query["done"] == "disabled" { page.notice = t.text("staff.people.done_disabled") }
+        return .page(page)
+    }
+
+    func addPerson(_ visit: inout Visit, _ caller: AuthenticatedCaller) async throws -> Outcome {
+        let t = visit.messages
+        let login = (visit.form?["login"] ?? "").trimmingWhitespaceAtEnds
+        let office = (visit.form?["office"] ?? "").trimmingWhitespaceAtEnds
+        let roles = Set((visit.form?.all("roles") ?? []).filter { AccountService.staffRoles.contains($0) })
+        let typed = ["login": login, "office": office, "roles": roles.sorted().joined(separator: ",")]
+        var errors: [String: String] = [:]
+        if login.isEmpty { errors["login"] = t.text("staff.people.login_missing") }
+        if roles.isEmpty { errors["roles"] = t.text("staff.people.roles_missing") }
+        if office.isEmpty, !roles.isDisjoint(with: Self.officeRoles) { errors["office"] = t.text("staff.people.office_missing") }
+        guard errors.isEmpty else { return try await peoplePage(&visit, caller, errors: errors, typed: typed) }
+        let enrolment: AccountService.StaffEnrolment
+        do {
+            enrolment = try await installation.addStaff(
+                login: login, roles: roles, office: office.isEmpty ? nil : office, caller: caller, access: access(visit))
+        } catch let error as StrongroomError where error.kind == .invalidInput || error.kind == .conflict {
+            let field = error.code == "login_taken" || error.code.contains("login") ? "login" : (error.code == "office_required" ? "office" : "roles")
+            let text = error.code == "login_taken" ? t.text("staff.people.login_taken")
+                : field == "login" ? t.text("staff.people.login_invalid") : t.text("staff.people.office_missing")
+            return try await peoplePage(&visit, caller, errors: [field: text], typed: typed)
+        }
+        // Shown once, on the answer to the POST itself (never behind a URL), and not cached.
+        return .page(Page(template: "staff_enrolment", title: t.text("staff.people.enrolment_title"), model: [
+            "login": enrolment.login, "password": enrolment.password, "uri": enrolment.oneTimeCodeURI,
+            "secret": enrolment.oneTimeCodeURI.components(separatedBy: "secret=").last?.components(separatedBy: "&").first ?? "",
+        ], section: "people"))
     }
 
     // MARK: - Search

@@ -243,6 +243,7 @@ struct PageRenderer: Sendable {
                 visit.staffScreens.contains("queue") ? ("staff", "/staff", t.text("staff.nav.queues")) : nil,
                 visit.staffScreens.contains("search") ? ("search", "/staff/search", t.text("staff.nav.search")) : nil,
                 visit.staffScreens.contains("review-break-glass") ? ("review", "/staff/break-glass", t.text("staff.nav.review")) : nil,
+                visit.staffScreens.contains("people") ? ("people", "/staff/people", t.text("staff.nav.people")) : nil,
                 ("purpose", "/staff/purpose", t.text("staff.nav.purpose")),
             ].compactMap { $0 } : [
                 ("requests", "/requests", t.text("nav.requests")),

@@ -1,0 +1,44 @@
+import AuditLog
+import Policy
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Staff administration for an administrator signed in to the staff pages: the same account operations as the
+/// CLI's `staff` commands, but decided by the gate (`manage-staff` on `staff`, which the sample policies give
+/// administrators with a second factor and the `administration` purpose). A refusal is audited like any denial;
+/// each operation is audited by the account service as for the CLI.
+extension Installation {
+    public func staffAccounts(caller: AuthenticatedCaller, access: AccessContext) async throws -> [AccountService.StaffSummary] {
+        try await records.authorizeStaffAdministration(caller: caller, access: access, action: "staff.list", office: nil)
+        return try await accounts.listStaff(by: caller, context: access)
+    }
+
+    public func addStaff(
+        login: String, roles: Set<String>, office: String?, caller: AuthenticatedCaller, access: AccessContext
+    ) async throws -> AccountService.StaffEnrolment {
+        try await records.authorizeStaffAdministration(caller: caller, access: access, action: "staff.create", office: office)
+        return try await accounts.addStaff(login: login, roles: roles, office: office, by: caller, context: access)
+    }
+
+    public func disableStaff(login: String, caller: AuthenticatedCaller, access: AccessContext) async throws {
+        try await records.authorizeStaffAdministration(caller: caller, access: access, action: "staff.disable", office: nil)
+        try await accounts.disableStaff(login: login, by: caller, context: access)
+    }
+}
+
+extension RecordService {
+    /// Decides `manage-staff` on the staff resource; a refusal is recorded in the audit log and thrown (403, or what
+    /// to declare when only the purpose is missing).
+    func authorizeStaffAdministration(caller: AuthenticatedCaller, access: AccessContext, action: String, office: String?) async throws {
+        var attributes: [String: AttributeValue] = [:]
+        if let office { attributes["office"] = .string(office) }
+        let decision = decide(caller, .manageStaff, Resource(type: "staff", attributes: attributes), access)
+        guard decision.isPermitted else {
+            throw await denied(decision, caller: caller, action: action, target: AuditTarget(collection: AccountService.collection), access: access, hide: false)
+        }
+    }
+}
