@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "StrongroomWeb",
             dependencies: [
-                "Strongroom", "StrongroomAPI", "Catalog", "Sodium", "Yams",
+                "Strongroom", "StrongroomAPI", "AuditLog", "Catalog", "Sodium", "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import Strongroom
 import StrongroomAPI
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -22,6 +23,9 @@ public struct Portal: Sendable {
     /// Whether the portal is reached over TLS (adds HSTS). Cookies are `Secure` either way: browsers keep `Secure`
     /// cookies for `http://127.0.0.1` and `localhost`, and nothing else should serve the portal without TLS.
     let tls: Bool
+    /// The paths registered as pages and as form actions, so that an action's address reopened with GET (a reload, a
+    /// restored tab) gets the portal's own page rather than the router's bare 404.
+    let registered = RegisteredPaths()
 
     /// Loads templates, message files and the stylesheet.
     /// - Parameter tls: the portal's public address is `https` (HSTS is sent).
@@ -41,6 +45,13 @@ public struct Portal: Sendable {
         registerRequestPages(on: router)
         registerPrivacyPages(on: router)
         registerStaffPages(on: router)
+        // A form's address without a page of its own, reopened with GET: the portal's "page not found", with its
+        // headers (the router would otherwise answer the API's JSON 404, as the path exists for POST only).
+        for path in registered.actionsWithoutPages {
+            router.get(RouterPath(stringLiteral: path)) { request, context in
+                await handle(request, context, signedIn: false, isPost: false) { visit in notFound(visit) }
+            }
+        }
         // Any other address a browser asks for gets the portal's own "page not found" (the API keeps its JSON 404).
         router.get("**") { request, context in
             if request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" { throw HTTPError(.notFound) }
@@ -55,6 +66,7 @@ public struct Portal: Sendable {
         _ router: Router<StrongroomRequestContext>, _ path: RouterPath, signedIn: Bool = false,
         _ body: @escaping @Sendable (inout Visit) async throws -> Outcome
     ) {
+        registered.note(page: path.description)
         router.get(path) { request, context in
             await handle(request, context, signedIn: signedIn, isPost: false, body)
         }
@@ -65,6 +77,7 @@ public struct Portal: Sendable {
         _ router: Router<StrongroomRequestContext>, _ path: RouterPath, signedIn: Bool = true,
         _ body: @escaping @Sendable (inout Visit) async throws -> Outcome
     ) {
+        registered.note(action: path.description)
         router.post(path) { request, context in
             await handle(request, context, signedIn: signedIn, isPost: true, body)
         }
@@ -271,4 +284,19 @@ enum PortalFailure: Error {
     case badForm
     case tooLarge
     case notFound
+}
+
+/// Which paths the portal registered as pages and as actions (registration happens once, at start).
+final class RegisteredPaths: Sendable {
+    private let paths = Mutex<(pages: Set<String>, actions: [String])>((pages: [], actions: []))
+
+    func note(page path: String) { paths.withLock { _ = $0.pages.insert(path) } }
+    func note(action path: String) { paths.withLock { $0.actions.append(path) } }
+
+    var actionsWithoutPages: [String] {
+        paths.withLock { state in
+            var seen = Set<String>()
+            return state.actions.filter { !state.pages.contains($0) && seen.insert($0).inserted }
+        }
+    }
 }

@@ -25,6 +25,7 @@ import Testing
         "caseworker read message", "caseworker create message", "caseworker read payment",
         "supervisor read request", "supervisor decide request", "supervisor assign request",
         "supervisor request-info request", "supervisor message request", "supervisor search request",
+        "supervisor read message", "supervisor create message",
         "supervisor read payment", "supervisor refund payment", "supervisor review-break-glass audit-log",
         "auditor read-audit audit-log", "auditor verify-audit audit-log", "auditor review-break-glass audit-log",
         "security-officer rotate-keys keys", "security-officer verify-audit audit-log",

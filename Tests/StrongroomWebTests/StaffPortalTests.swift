@@ -391,20 +391,47 @@ import Testing
         }
     }
 
+    @Test func anAuditorBrowsesFiltersAndVerifiesTheLog() async throws {
+        let fixture = try await WebFixture()
+        let (id, _) = try await Self.submittedRequest(fixture, login: "eimear@example.ie")
+        try await fixture.application().test(.router) { client in
+            var carol = try await Self.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            _ = try await carol.post(client, "/staff/cases/\(id)/claim", [])
+            #expect(try await carol.get(client, "/staff/audit").status == .notFound, "caseworkers do not read the log")
+
+            var audrey = try await Self.caseworker(fixture, client, login: "audrey@agency.example", roles: ["auditor"], office: nil)
+            _ = try await audrey.post(client, "/staff/purpose", [("purpose", "audit")])
+            let all = try await audrey.get(client, "/staff/audit")
+            #expect(all.status == .ok && all.body.contains("<code>case.claim</code>") && all.body.contains("<code>request.create</code>"))
+            #expect(!all.body.contains("Aoife") && !all.body.contains("1234567AB"), "the log holds no values")
+            let claims = try await audrey.get(client, "/staff/audit?action=case.claim")
+            #expect(claims.body.contains("<code>case.claim</code>") && !claims.body.contains("<code>request.create</code>"))
+            let bad = try await audrey.get(client, "/staff/audit?action=%3Cscript%3E&from=yesterday")
+            #expect(bad.status == .badRequest && bad.body.contains(##"href="#action""##) && bad.body.contains(##"href="#from""##))
+            #expect(!bad.body.contains("<script>"))
+            let verified = try await audrey.post(client, "/staff/audit/verify", [])
+            #expect(verified.status == .ok && verified.body.contains("The log verifies"), "\(verified.body.prefix(3000))")
+            // Reading and verifying are in the log themselves.
+            let reads = try await audrey.get(client, "/staff/audit?action=audit.verify")
+            #expect(reads.body.contains("<code>audit.verify</code>"))
+        }
+    }
+
     /// Every role against every staff screen: the screens a role's rules do not open answer 404 (or send a signed-out
     /// visitor to the staff sign-in), never with data.
     @Test func theRoleByScreenMatrix() async throws {
         let fixture = try await WebFixture()
         let (id, _) = try await Self.submittedRequest(fixture, login: "matrix@example.ie")
         try await fixture.application().test(.router) { client in
-            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass", "/staff/search", "/staff/people"]
+            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass", "/staff/search", "/staff/people", "/staff/audit"]
             // role → (office, purpose, the status of each screen)
             let expected: [(role: String, office: String?, purpose: String, statuses: [HTTPResponse.Status])] = [
-                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound, .ok, .notFound]),
-                ("supervisor", "central", "supervision", [.ok, .ok, .ok, .ok, .notFound]),
-                ("auditor", nil, "audit", [.seeOther, .notFound, .ok, .notFound, .notFound]),
-                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound, .notFound, .notFound]),
-                ("administrator", nil, "administration", [.seeOther, .notFound, .notFound, .notFound, .ok]),
+                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound, .ok, .notFound, .notFound]),
+                ("supervisor", "central", "supervision", [.ok, .ok, .ok, .ok, .notFound, .notFound]),
+                ("auditor", nil, "audit", [.seeOther, .notFound, .ok, .notFound, .notFound, .ok]),
+                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound, .notFound, .notFound, .notFound]),
+                ("administrator", nil, "administration", [.seeOther, .notFound, .notFound, .notFound, .ok, .notFound]),
             ]
             for (index, row) in expected.enumerated() {
                 var browser = try await Self.caseworker(fixture, client, login: "staff\(index)@agency.example", roles: [row.role], office: row.office)

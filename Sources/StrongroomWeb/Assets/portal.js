@@ -13,15 +13,18 @@
   if (!bar || !dialog) { return; }
   var warnAfter = parseInt(bar.getAttribute("data-warn-after"), 10) * 1000;
   var expireAfter = parseInt(bar.getAttribute("data-expire-after"), 10) * 1000;
-  if (!(warnAfter > 0)) { return; }
+  if (!(warnAfter >= 0) || !(expireAfter > 0)) { return; }
+  // An idle limit shorter than the warning period warns at once (data-warn-after is 0); after "Stay signed in" such
+  // a short session warns again halfway, not at once in a loop.
+  var rewarnAfter = warnAfter > 0 ? warnAfter : Math.floor(expireAfter / 2);
   var lastFocus = null;
   var warnTimer = null;
   var expireTimer = null;
 
-  function schedule() {
+  function schedule(after) {
     clearTimeout(warnTimer);
     clearTimeout(expireTimer);
-    warnTimer = setTimeout(show, warnAfter);
+    warnTimer = setTimeout(show, after);
     expireTimer = setTimeout(function () { window.location.assign("/sign-in?expired=1&return=" + encodeURIComponent(window.location.pathname)); }, expireAfter);
   }
 
@@ -52,7 +55,7 @@
     var body = new URLSearchParams(new FormData(form));
     fetch(form.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual",
       headers: { "Content-Type": "application/x-www-form-urlencoded" } })
-      .then(function () { hide(); schedule(); })
+      .then(function () { hide(); schedule(rewarnAfter); })
       .catch(function () { form.submit(); });
   }
 
@@ -60,5 +63,5 @@
   for (var i = 0; i < forms.length; i++) {
     forms[i].addEventListener("submit", function (event) { renew(event.currentTarget, event); });
   }
-  schedule();
+  schedule(warnAfter);
 })();

@@ -211,7 +211,11 @@ extension Portal {
         var page = Page(template: "payment", title: t.text("payment.title"), status: error == nil ? .ok : .badRequest, model: model, section: "requests")
         if let error { page.errors = [["href": "#instrument-0", "text": error]] }
         if visit.query["paid"] == "1" { page.notice = t.text("payment.paid_notice") }
-        if visit.query["declined"] == "1" { page.notice = t.text("payment.declined_notice") }
+        // A declined card is for the person to act on: an error (summary, title prefix, message at the choice), not a notice.
+        if visit.query["declined"] == "1", error == nil, payment.status == "failed" {
+            page.errors = [["href": "#instrument-0", "text": t.text("payment.declined_notice")]]
+            page.model["error"] = t.text("payment.declined_notice")
+        }
         return .page(page)
     }
 
