@@ -7,11 +7,16 @@ Anything missing is a failure, never a skip.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from selenium import webdriver
@@ -128,13 +133,39 @@ def open_visit(drivers, server: Server, js: bool, lang: str) -> Visit:
     return visit
 
 
+def open_visit_at(driver: webdriver.Chrome, base: str, js: bool, lang: str) -> Visit:
+    """A fresh visitor of the server at `base` (another server than the suite's: see test_session.py)."""
+    driver.delete_all_cookies()
+    visit = Visit(driver=driver, base=base, js=js, lang=lang)
+    visit.choose_language()
+    return visit
+
+
+def replay_visited(v: Visit) -> None:
+    """Every page the visit loaded with GET, fetched again with the browser's cookies: what is wrong with the security
+    headers of each answer and with every cookie set becomes a problem of the visit."""
+    if not v.gets:
+        return
+    client = http_client.PortalClient(v.base, v.portal_cookies())
+    problems, pages = http_client.replay_problems(client, v.gets)
+    v.problems += problems
+    if pages == 0:
+        v.problems.append(f"the replay of {len(v.gets)} page(s) loaded with GET found no HTML page to check")
+
+
+def finish_visit(v: Visit) -> None:
+    replay_visited(v)
+    assert not v.problems, "problems on the pages visited:\n" + "\n".join(v.problems)
+
+
 @pytest.fixture(params=MODES, ids=MODE_IDS)
 def visit(request, drivers, server):
-    """A fresh visitor (no cookies) in one mode; after the test, the problems found on its pages fail it."""
+    """A fresh visitor (no cookies) in one mode; after the test, the problems found on its pages (and on their replay
+    through urllib: security headers, cookies) fail it."""
     js, lang = request.param[0] == "js", request.param[1]
     v = open_visit(drivers, server, js, lang)
     yield v
-    assert not v.problems, "problems on the pages visited:\n" + "\n".join(v.problems)
+    finish_visit(v)
 
 
 @pytest.fixture
@@ -142,7 +173,51 @@ def js_visit(drivers, server):
     """A fresh visitor with JavaScript, in English (for tests that need script: focus, keyboard)."""
     v = open_visit(drivers, server, True, "en")
     yield v
-    assert not v.problems, "problems on the pages visited:\n" + "\n".join(v.problems)
+    finish_visit(v)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def extra_server(server: Server, *options: str) -> Iterator[Server]:
+    """A second demo server from the same binary, catalog and policies, in its own temporary directory, with extra
+    `serve` options; always stopped afterwards."""
+    repo = Path(__file__).resolve().parents[2]
+    tmp = Path(tempfile.mkdtemp(prefix="strongroom-extra-"))
+    port = free_port()
+    log = tmp / "server.log"
+    command = [server.binary, "serve", "--demo", "--keys", str(tmp / "Keys"), "--data", str(tmp / "data"),
+               "--catalog", str(repo / "Catalog"), "--policies", str(repo / "Policies"), "--port", str(port),
+               "--sign-ups-per-address", "10000", *options]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the extra server ({' '.join(options)}) exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if http_client.request(url + "/healthz").status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the extra server did not answer {url}/healthz within 60 seconds:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield Server(url, server.binary, tmp, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -77,11 +77,13 @@ class PortalClient:
                 self.cookies.pop(name.strip(), None)
         return answer
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
-        return self._keep(request(self.base + path, headers={**self._cookie_header(), **(headers or {})}))
+    def get(self, path: str, headers: dict[str, str | None] | None = None) -> Answer:
+        all_headers = {name: value for name, value in {**self._cookie_header(), **(headers or {})}.items() if value is not None}
+        return self._keep(request(self.base + path, headers=all_headers))
 
-    def post_form(self, path: str, fields: dict[str, str], headers: dict[str, str] | None = None) -> Answer:
+    def post_form(self, path: str, fields: dict[str, str], headers: dict[str, str | None] | None = None) -> Answer:
         body = urllib.parse.urlencode(fields).encode()
+        # A header given as None is left out (a browser that sends no `Sec-Fetch-Site`, or no `Origin`).
         all_headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Origin": self.base,
@@ -89,6 +91,7 @@ class PortalClient:
             **self._cookie_header(),
             **(headers or {}),
         }
+        all_headers = {name: value for name, value in all_headers.items() if value is not None}
         return self._keep(request(self.base + path, "POST", body, all_headers))
 
 
@@ -158,3 +161,31 @@ class StaffAPI:
             headers["Strongroom-Purpose"] = purpose
         body = json.dumps(payload).encode() if payload is not None else None
         return request(self.base + path, method, body, headers)
+
+
+class CitizenAPI(StaffAPI):
+    """The JSON API as a citizen: the portal's session cookie holds the same bearer token (no purpose is declared)."""
+
+    def call(self, method: str, path: str, payload: dict | None = None, purpose: str | None = None) -> Answer:
+        return super().call(method, path, payload, purpose)
+
+
+def replay_problems(client: PortalClient, paths: list[str]) -> tuple[list[str], int]:
+    """GETs every portal path again through `client` and returns what is wrong with the answers' security headers
+    (every page, including redirects and downloads; static assets are cacheable and checked apart) and with every
+    cookie they set, and how many HTML pages were checked."""
+    problems: list[str] = []
+    pages = 0
+    seen: set[str] = set()
+    for path in paths:
+        path = path.split("#", 1)[0]
+        if not path.startswith("/") or path in seen or path.startswith("/assets/"):
+            continue
+        seen.add(path)
+        answer = client.get(path)
+        if (answer.header("Content-Type") or "").startswith("text/html"):
+            pages += 1
+        problems += [f"replay of {path}: {p}" for p in page_header_problems(answer)]
+        for line in answer.all("Set-Cookie"):
+            problems += [f"replay of {path}: {p}" for p in cookie_problems(line)]
+    return problems, pages

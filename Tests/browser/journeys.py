@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from portal import Visit
 
@@ -202,3 +203,27 @@ def run_to_check(v: Visit, journey: Journey, with_mistake: bool = True) -> str:
     answer_steps(v, request_id, journey.steps, mistake=journey.mistake if with_mistake else None)
     assert v.path == f"/requests/{request_id}/check", f"{journey.service}: after the last step on {v.path}"
     return request_id
+
+
+# The same answers in the JSON API's form, for tests that set a request up through the API (the form is tested above).
+API_FIELDS = {
+    "benefit-application": {
+        "full_name": "Bea Example", "national_id": "1234567TW", "monthly_income": "850.00", "household_size": 3,
+        "bank_account": "IE29AIBK93115212345678", "reason": "Our household income fell after a job loss.",
+    },
+    "change-of-address": {
+        "new_address": {"line1": "5 New Road", "city": "Cork", "postcode": "40123", "country": "IE"},
+        "postcode": "40123", "move_date": today().isoformat(),
+    },
+    "fee-payment": {"payment_reference": "RT-00123456", "amount": "25.50", "payer_email": "payer@example.org"},
+}
+
+
+def catalog_label(service: str, field_id: str, language: str) -> str:
+    """A field's label in one language, read from Catalog/SERVICE.yaml (its `label:` mapping of languages)."""
+    text = (Path(__file__).resolve().parents[2] / "Catalog" / f"{service}.yaml").read_text(encoding="utf-8")
+    match = re.search(rf"\n  - id: {re.escape(field_id)}\n(?:    .*\n)*?    label:\n((?:      [a-z]{{2}}: .*\n)+)", text)
+    assert match, f"no label for {field_id} in Catalog/{service}.yaml"
+    labels = dict(re.findall(r"      ([a-z]{2}): (.*)", match.group(1)))
+    assert language in labels, f"{field_id} in Catalog/{service}.yaml has no {language} label"
+    return labels[language].strip().strip('"')

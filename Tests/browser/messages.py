@@ -57,3 +57,19 @@ def text(language: str, key: str) -> str:
     messages = _cache[language]
     assert key in messages, f"message {key!r} missing from {language}.yaml"
     return messages[key]
+
+
+def format(language: str, key: str, **values: str) -> str:
+    """One message with its `{name}` placeholders filled in, as the page fills them."""
+    out = text(language, key)
+    for name, value in values.items():
+        out = out.replace("{" + name + "}", value)
+    return out
+
+
+def pattern(language: str, key: str) -> str:
+    """One message as a regular expression, each `{name}` standing for any text."""
+    import re
+
+    return "".join(".+?" if part.startswith("{") else re.escape(part)
+                   for part in re.split(r"(\{[a-z_]+\})", text(language, key)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -55,6 +56,9 @@ class Visit:
     lang: str
     problems: list[str] = field(default_factory=list)
     visited: list[str] = field(default_factory=list)
+    # The pages among `visited` that the browser loaded with GET (not the answer of a POST shown without a redirect,
+    # such as a form sent back with its errors): these may be fetched again (see conftest.replay_visited).
+    gets: list[str] = field(default_factory=list)
     login: str | None = None
 
     # ---- texts -------------------------------------------------------------------------------------------------
@@ -82,6 +86,7 @@ class Visit:
         html = self.driver.page_source
         where = f"{self.path} ({self.lang}, {'js' if self.js else 'no js'})"
         self.visited.append(self.path)
+        self.gets.append(self.path)
         assert self.t("errors.internal_title") not in title, f"{where}: the server failed: {self.main_text()}"
         self.problems += http_client.inline_code_problems(html, where)
         lang = self.driver.find_element(By.TAG_NAME, "html").get_attribute("lang")
@@ -108,8 +113,24 @@ class Visit:
     def submit(self, element: WebElement) -> None:
         """Clicks a button or link that loads a new page, and waits for it."""
         old = self.driver.find_element(By.TAG_NAME, "html")
+        action = self._post_action(element)
         element.click()
         self.wait_for_new_page(old)
+        self._note_post_answer(action)
+
+    _POST_ACTION = ("var e = arguments[0]; var f = e && e.form;"
+                    "return f && (f.getAttribute('method') || '').toLowerCase() === 'post' ? f.action : null;")
+
+    def _post_action(self, element: WebElement | None) -> str | None:
+        """The address a control would POST its form to (None for a link or a GET form)."""
+        if element is None:
+            return self.driver.execute_script(self._POST_ACTION.replace("arguments[0]", "document.activeElement"))
+        return self.driver.execute_script(self._POST_ACTION, element)
+
+    def _note_post_answer(self, action: str | None) -> None:
+        # A POST answered with a page of its own (no redirect) leaves the browser on the form's address.
+        if action and self.driver.current_url.split("#", 1)[0] == action and self.gets:
+            self.gets.pop()
 
     def wait_for_new_page(self, old: WebElement) -> None:
         # While the page is being replaced ChromeDriver may answer with a transient inspector error: retry.
@@ -205,6 +226,51 @@ class Visit:
     def client(self) -> http_client.PortalClient:
         """A urllib client carrying this browser's cookies."""
         return http_client.PortalClient(self.base, {c["name"]: c["value"] for c in self.driver.get_cookies()})
+
+    def portal_cookies(self) -> dict[str, str]:
+        """The browser's cookies for the portal, whichever page it shows now (another site's, too)."""
+        cookies = self.driver.execute_cdp_cmd("Network.getCookies", {"urls": [self.base + "/"]})["cookies"]
+        return {c["name"]: c["value"] for c in cookies}
+
+    def api(self) -> http_client.CitizenAPI:
+        """The JSON API as the signed-in citizen (the session cookie's token as the bearer token)."""
+        return http_client.CitizenAPI(self.base, self.session_token())
+
+    def create_request(self, service: str, fields: dict, submit: bool = True) -> str:
+        """A request made through the JSON API as the signed-in citizen (set-up where the form is not what is
+        tested); returns its id."""
+        answer = self.api().call("POST", "/v1/requests", {"service": service, "fields": fields, "submit": submit})
+        assert answer.status == 201, f"creating a {service} request through the API answered {answer.status}: {answer.text}"
+        return answer.json()["id"]
+
+    # ---- language ----------------------------------------------------------------------------------------------
+    def switch_language(self, code: str) -> None:
+        """Follows the header's language switch link to `code`; the visit's texts and checks follow it."""
+        links = self.all(f"header .language-switch a[hreflang='{code}']")
+        assert links, f"no language switch link to {code!r} on {self.path}"
+        link = links[0]
+        assert link.get_attribute("lang") == code, f"the link to {code!r} has lang={link.get_attribute('lang')!r}"
+        here = self.path.split("?", 1)[0].split("#", 1)[0]
+        href = link.get_attribute("href")
+        assert href.startswith(self.url(here) + "?") and f"lang={code}" in href, f"the switch to {code!r} goes to {href}"
+        self.lang = code
+        self.submit(link)
+
+    # ---- keyboard ----------------------------------------------------------------------------------------------
+    def keys(self, *keys: str) -> None:
+        """Sends keys to whatever has the focus, as a person at the keyboard would."""
+        ActionChains(self.driver).send_keys(*keys).perform()
+
+    def keys_to_new_page(self, *keys: str) -> None:
+        """Sends keys that load a new page (Enter on a link or a form), and waits for it."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        action = self._post_action(None)
+        self.keys(*keys)
+        self.wait_for_new_page(old)
+        self._note_post_answer(action)
+
+    def active(self) -> WebElement:
+        return self.driver.switch_to.active_element
 
     # ---- services ----------------------------------------------------------------------------------------------
     def start_service(self, service: str) -> str:

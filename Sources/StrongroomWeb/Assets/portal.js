@@ -14,9 +14,10 @@
   var warnAfter = parseInt(bar.getAttribute("data-warn-after"), 10) * 1000;
   var expireAfter = parseInt(bar.getAttribute("data-expire-after"), 10) * 1000;
   if (!(warnAfter >= 0) || !(expireAfter > 0)) { return; }
-  // An idle limit shorter than the warning period warns at once (data-warn-after is 0); after "Stay signed in" such
-  // a short session warns again halfway, not at once in a loop.
-  var rewarnAfter = warnAfter > 0 ? warnAfter : Math.floor(expireAfter / 2);
+  // An idle limit shorter than the warning period (data-warn-after is 0) warns halfway through it, again after each
+  // "Stay signed in": at once would put a modal dialog over every page as it opens.
+  if (warnAfter === 0) { warnAfter = Math.floor(expireAfter / 2); }
+  var rewarnAfter = warnAfter;
   var lastFocus = null;
   var warnTimer = null;
   var expireTimer = null;
