@@ -233,6 +233,7 @@ import Testing
             #expect(assigned.location == "/staff/cases/\(id)?done=assigned")
             let after = try await sam.get(client, assigned.location!)
             #expect(after.body.contains("The case is assigned.") && after.body.contains("<dd>carol@agency.example</dd>"))
+            #expect(!after.body.contains("Take this case"), "a case assigned to someone is reassigned, not taken")
             #expect(try await carol.get(client, "/staff?queue=mine").body.contains("/staff/cases/\(id)"))
 
             // Reassigned to Conor: it leaves Carol's queue, and Conor can decide.
@@ -271,6 +272,13 @@ import Testing
             #expect(lines.contains("Wrote an internal note") && lines.contains("Caseworker, central office"), "\(lines)")
             #expect(lines.contains("Read a request") && lines.contains("You") && lines.contains("Case handling"), "\(lines)")
             #expect(!lines.contains(note) && !lines.contains("Aoife"), "the history names data, never values")
+            // Opening the page again and again is one line with a count, the messages read with each view on it.
+            _ = try await conor.get(client, "/staff/cases/\(id)")
+            let third = try await conor.get(client, "/staff/cases/\(id)")
+            let again = String(third.body[try #require(third.body.range(of: #"id="history"[\s\S]*?</section>"#, options: .regularExpression))])
+            #expect(again.contains("Read a request <span class=\"muted\">(3 times)</span>"), "\(again)")
+            #expect(!again.contains("Read messages"), "a page view's message read joins its line")
+            #expect(third.body.contains("Take this case"), "an unassigned case can be taken")
         }
         // The citizen: not in their messages, nor in their data export; a citizen cannot write one.
         let context = AccessContext(requestID: "t")

@@ -1,7 +1,8 @@
 // Strongroom portal: small enhancements only. Every page works without this file.
 //  - Focus moves to the error summary when a form comes back with errors.
-//  - Two minutes before the idle limit a dialog offers "Stay signed in"; the button renews the session in the
-//    background (the same form without JavaScript reloads the page), so answers typed on the page are kept.
+//  - Before the idle limit a dialog offers "Stay signed in"; the button renews the session in the background (the
+//    same form without JavaScript reloads the page), so answers typed on the page are kept. When the limit passes
+//    the page stays: what was typed is carried through the sign-in when it is sent.
 (function () {
   "use strict";
 
@@ -26,7 +27,9 @@
     clearTimeout(warnTimer);
     clearTimeout(expireTimer);
     warnTimer = setTimeout(show, after);
-    expireTimer = setTimeout(function () { window.location.assign("/sign-in?expired=1&return=" + encodeURIComponent(window.location.pathname)); }, expireAfter);
+    // At the end the page stays as it is, with what was typed on it: sending it leads to the sign-in page, which
+    // carries the answers through (leaving for the sign-in page now would lose them).
+    expireTimer = setTimeout(hide, expireAfter);
   }
 
   function show() {

@@ -385,7 +385,7 @@ extension Portal {
                 "service": installation.catalog.service(item.serviceID)?.title(in: visit.language) ?? item.serviceID,
                 "status": statusText(item.status, outcome: nil, t), "tone": statusTone(item.status, outcome: nil),
                 "submitted": item.submittedAt.map { visit.format.date($0) } ?? "",
-                "age": days.map { t.plural("staff.queue.age_days", count: $0) } ?? "",
+                "age": days.map { $0 == 0 ? t.text("staff.queue.age_today") : t.plural("staff.queue.age_days", count: $0) } ?? "",
                 "assignee": item.assigneeID == nil ? t.text("staff.queue.nobody") : (item.assigneeID == caller.accountID ? t.text("staff.queue.me") : t.text("staff.queue.colleague")),
                 "fee": item.paymentStatus.map { t.text("payment.status_" + $0) } ?? "",
                 "overdue": dueDate(item).map { now.timeIntervalSince1970 >= $0 } ?? false,
@@ -410,6 +410,39 @@ extension Portal {
             },
         ], section: "staff")
         return .page(page)
+    }
+
+    /// The case history as people read it: the messages read with a page view join that view's line, and the same
+    /// line repeated in a row (the same person opening the page again) is one line with a count.
+    static func collapsed(_ rows: [[String: Any]], _ t: MessageBundle) -> [[String: Any]] {
+        func text(_ row: [String: Any], _ key: String) -> String { row[key] as? String ?? "" }
+        func same(_ a: [String: Any], _ b: [String: Any], _ keys: [String]) -> Bool { keys.allSatisfy { text(a, $0) == text(b, $0) } }
+        // 1. A page view reads the request and then its messages: one line.
+        var views: [[String: Any]] = []
+        for row in rows {
+            if text(row, "action") == "message.read", var last = views.last, text(last, "action") == "request.read",
+               same(row, last, ["who", "purpose"]), last["messages_joined"] == nil {
+                last["data"] = text(last, "data") + ", " + text(row, "data")
+                last["messages_joined"] = true
+                views[views.count - 1] = last
+            } else {
+                views.append(row)
+            }
+        }
+        // 2. The same line again and again: once, with a count.
+        var result: [[String: Any]] = []
+        for row in views {
+            if var last = result.last, same(row, last, ["who", "what", "data", "purpose"]),
+               (row["refused"] as? Bool) == (last["refused"] as? Bool), (row["break_glass"] as? Bool) == (last["break_glass"] as? Bool) {
+                let count = (last["count"] as? Int ?? 1) + 1
+                last["count"] = count
+                last["times"] = t.plural("staff.case.history_times", count: count)
+                result[result.count - 1] = last
+            } else {
+                result.append(row)
+            }
+        }
+        return result
     }
 
     /// The end of a queued request's time to decide (epoch seconds), when its service has one.
@@ -511,13 +544,17 @@ extension Portal {
         let entries = errors.isEmpty ? try await installation.auditEntries(query, caller: caller, access: access(visit)) : []
         let rows = entries.map { entry -> [String: Any] in
             let target = [entry.target.collection, entry.target.recordID].compactMap { $0 }.joined(separator: "/")
-            return [
+            var row: [String: Any] = [
                 "seq": String(entry.seq), "when": visit.format.dateTime(Date(timeIntervalSince1970: Double(entry.time.millisecondsSince1970) / 1000)),
-                "iso": entry.time.iso8601, "actor": entry.actor.id, "role": entry.actor.role, "office": entry.details["office"] ?? "",
-                "action": entry.action, "target": target, "subject": entry.target.subjectID ?? "",
+                "iso": entry.time.iso8601, "actor": entry.actor.id, "role": entry.actor.role,
+                "action": entry.action, "target": target,
                 "fields": entry.fieldsTouched.joined(separator: ", "), "purpose": entry.purpose ?? "",
                 "allowed": entry.decision.effect == .allow, "break_glass": entry.flags.contains(.breakGlass),
             ]
+            // Sections open on any value, an empty string included: only what is there is given.
+            if let office = entry.details["office"], !office.isEmpty { row["office"] = office }
+            if let subject = entry.target.subjectID, !subject.isEmpty { row["subject"] = subject }
+            return row
         }
         var next: String?
         if entries.count == Self.auditPageSize, let last = entries.last {
@@ -573,8 +610,8 @@ extension Portal {
                 "href": "/staff/cases/" + hit.id, "reference": Reference.text(hit.id),
                 "service": service?.title(in: visit.language) ?? hit.serviceID,
                 "status": statusText(hit.status, outcome: nil, t), "tone": statusTone(hit.status, outcome: nil),
-                "submitted": hit.submittedAt.map { visit.format.date($0) } ?? "", "fields": shown,
-            ]
+                "fields": shown,
+            ].merging(hit.submittedAt.map { ["submitted": visit.format.date($0)] } ?? [:]) { first, _ in first }
         }
         var model: [String: Any] = [
             "fields": fields.enumerated().map { index, item -> [String: Any] in
@@ -667,7 +704,7 @@ extension Portal {
                 "masked": field?.masked != nil, "withheld": withheld, "empty": field == nil && !withheld,
             ]
         }
-        let history = ((try? await installation.records.caseTimeline(id, caller: caller, access: access(visit))) ?? []).map { event -> [String: Any] in
+        let history = Self.collapsed(((try? await installation.records.caseTimeline(id, caller: caller, access: access(visit))) ?? []).map { event -> [String: Any] in
             let who: String
             switch event.actorKind {
             case "citizen": who = t.text("staff.case.history_citizen")
@@ -681,8 +718,9 @@ extension Portal {
                 "what": actionName(event.action, t), "refused": !event.allowed, "break_glass": event.breakGlass,
                 "data": event.fields.isEmpty ? t.text("access.no_fields") : event.fields.map { $0 == "body" ? t.text("staff.case.history_body") : fieldName($0, t) }.joined(separator: ", "),
                 "purpose": event.purpose.map { staffPurposeName($0, t) } ?? t.text("access.no_purpose"),
+                "action": event.action,
             ]
-        }
+        }, t)
         let notes = messages.filter { $0.kind == MessageKind.note.rawValue }.map { note -> [String: Any] in
             [
                 "author": note.mine ? t.text("staff.case.you") : t.text("staff.case.colleague_role", ["role": note.authorRole]),
@@ -722,7 +760,7 @@ extension Portal {
             "messages": conversation, "has_messages": !conversation.isEmpty,
             "history": history, "has_history": !history.isEmpty,
             "notes": notes, "has_notes": !notes.isEmpty, "note_action": "/staff/cases/\(id)/notes", "typed_note": typed["note"] ?? "",
-            "can_claim": open && !mine,
+            "can_claim": open && view.assigneeID == nil,
             "can_act": open && mine && view.status != "info-requested",
             "can_message": open,
             "claim_action": "/staff/cases/\(id)/claim", "info_action": "/staff/cases/\(id)/request-info",
