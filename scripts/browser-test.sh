@@ -40,7 +40,9 @@ fi
 chmod -R go-w Catalog Policies
 umask 022
 
-swift build --product strongroom
+# The same build plan as `swift test` (so after it nothing is compiled again; `--product` alone would rebuild
+# HummingbirdCore and what depends on it with another plan).
+swift build --build-tests
 binary="$(swift build --show-bin-path)/strongroom"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/strongroom-browser.XXXXXX")
@@ -86,7 +88,7 @@ fi
 echo "strongroom: browser tests against $url (server log $log)" >&2
 status=0
 STRONGROOM_URL="$url" STRONGROOM_BIN="$binary" STRONGROOM_TMP="$tmp" STRONGROOM_LOG="$log" \
-  .venv/bin/python -m pytest -c Tests/browser/pytest.ini --rootdir Tests/browser Tests/browser "$@" || status=$?
+  .venv/bin/python -m pytest -c Tests/browser/pytest.ini --rootdir Tests/browser --durations=15 Tests/browser "$@" || status=$?
 echo "strongroom: screenshots in $repo/browser-screenshots/" >&2
 if [ "$status" -ne 0 ]; then
   echo "strongroom: browser tests failed (exit $status); the server log follows" >&2

@@ -66,8 +66,9 @@ else
   BUILD_DIR="${STRONGROOM_BUILD_DIR:-.build}"
   scripts/install-system-deps.sh
   say "building strongroom and strongroom-bench (debug) in $BUILD_DIR"
-  swift build --scratch-path "$BUILD_DIR" --product strongroom
-  swift build --scratch-path "$BUILD_DIR" --product strongroom-bench
+  # The same build plan as `swift test`, so that after it (as in CI) nothing is compiled again; building single
+  # products would rebuild HummingbirdCore and its dependents with another plan.
+  swift build --scratch-path "$BUILD_DIR" --build-tests
   BIN="$(swift build --scratch-path "$BUILD_DIR" --show-bin-path)"
 fi
 for tool in strongroom strongroom-bench; do
