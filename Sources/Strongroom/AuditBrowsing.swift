@@ -13,7 +13,7 @@ import Foundation
 /// caller's purpose and both audited. Entries hold no personal values (ids, roles, actions, field names), so
 /// nothing is opened to show them.
 extension Installation {
-    /// A page of entries matching `query`, newest first when `newestFirst`.
+    /// A page of entries matching `query`, oldest first (at most 500; `afterSeq` pages on).
     public func auditEntries(_ query: AuditQuery, caller: AuthenticatedCaller, access: AccessContext) async throws -> [AuditEntry] {
         let decision = records.decideOnAuditLog(caller, .readAudit, access)
         let target = AuditTarget(collection: "audit-log")

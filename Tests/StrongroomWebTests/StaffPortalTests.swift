@@ -289,6 +289,10 @@ import Testing
         await #expect(throws: StrongroomError.self) {
             _ = try await fixture.installation.records.postNote(id, body: "A citizen's note", caller: citizen, access: context)
         }
+        // The case history is staff's: a citizen is refused (their access report is theirs), and the refusal is audited.
+        await #expect(throws: StrongroomError.self) {
+            _ = try await fixture.installation.records.caseTimeline(id, caller: citizen, access: context)
+        }
         // Sealed at rest: the note's text is nowhere in the database file.
         #expect(try fixture.databaseBytesContain(note) == false)
     }

@@ -367,7 +367,7 @@ public struct CaseEvent: Sendable, Equatable {
     public let auditSeq: UInt64
     public let time: Date
     public let action: String
-    /// `citizen`, `staff` or `system`.
+    /// `citizen`, `staff`, `system` or `payment-provider`.
     public let actorKind: String
     public let role: String
     public let office: String?
@@ -385,8 +385,15 @@ extension RecordService {
     public func caseTimeline(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext, limit: Int = 200) async throws -> [CaseEvent] {
         let (request, service) = try await loadRequest(requestID)
         let target = AuditTarget(collection: Self.requestCollection, recordID: requestID, subjectID: request.subjectID)
+        // A case's history is for staff: a citizen has their access report (and a permitted read of their own
+        // request must not be recorded as the decision of a refusal).
+        guard caller.kind == .staff else {
+            throw await recordRefusal(
+                AuditTrail.draft(caller: caller, action: "case.timeline", target: target, decision: nil, context: access, details: ["reason": "staff-only"]),
+                then: StrongroomError.notFound("record"))
+        }
         let decision = decide(caller, .read, request.resource(sensitivity: Self.sensitivity(of: service)), access)
-        guard caller.kind == .staff, decision.isPermitted else {
+        guard decision.isPermitted else {
             throw await denied(decision, caller: caller, action: "case.timeline", target: target, access: access, hide: true)
         }
         let store = audit.store
@@ -395,14 +402,10 @@ extension RecordService {
             let all = try Self.auditEntries(aboutSubject: subjectID, store: store, in: db) {
                 $0.target.recordID == requestID && $0.action != "case.timeline" && $0.action != "case.assignees"
             }
-            let own = Set(try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
-                .map { try self.integrity.check($0).id })
-            return (all, own)
+            return (all, try self.ownAccountIDs(subjectID: subjectID, in: db))
         }
         let events = entries.suffix(limit).map { entry -> CaseEvent in
-            let kind = own.contains(entry.actor.id) ? "citizen"
-                : (entry.actor.id == "system" || entry.actor.role == "system" || entry.actor.role == "automatic-rules" || entry.actor.role == "fees"
-                    || entry.actor.id.hasPrefix("payment-provider:")) ? "system" : "staff"
+            let kind = own.contains(entry.actor.id) ? "citizen" : AccessReportEntry.accessorKind(entry.actor)
             return CaseEvent(
                 auditSeq: entry.seq, time: Date(millis: entry.time.millisecondsSince1970), action: entry.action, actorKind: kind,
                 role: entry.actor.role, office: entry.details["office"], byCaller: entry.actor.id == caller.accountID,

@@ -40,17 +40,18 @@ public struct AccessReport: Sendable, Equatable {
 }
 
 extension AccessReportEntry {
+    /// Who an entry's actor is, for people: `payment-provider`, `system` (automatic rules, fees, the service itself)
+    /// or `staff`. The data subject's own accounts are told apart by the caller (they are a set of account ids).
+    static func accessorKind(_ actor: AuditActor) -> String {
+        if actor.id.hasPrefix("payment-provider:") { return "payment-provider" }
+        if actor.id == "system" || actor.role == "system" || actor.role == "automatic-rules" || actor.role == "fees" { return "system" }
+        return "staff"
+    }
+
     /// The report line for an audit entry about the subject, or `nil` when the subject did it themselves.
     init?(_ entry: AuditEntry, ownAccounts: Set<String>) {
         guard !ownAccounts.contains(entry.actor.id) else { return nil }
-        let kind: String
-        if entry.actor.id.hasPrefix("payment-provider:") {
-            kind = "payment-provider"
-        } else if entry.actor.id == "system" || entry.actor.role == "system" || entry.actor.role == "automatic-rules" || entry.actor.role == "fees" {
-            kind = "system"
-        } else {
-            kind = "staff"
-        }
+        let kind = Self.accessorKind(entry.actor)
         self.init(
             auditSeq: entry.seq, time: Date(millis: entry.time.millisecondsSince1970), action: entry.action, accessorKind: kind,
             role: entry.actor.role, office: entry.details["office"], collection: entry.target.collection, recordID: entry.target.recordID,

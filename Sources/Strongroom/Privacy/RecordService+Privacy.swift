@@ -44,9 +44,7 @@ extension RecordService {
         let (entries, own) = try await database.read { db -> ([AuditEntry], Set<String>) in
             let all = try Self.auditEntries(aboutSubject: subjectID, store: store, in: db)
             // Which accounts are the subject's own decides which accesses the report shows as theirs: verified rows only.
-            let own = Set(try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
-                .map { try self.integrity.check($0).id })
-            return (all, own)
+            return (all, try self.ownAccountIDs(subjectID: subjectID, in: db))
         }
         let lines = entries.compactMap { AccessReportEntry($0, ownAccounts: own) }
         guard audited else { return AccessReport(subjectID: subjectID, generatedAt: clock.now, entries: lines) }
@@ -56,6 +54,12 @@ extension RecordService {
             decision: decision, context: access, details: ["entries": String(lines.count)])
         try await guardedWrite { db in try audit.record(draft, in: db) }
         return AccessReport(subjectID: subjectID, generatedAt: clock.now, entries: lines)
+    }
+
+    /// The data subject's own account ids (verified rows only): their accesses are theirs, not someone else's.
+    func ownAccountIDs(subjectID: String, in db: Database) throws -> Set<String> {
+        Set(try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
+            .map { try integrity.check($0).id })
     }
 
     /// Every audit entry about a data subject, oldest first, read in pages.

@@ -370,16 +370,12 @@ extension Portal {
             lists[name] = try await installation.records.queue(filter, caller: caller, access: access(visit))
         }
         lists["ready"] = (lists["mine"] ?? []).filter { $0.status != "info-requested" }
-        lists["overdue"] = (lists["open"] ?? []).filter { item in
-            guard let submitted = item.submittedAt,
-                  let due = installation.catalog.service(item.serviceID)?.decisionDue(submittedAtEpochSeconds: submitted.timeIntervalSince1970)
-            else { return false }
-            return now.timeIntervalSince1970 >= due
-        }
+        lists["overdue"] = (lists["open"] ?? []).filter { item in dueDate(item).map { now.timeIntervalSince1970 >= $0 } ?? false }
         let counts = lists.mapValues(\.count)
         let shown = lists[chosen] ?? []
         let rows = shown.map { item -> [String: Any] in
             let days = item.submittedAt.map { max(0, Int(now.timeIntervalSince($0) / 86_400)) }
+            let due = dueDate(item)
             return [
                 "href": "/staff/cases/" + item.id, "reference": Reference.text(item.id),
                 "service": installation.catalog.service(item.serviceID)?.title(in: visit.language) ?? item.serviceID,
@@ -388,8 +384,8 @@ extension Portal {
                 "age": days.map { $0 == 0 ? t.text("staff.queue.age_today") : t.plural("staff.queue.age_days", count: $0) } ?? "",
                 "assignee": item.assigneeID == nil ? t.text("staff.queue.nobody") : (item.assigneeID == caller.accountID ? t.text("staff.queue.me") : t.text("staff.queue.colleague")),
                 "fee": item.paymentStatus.map { t.text("payment.status_" + $0) } ?? "",
-                "overdue": dueDate(item).map { now.timeIntervalSince1970 >= $0 } ?? false,
-                "due": dueDate(item).map { visit.format.date(Date(timeIntervalSince1970: $0 - 1)) } ?? "",
+                "overdue": due.map { now.timeIntervalSince1970 >= $0 } ?? false,
+                "due": due.map { visit.format.date(Date(timeIntervalSince1970: $0 - 1)) } ?? "",
             ]
         }
         let tabs = Self.queues.map { name -> [String: Any] in
@@ -708,7 +704,8 @@ extension Portal {
             let who: String
             switch event.actorKind {
             case "citizen": who = t.text("staff.case.history_citizen")
-            case "system": who = event.role == "payment-provider" || event.action.hasPrefix("payment.") ? t.text("access.who_payments") : t.text("access.who_system")
+            case "payment-provider": who = t.text("access.who_payments")
+            case "system": who = t.text("access.who_system")
             default:
                 who = event.byCaller ? t.text("staff.case.history_you")
                     : t.text("access.who_staff", ["role": roleName(event.role, t), "office": event.office ?? t.text("access.no_office")])
