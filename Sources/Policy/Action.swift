@@ -43,4 +43,6 @@ public struct Action: RawRepresentable, Hashable, Sendable, Codable, Expressible
     /// Sealing or unsealing a request (protected identity): it, its messages and its fee close to staff without
     /// break-glass.
     public static let seal: Action = "seal"
+    /// Showing one masked field in full, on request: an access of its own, audited with the field's name.
+    public static let reveal: Action = "reveal"
 }

@@ -279,6 +279,17 @@ extension RecordService {
         result.assigneeID = caller.kind == .staff ? row.assigneeID : nil
         result.paymentID = read.paymentID
         result.paymentStatus = read.paymentStatus
+        if caller.kind == .staff, record.fields.values.contains(where: { $0.masked != nil }) {
+            // Which masked fields this caller could ask to see in full: a decision only, nothing opened or recorded
+            // (the reveal itself is its own audited access).
+            let revealing = decide(caller, .reveal, row.resource(sensitivity: Self.sensitivity(of: service)), access)
+            if revealing.isPermitted {
+                result.revealable = Set(record.fields.filter { name, field in
+                    guard field.masked != nil, case .reveal = revealing.disposition(of: name) else { return false }
+                    return true
+                }.keys)
+            }
+        }
         return result
     }
 

@@ -45,6 +45,9 @@ public struct RequestView: Sendable, Equatable {
     /// The request's fee payment, if it has one: its id and status.
     public var paymentID: String? = nil
     public var paymentStatus: String? = nil
+    /// Masked fields the caller may reveal one at a time with ``RecordService/reveal(_:field:caller:access:)`` (the
+    /// gate's `reveal` decision for this caller and purpose; staff only, and only fields shown masked).
+    public var revealable: Set<String> = []
 }
 
 /// A line in a citizen's list of requests: no field values.

@@ -15,6 +15,8 @@ public struct CaseQueueFilter: Sendable, Equatable {
     public var minimumAgeDays: Int?
     /// Whose requests: `nil` for all, `.unassigned`, or one staff account.
     public var assignee: Assignee?
+    /// Only requests changed within this many days, newest change first (instead of oldest submission first).
+    public var updatedWithinDays: Int?
     public var limit: Int
 
     public enum Assignee: Sendable, Equatable {
@@ -24,8 +26,9 @@ public struct CaseQueueFilter: Sendable, Equatable {
 
     public init(
         office: String? = nil, serviceID: String? = nil, statuses: [String] = [], minimumAgeDays: Int? = nil, assignee: Assignee? = nil,
-        limit: Int = 100
+        updatedWithinDays: Int? = nil, limit: Int = 100
     ) {
+        self.updatedWithinDays = updatedWithinDays
         self.office = office
         self.serviceID = serviceID
         self.statuses = statuses

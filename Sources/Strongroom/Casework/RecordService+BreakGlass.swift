@@ -247,3 +247,37 @@ extension RecordService {
         return reviewed
     }
 }
+
+/// A break-glass grant of the caller still in force: which record, until when (no justification, no data).
+public struct OpenBreakGlassGrant: Sendable, Equatable {
+    public let collection: String
+    public let recordID: String
+    public let expiresAt: Date
+}
+
+extension RecordService {
+    /// The caller's own break-glass grants still in force, soonest to end first, for the banner staff pages show
+    /// while a grant lasts. Only ids and end times of the caller's own grants are read, so this is not an access to
+    /// anyone's data and writes no audit entry; a row that fails its MAC is left out and alarmed.
+    public func openBreakGlassGrants(of caller: AuthenticatedCaller) async throws -> [OpenBreakGlassGrant] {
+        guard caller.kind == .staff else { return [] }
+        let now = clock.now.millis
+        let rows = try await guardedRead { db in
+            try BreakGlassGrantRow.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT * FROM break_glass_grants WHERE actor_id = ? AND expires_at > ? AND granted_at <= ?
+                    ORDER BY expires_at LIMIT 20
+                    """),
+                arguments: [caller.accountID, now, now])
+        }
+        var result: [OpenBreakGlassGrant] = []
+        for row in rows {
+            guard (try? integrity.check(row)) != nil else {
+                await integrity.raiseAlarm(IntegrityViolation(table: BreakGlassGrantRow.macTable, key: row.id), requestID: "banner")
+                continue
+            }
+            result.append(OpenBreakGlassGrant(collection: row.collection, recordID: row.recordID, expiresAt: Date(millis: row.expiresAt)))
+        }
+        return result
+    }
+}

@@ -41,6 +41,7 @@ extension RecordService {
         var details = ["office": bounded(office, 64), "statuses": statuses.joined(separator: ",")]
         if let service = filter.serviceID { details["service"] = service }
         if let days = filter.minimumAgeDays { details["min_age_days"] = String(days) }
+        if let days = filter.updatedWithinDays { details["updated_within_days"] = String(days) }
         let target = AuditTarget(collection: Self.requestCollection)
         guard decision.isPermitted else {
             throw await denied(decision, caller: caller, action: "case.queue", target: target, access: access, hide: false)
@@ -55,6 +56,10 @@ extension RecordService {
             conditions.append("r.submitted_at <= ?")
             arguments.append(clock.now.millis - Int64(days) * 86_400_000)
         }
+        if let days = filter.updatedWithinDays {
+            conditions.append("r.updated_at >= ?")
+            arguments.append(clock.now.millis - Int64(max(0, days)) * 86_400_000)
+        }
         switch filter.assignee {
         case .none: break
         case .unassigned: conditions.append("r.assignee_id IS NULL")
@@ -65,7 +70,7 @@ extension RecordService {
         arguments.append(max(1, min(filter.limit, 500)))
         let sql = """
             SELECT r.* FROM requests r
-            WHERE \(conditions.joined(separator: " AND ")) ORDER BY r.submitted_at, r.id LIMIT ?
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(filter.updatedWithinDays == nil ? "r.submitted_at, r.id" : "r.updated_at DESC, r.id") LIMIT ?
             """
         let sqlArguments = StatementArguments(arguments.map { $0.databaseValue })
         let items = try await guardedRead { db in

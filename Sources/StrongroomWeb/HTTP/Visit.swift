@@ -37,6 +37,8 @@ struct Visit {
     var staffPurpose: String?
     /// The staff screens the policies give this person's roles (`queue`, `review-break-glass`), for the navigation.
     var staffScreens: Set<String> = []
+    /// The staff caller's break-glass grants still in force (the banner on every page while one lasts).
+    var breakGlassGrants: [OpenBreakGlassGrant] = []
 
     /// When the request came, by the installation's clock (the session's end shown on the page counts from it).
     let now: Date

@@ -62,6 +62,30 @@ extension Portal {
             _ = try await installation.records.reviewBreakGlass(auditSeq: seq, finding: finding, caller: caller, access: access(visit))
             return .redirect("/staff/break-glass?done=reviewed")
         }
+        // Show one masked field in full: its own audited access; the value is on this POST's answer only.
+        staffAction(router, "/staff/cases/:id/reveal") { visit, caller in
+            let id = try requestID(visit)
+            let field = visit.form?["field"] ?? ""
+            do {
+                guard let shown = try await installation.records.reveal(id, field: field, caller: caller, access: access(visit)),
+                      let value = shown.value else {
+                    return try await casePage(&visit, caller, errors: ["answers": visit.messages.text("staff.case.reveal_nothing")], typed: [:])
+                }
+                return try await casePage(&visit, caller, errors: [:], typed: [:], revealed: [field: value])
+            } catch let error as StrongroomError where error.kind == .invalidInput {
+                return try await casePage(&visit, caller, errors: ["answers": visit.messages.text("staff.case.reveal_refused")], typed: [:])
+            }
+        }
+        // Close a decided case: nothing more happens on it (the citizen still reads it and its decision).
+        staffAction(router, "/staff/cases/:id/close") { visit, caller in
+            let id = try requestID(visit)
+            do {
+                _ = try await installation.records.closeRequest(id, caller: caller, access: access(visit))
+            } catch let error as StrongroomError where error.kind == .conflict {
+                return try await casePage(&visit, caller, errors: ["close": visit.messages.text("staff.case.close_refused")], typed: [:])
+            }
+            return .redirect("/staff/cases/\(id)?done=closed")
+        }
         staffAction(router, "/staff/cases/:id/claim") { visit, caller in
             let id = try requestID(visit)
             _ = try await installation.records.claim(id, caller: caller, access: access(visit))
@@ -208,6 +232,7 @@ extension Portal {
             if needsPurpose, visit.staffPurpose == nil {
                 return .redirect("/staff/purpose?return=" + FormBody.encode(PortalSecurity.localPath(visit.request.uri.path) ?? "/staff"))
             }
+            await loadBreakGlassGrants(&visit, caller)
             return try await Self.hidingRefusals { try await body(&visit, caller) }
         }
     }
@@ -221,8 +246,16 @@ extension Portal {
         action(router, path, signedIn: false) { visit in
             let caller = try staffCaller(&visit, needsPurpose: needsPurpose)
             if needsPurpose, visit.staffPurpose == nil { return .redirect("/staff/purpose") }
+            await loadBreakGlassGrants(&visit, caller)
             return try await Self.hidingRefusals { try await body(&visit, caller) }
         }
+    }
+
+    /// The caller's break-glass grants in force, for the banner (only for roles a break-glass rule names; a failed
+    /// lookup shows no banner rather than failing the page).
+    func loadBreakGlassGrants(_ visit: inout Visit, _ caller: AuthenticatedCaller) async {
+        guard mayBreakGlass(caller) else { return }
+        visit.breakGlassGrants = (try? await installation.records.openBreakGlassGrants(of: caller)) ?? []
     }
 
     /// A screen the policies do not open to this person is, for them, not there: 404, never a hint of its data.
@@ -336,8 +369,12 @@ extension Portal {
 
     /// The tabs of the work queues, in order. `ready` (mine, not waiting for the citizen) and `overdue` (open past the
     /// service's `decide_within:`) are derived from the others, so one page reads four queues.
-    static let queues = ["unassigned", "mine", "ready", "waiting", "overdue", "open"]
-    static let readQueues = ["unassigned", "mine", "waiting", "open"]
+    static let queues = ["unassigned", "mine", "ready", "waiting", "overdue", "open", "recent"]
+    static let readQueues = ["unassigned", "mine", "waiting", "open", "recent"]
+    /// The statuses the status filter offers (every state a case can be in once submitted).
+    static let filterStatuses = ["submitted", "in-review", "info-requested", "decided", "closed", "withdrawn"]
+    /// "Recently handled by me": cases assigned to the caller that changed within this many days, finished ones too.
+    static let recentDays = 14
     /// The age filter's choices, in days since submission.
     static let ages = [3, 7, 14, 30]
 
@@ -346,6 +383,7 @@ extension Portal {
         case "unassigned": CaseQueueFilter(statuses: ["submitted", "in-review"], assignee: .unassigned, limit: 500)
         case "mine": CaseQueueFilter(statuses: ["submitted", "in-review", "info-requested"], assignee: .account(caller.accountID), limit: 500)
         case "waiting": CaseQueueFilter(statuses: ["info-requested"], limit: 500)
+        case "recent": CaseQueueFilter(statuses: Self.filterStatuses, assignee: .account(caller.accountID), updatedWithinDays: Self.recentDays, limit: 100)
         default: CaseQueueFilter(limit: 500)
         }
     }
@@ -361,6 +399,7 @@ extension Portal {
         let chosen = visit.query["queue"].flatMap { Self.queues.contains($0) ? $0 : nil } ?? "unassigned"
         let service = visit.query["service"].flatMap { installation.catalog.service($0) != nil ? $0 : nil }
         let age = visit.query["age"].flatMap(Int.init).flatMap { Self.ages.contains($0) ? $0 : nil }
+        let status = visit.query["status"].flatMap { Self.filterStatuses.contains($0) ? $0 : nil }
         let now = visit.now
         var lists: [String: [CaseSummary]] = [:]
         for name in Self.readQueues {
@@ -371,6 +410,7 @@ extension Portal {
         }
         lists["ready"] = (lists["mine"] ?? []).filter { $0.status != "info-requested" }
         lists["overdue"] = (lists["open"] ?? []).filter { item in dueDate(item).map { now.timeIntervalSince1970 >= $0 } ?? false }
+        if let status { lists = lists.mapValues { $0.filter { $0.status == status } } }
         let counts = lists.mapValues(\.count)
         let shown = lists[chosen] ?? []
         let rows = shown.map { item -> [String: Any] in
@@ -392,6 +432,7 @@ extension Portal {
             var href = "/staff?queue=" + name
             if let service { href += "&service=" + FormBody.encode(service) }
             if let age { href += "&age=" + String(age) }
+            if let status { href += "&status=" + status }
             return ["href": href, "text": t.text("staff.queue.tab_" + name), "count": String(counts[name] ?? 0), "current": name == chosen]
         }
         let services = installation.catalog.serviceIDs.compactMap { installation.catalog.service($0) }.map { s -> [String: Any] in
@@ -401,6 +442,10 @@ extension Portal {
             "tabs": tabs, "rows": rows, "none": rows.isEmpty, "queue": chosen,
             "queue_title": t.text("staff.queue.tab_" + chosen),
             "services": services, "office": caller.office ?? "",
+            "statuses": Self.filterStatuses.map { value -> [String: Any] in
+                ["value": value, "label": statusText(value, outcome: nil, t), "selected": value == status]
+            },
+            "recent_hint": chosen == "recent" ? t.plural("staff.queue.recent_hint", count: Self.recentDays) : "",
             "ages": Self.ages.map { days -> [String: Any] in
                 ["value": String(days), "label": t.plural("staff.queue.age_at_least", count: days), "selected": days == age]
             },
@@ -677,7 +722,12 @@ extension Portal {
 
     // MARK: - A case
 
-    func casePage(_ visit: inout Visit, _ caller: AuthenticatedCaller, errors: [String: String], typed: [String: String]) async throws -> Outcome {
+    /// - Parameter revealed: a field the caller just asked to see in full (its own audited access), shown in place of
+    ///   the masked value on this answer only (a POST's answer, never stored, never in a URL).
+    func casePage(
+        _ visit: inout Visit, _ caller: AuthenticatedCaller, errors: [String: String], typed: [String: String],
+        revealed: [String: String] = [:]
+    ) async throws -> Outcome {
         let t = visit.messages
         let id = try requestID(visit)
         let view: RequestView
@@ -692,12 +742,14 @@ extension Portal {
         let messages = (try? await installation.records.messages(id, caller: caller, access: access(visit))) ?? []
         let definitions = service?.fields(at: view.serviceVersion) ?? []
         let answers = definitions.map { definition -> [String: Any] in
-            let field = view.record.fields[definition.id]
+            let field = revealed[definition.id].map(FieldView.revealed) ?? view.record.fields[definition.id]
             let withheld = field == nil && view.record.omitted.contains(definition.id)
             return [
-                "label": definition.label(in: visit.language),
+                "label": definition.label(in: visit.language), "field": definition.id,
                 "value": field.map { FieldDisplay.text($0, definition: definition, visit: visit) } ?? "",
                 "masked": field?.masked != nil, "withheld": withheld, "empty": field == nil && !withheld,
+                "revealed": revealed[definition.id] != nil,
+                "can_reveal": field?.masked != nil && view.revealable.contains(definition.id),
             ]
         }
         let history = Self.collapsed(((try? await installation.records.caseTimeline(id, caller: caller, access: access(visit))) ?? []).map { event -> [String: Any] in
@@ -753,20 +805,22 @@ extension Portal {
                  "you": person.accountID == caller.accountID]
             },
             "submitted": view.submittedAt.map { visit.format.dateTime($0) } ?? "",
-            "answers": answers,
+            "answers": answers, "has_revealable": !view.revealable.isEmpty,
             "messages": conversation, "has_messages": !conversation.isEmpty,
             "history": history, "has_history": !history.isEmpty,
             "notes": notes, "has_notes": !notes.isEmpty, "note_action": "/staff/cases/\(id)/notes", "typed_note": typed["note"] ?? "",
             "can_claim": open && view.assigneeID == nil,
             "can_act": open && mine && view.status != "info-requested",
             "can_message": open,
+            "can_close": view.status == "decided" && (mine || rolesMay(caller, "assign")), "close_action": "/staff/cases/\(id)/close",
             "claim_action": "/staff/cases/\(id)/claim", "info_action": "/staff/cases/\(id)/request-info",
+            "reveal_action": "/staff/cases/\(id)/reveal",
             "decision_action": "/staff/cases/\(id)/decision", "message_action": "/staff/cases/\(id)/messages",
             "typed_question": typed["question"] ?? "", "typed_reason": typed["reason"] ?? "", "typed_message": typed["message"] ?? "",
         ]
         if let rule = view.decidedByRule, view.status != "decided" { model["referred_by"] = rule }
         if let paymentStatus = view.paymentStatus { model["fee"] = t.text("payment.status_" + paymentStatus) }
-        if view.status == "decided" {
+        if view.status == "decided" || (view.status == "closed" && view.outcome != nil) {
             model["decision"] = view.outcome == "approved" ? t.text("request.approved") : t.text("request.rejected")
             model["reason"] = view.decisionReason ?? ""
         }
@@ -774,7 +828,7 @@ extension Portal {
         var page = Page(template: "staff_case", title: service?.title(in: visit.language) ?? t.text("staff.case.title"),
                         status: errors.isEmpty ? .ok : .badRequest, model: model, section: "staff")
         page.errors = errors.keys.sorted().map { ["href": "#" + $0, "text": errors[$0] ?? ""] }
-        if let done = visit.query["done"], ["claimed", "assigned", "asked", "decided", "sent", "noted", "opened"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
+        if let done = visit.query["done"], ["claimed", "assigned", "asked", "decided", "sent", "noted", "opened", "closed"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
         return .page(page)
     }
 }

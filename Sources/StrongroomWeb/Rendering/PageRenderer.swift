@@ -257,6 +257,18 @@ struct PageRenderer: Sendable {
                 let key = "staff.purposes." + purpose.replacingOccurrences(of: "-", with: "_")
                 model["staff_purpose"] = ["name": t.texts[key] ?? purpose] as [String: Any]
             }
+            // While a break-glass grant lasts, every page says so, with the case and the time it ends.
+            if !visit.breakGlassGrants.isEmpty {
+                model["break_glass"] = [
+                    "grants": visit.breakGlassGrants.map { grant -> [String: Any] in
+                        let reference = grant.collection == "requests" ? Reference.text(grant.recordID) : grant.recordID
+                        return [
+                            "href": grant.collection == "requests" ? "/staff/cases/" + grant.recordID : "",
+                            "text": t.text("staff.break_glass.banner_grant", ["reference": reference, "time": visit.format.time(grant.expiresAt)]),
+                        ]
+                    },
+                ] as [String: Any]
+            }
             model["nav"] = items.map { id, href, text in
                 ["href": href, "text": text, "current": id == page.section] as [String: Any]
             }

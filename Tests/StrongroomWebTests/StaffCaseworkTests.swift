@@ -1,0 +1,172 @@
+import AuditLog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Strongroom
+import StrongroomWeb
+import TestSupport
+import Testing
+
+/// The case page's later tools: revealing a masked field as its own audited access, closing a decided case, the
+/// "recently handled by me" queue and the status filter, and the banner staff see while a break-glass grant lasts.
+@Suite struct StaffCaseworkTests {
+    /// Every audit entry of the installation, oldest first.
+    static func auditEntries(_ fixture: WebFixture) async throws -> [AuditEntry] {
+        try await fixture.installation.database.read { db in try LogForger.entries(db) }
+    }
+
+    @Test func theAssignedCaseworkerRevealsOneMaskedFieldAsAnAccessOfItsOwn() async throws {
+        let fixture = try await WebFixture()
+        let (id, citizen) = try await StaffPortalTests.submittedRequest(fixture, login: "aoife@example.ie")
+        try await fixture.application().test(.router) { client in
+            var carol = try await StaffPortalTests.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            // Before the case is hers, no rule lets her reveal: no button, and a forged form is refused as not there.
+            let unclaimed = try await carol.get(client, "/staff/cases/\(id)")
+            #expect(unclaimed.status == .ok && !unclaimed.body.contains("/reveal"))
+            let early = try await carol.post(client, "/staff/cases/\(id)/reveal", [("field", "national_id")])
+            #expect(early.status == .notFound && !early.body.contains("1234567AB"))
+
+            _ = try await carol.post(client, "/staff/cases/\(id)/claim", [])
+            let page = try await carol.get(client, "/staff/cases/\(id)")
+            #expect(page.body.contains(#"action="/staff/cases/\#(id)/reveal""#))
+            #expect(page.body.contains(#"name="field" value="national_id""#) && page.body.contains(#"name="field" value="bank_account""#))
+            #expect(!page.body.contains("1234567AB"))
+
+            // Without the form token nothing is revealed and nothing is recorded.
+            let before = try await Self.auditEntries(fixture).filter { $0.action == "request.reveal" }.count
+            let forged = try await carol.post(client, "/staff/cases/\(id)/reveal", [("field", "national_id")], csrf: "")
+            #expect(forged.status == .forbidden && !forged.body.contains("1234567AB"))
+            let crossSite = try await carol.post(
+                client, "/staff/cases/\(id)/reveal", [("field", "national_id")], headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            #expect(crossSite.status == .forbidden && !crossSite.body.contains("1234567AB"))
+            #expect(try await Self.auditEntries(fixture).filter { $0.action == "request.reveal" }.count == before)
+
+            // The reveal: that one field in full on the POST's answer (never stored, never cached), the other still masked.
+            let revealed = try await carol.post(client, "/staff/cases/\(id)/reveal", [("field", "national_id")])
+            #expect(revealed.status == .ok && revealed.body.contains("1234567AB") && revealed.body.contains("shown in full"))
+            #expect(!revealed.body.contains("IE29AIBK93115212345678"))
+            #expect(revealed.headers[.cacheControl] == "no-store")
+            // A plain page view afterwards shows it masked again.
+            #expect(!(try await carol.get(client, "/staff/cases/\(id)").body.contains("1234567AB")))
+
+            let reveals = try await Self.auditEntries(fixture).filter { $0.action == "request.reveal" }
+            #expect(reveals.count == before + 1)
+            let entry = try #require(reveals.last)
+            #expect(entry.decision.effect == .allow && entry.fieldsTouched == ["national_id"] && entry.purpose == "case-handling")
+            #expect(entry.decision.policyIDs.contains("caseworker-reveal-assigned"))
+
+            // A field no rule reveals (a redacted or unmasked one, or a made-up name) is refused, recorded, and the
+            // made-up name stays out of the log.
+            let notRevealable = try await carol.post(client, "/staff/cases/\(id)/reveal", [("field", "reason")])
+            #expect(notRevealable.status == .badRequest && notRevealable.body.contains(##"href="#answers""##))
+            let madeUp = try await carol.post(client, "/staff/cases/\(id)/reveal", [("field", "Aoife's secret <b>")])
+            #expect(madeUp.status == .badRequest && !madeUp.body.contains("<b>"))
+            let refusals = try await Self.auditEntries(fixture).filter { $0.action == "request.reveal" && $0.decision.effect == .deny }
+            // The first is the attempt before the case was hers (no rule permits it then).
+            #expect(refusals.count == 3 && refusals[0].details["reason"]?.contains("default deny") == true)
+            #expect(refusals[1].fieldsTouched == ["reason"] && refusals[2].fieldsTouched.isEmpty)
+            #expect(refusals.dropFirst().allSatisfy { $0.details["reason"] == "field-not-revealable" })
+
+            // A caseworker of the same office who does not hold the case: refused, and told nothing.
+            var dara = try await StaffPortalTests.caseworker(fixture, client, login: "dara@agency.example")
+            _ = try await dara.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            let other = try await dara.post(client, "/staff/cases/\(id)/reveal", [("field", "national_id")])
+            #expect(other.status == .notFound && !other.body.contains("1234567AB"))
+
+            // The citizen's access report lists the reveal with the purpose chosen.
+            let report = try await fixture.installation.records.accessReport(caller: citizen, access: AccessContext(requestID: "t"))
+            #expect(report.entries.contains { $0.action == "request.reveal" && $0.fields == ["national_id"] && $0.purpose == "case-handling" })
+        }
+    }
+
+    @Test func aDecidedCaseIsClosedAndStaysReadable() async throws {
+        let fixture = try await WebFixture()
+        let (id, citizen) = try await StaffPortalTests.submittedRequest(fixture, login: "ciara@example.ie")
+        try await fixture.application().test(.router) { client in
+            var carol = try await StaffPortalTests.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            _ = try await carol.post(client, "/staff/cases/\(id)/claim", [])
+            #expect(!(try await carol.get(client, "/staff/cases/\(id)").body.contains("/close\"")), "only a decided case offers closing")
+            let early = try await carol.post(client, "/staff/cases/\(id)/close", [])
+            #expect(early.status == .badRequest && early.body.contains(##"href="#close""##))
+            #expect(try await fixture.installation.records.request(id, caller: citizen, access: AccessContext(requestID: "t")).status == "in-review")
+
+            _ = try await carol.post(client, "/staff/cases/\(id)/decision", [("outcome", "reject"), ("reason", "Income above the limit.")])
+            let decided = try await carol.get(client, "/staff/cases/\(id)")
+            #expect(decided.body.contains(#"action="/staff/cases/\#(id)/close""#))
+            let closed = try await carol.post(client, "/staff/cases/\(id)/close", [])
+            #expect(closed.location == "/staff/cases/\(id)?done=closed")
+            let after = try await carol.get(client, closed.location!)
+            #expect(after.body.contains("The case is closed.") && after.body.contains("Income above the limit."))
+            #expect(!after.body.contains(#"action="/staff/cases/\#(id)/close""#))
+            let view = try await fixture.installation.records.request(id, caller: citizen, access: AccessContext(requestID: "t"))
+            #expect(view.status == "closed" && view.outcome == "rejected" && view.decisionReason == "Income above the limit.")
+            #expect(try await Self.auditEntries(fixture).contains { $0.action == "case.close" && $0.decision.effect == .allow })
+        }
+    }
+
+    @Test func recentlyHandledByMeAndTheStatusFilter() async throws {
+        let fixture = try await WebFixture()
+        let (decided, _) = try await StaffPortalTests.submittedRequest(fixture, login: "una@example.ie")
+        let (waiting, _) = try await StaffPortalTests.submittedRequest(fixture, login: "orla@example.ie")
+        try await fixture.application().test(.router) { client in
+            var carol = try await StaffPortalTests.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            #expect(try await carol.get(client, "/staff?queue=recent").body.contains("Recently handled by me (0)"))
+            _ = try await carol.post(client, "/staff/cases/\(decided)/claim", [])
+            _ = try await carol.post(client, "/staff/cases/\(decided)/decision", [("outcome", "approve"), ("reason", "Eligible.")])
+
+            // The decided case has left every open queue but is among those she handled recently.
+            let recent = try await carol.get(client, "/staff?queue=recent")
+            #expect(recent.status == .ok && recent.body.contains("Recently handled by me (1)") && recent.body.contains("/staff/cases/\(decided)"))
+            #expect(!recent.body.contains("/staff/cases/\(waiting)") && recent.body.contains("in the last 14 days"))
+            #expect(recent.body.contains("All open (1)"))
+
+            // The status filter narrows every tab, and the tabs keep it.
+            let onlyDecided = try await carol.get(client, "/staff?queue=recent&status=decided")
+            #expect(onlyDecided.body.contains("/staff/cases/\(decided)") && onlyDecided.body.contains(#"<option value="decided" selected>"#))
+            #expect(onlyDecided.body.contains(#"href="/staff?queue=open&amp;status=decided""#) && onlyDecided.body.contains("All open (0)"))
+            let onlySubmitted = try await carol.get(client, "/staff?queue=open&status=submitted")
+            #expect(onlySubmitted.body.contains("/staff/cases/\(waiting)") && !onlySubmitted.body.contains("/staff/cases/\(decided)"))
+            // An unknown status is no filter at all, and says nothing back.
+            let unknown = try await carol.get(client, "/staff?queue=open&status=%3Cscript%3E")
+            #expect(unknown.status == .ok && unknown.body.contains("All open (1)") && !unknown.body.contains("<script>"))
+
+            // The queue read is audited with the window it used.
+            #expect(try await Self.auditEntries(fixture).contains { $0.action == "case.queue" && $0.details["updated_within_days"] == "14" })
+        }
+    }
+
+    @Test func aBannerOnEveryPageWhileABreakGlassGrantLasts() async throws {
+        let clock = ManualServiceClock(Date())
+        let fixture = try await WebFixture(clock: clock)
+        let (id, _) = try await StaffPortalTests.submittedRequest(fixture, login: "saoirse@example.ie")
+        try await fixture.application().test(.router) { client in
+            var sorcha = try await StaffPortalTests.caseworker(fixture, client, login: "sorcha@agency.example", roles: ["supervisor"], office: "north")
+            _ = try await sorcha.post(client, "/staff/purpose", [("purpose", "supervision")])
+            #expect(!(try await sorcha.get(client, "/staff").body.contains("Emergency access open")))
+            let opened = try await sorcha.post(
+                client, "/staff/cases/\(id)/break-glass", [("justification", "The citizen phoned about an eviction notice due tomorrow")])
+            #expect(opened.location == "/staff/cases/\(id)?done=opened")
+            // On every page, not only the case's: the case, with the time the grant ends, and a link to it.
+            for path in ["/staff", "/staff/search", "/staff/purpose", "/staff/cases/\(id)"] {
+                let page = try await sorcha.get(client, path)
+                #expect(page.body.contains("Emergency access open.") && page.body.contains(#"<a href="/staff/cases/\#(id)">Case "#), "\(path)")
+            }
+            // Another member of staff sees no banner.
+            var carol = try await StaffPortalTests.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            #expect(!(try await carol.get(client, "/staff").body.contains("Emergency access open")))
+            // After the rule's four hours the grant is worth nothing, and the banner is gone (a page every ten minutes
+            // keeps the staff session, whose idle limit is fifteen).
+            for _ in 0..<25 {
+                clock.advance(by: 600)
+                _ = try await sorcha.get(client, "/staff/purpose")
+            }
+            let later = try await sorcha.get(client, "/staff")
+            #expect(later.status == .ok && !later.body.contains("Emergency access open"))
+        }
+    }
+}
