@@ -41,6 +41,9 @@ public struct Service: Sendable, Hashable, Identifiable {
     public let rules: [DecisionRule]
     /// Which office a submitted request goes to (`routing:`), tried in order.
     public let routing: [RoutingRule]
+    /// The standard reasons a caseworker can give with a decision (`decision_reasons:`), in catalog order: a decision
+    /// names one that fits its outcome, or gives the caseworker's own words, or both.
+    public let decisionReasons: [DecisionReasonCode]
     /// The file the service came from (relative to the catalog directory).
     public let sourceFile: String
     /// The highest sensitivity among the current version's fields (`.public` when it has none). Derived once: the
@@ -65,9 +68,10 @@ public struct Service: Sendable, Hashable, Identifiable {
         id: String, title: LocalizedText, description: LocalizedText, needs: LocalizedText?, duration: LocalizedText?,
         version: Int, category: String, decisionOn: DecisionPoint, retention: RetentionPeriod, fee: Fee?,
         fields: [FieldDefinition], rules: [DecisionRule], routing: [RoutingRule] = [], sourceFile: String,
-        decideWithin: RetentionPeriod? = nil
+        decideWithin: RetentionPeriod? = nil, decisionReasons: [DecisionReasonCode] = []
     ) {
         self.routing = routing
+        self.decisionReasons = decisionReasons
         self.decideWithin = decideWithin
         self.id = id
         self.title = title.defaultText
@@ -116,6 +120,14 @@ public struct Service: Sendable, Hashable, Identifiable {
         let v = version ?? self.version
         return allFieldDefinitions.first { $0.id == id && $0.isActive(at: v) }
     }
+
+    /// The standard reasons for `outcome`, in catalog order.
+    public func decisionReasons(for outcome: DecisionReasonCode.Outcome) -> [DecisionReasonCode] {
+        decisionReasons.filter { $0.outcome == outcome }
+    }
+
+    /// The standard reason `id`, or `nil`.
+    public func decisionReason(_ id: String) -> DecisionReasonCode? { decisionReasons.first { $0.id == id } }
 
     /// The ids of every field that ever existed in this service (for the policy schema).
     public var allFieldIDs: Set<String> { Set(allFieldDefinitions.map(\.id)) }

@@ -8,7 +8,8 @@ struct ServiceParser {
     let languages: [String]
 
     static let serviceKeys = ["id", "title", "description", "needs", "duration", "version", "category", "decision_on",
-                              "retention", "decide_within", "fee", "fields", "rules", "routing"]
+                              "retention", "decide_within", "fee", "fields", "rules", "routing", "decision_reasons"]
+    static let reasonKeys = ["id", "outcome", "text"]
     static let routingKeys = ["office", "when"]
     static let feeKeys = ["amount", "amount_field", "currency", "due", "refund_on_rejection"]
 
@@ -74,11 +75,44 @@ struct ServiceParser {
         }
         var routing: [RoutingRule] = []
         if let routingNodes = reader.list("routing") { routing = parseRouting(routingNodes, conditions: conditions) }
+        let decisionReasons = reader.list("decision_reasons").map(parseDecisionReasons) ?? []
         guard let id, let title, let retention else { return nil }
         return Service(id: id, title: title, description: description, needs: needs, duration: duration,
                        version: version, category: category,
                        decisionOn: decisionOn, retention: retention, fee: fee, fields: fields, rules: rules,
-                       routing: routing, sourceFile: sink.file, decideWithin: decideWithin)
+                       routing: routing, sourceFile: sink.file, decideWithin: decideWithin, decisionReasons: decisionReasons)
+    }
+
+    /// `decision_reasons:` — a list of `{id: KEBAB-ID, outcome: approve|reject, text: TEXT}`, ids unique.
+    private func parseDecisionReasons(_ nodes: [Node]) -> [DecisionReasonCode] {
+        var reasons: [DecisionReasonCode] = []
+        var seen: [String: Int] = [:]
+        for node in nodes {
+            guard let reader = MappingReader(node, what: "a decision reason", sink: sink) else { continue }
+            reader.rejectUnknownKeys(allowed: Self.reasonKeys)
+            let id = reader.string("id", required: true)
+            if let id, !Self.isKebabCase(id) {
+                sink.error(.invalidValue, at: reader.value("id"), "decision reason id `\(id.prefix(64))` must be kebab-case",
+                           hint: "use lower-case letters, digits and single dashes, e.g. `income-above-threshold`")
+            }
+            if let id, let line = seen[id] {
+                sink.error(.invalidValue, at: reader.value("id"), "decision reason `\(id.prefix(64))` is already defined at line \(line)",
+                           hint: "give each reason its own id")
+            }
+            var outcome: DecisionReasonCode.Outcome?
+            if let raw = reader.string("outcome", required: true) {
+                outcome = DecisionReasonCode.Outcome(rawValue: raw)
+                if outcome == nil {
+                    sink.error(.invalidValue, at: reader.value("outcome"), "a decision reason's outcome must be approve or reject, not `\(raw.prefix(16))`",
+                               hint: "write `outcome: approve` for a reason that explains an approval, `outcome: reject` for a rejection")
+                }
+            }
+            let text = reader.text("text", required: true, languages: languages)
+            guard let id, Self.isKebabCase(id), seen[id] == nil, let outcome, let text else { continue }
+            seen[id] = node.mark?.line ?? 0
+            reasons.append(DecisionReasonCode(id: id, outcome: outcome, text: text))
+        }
+        return reasons
     }
 
     /// `routing:` — a list of `{office: NAME, when: CONDITION}`; the last may omit `when` (every other request).

@@ -265,17 +265,21 @@ extension RecordService {
         let record = try view(
             collection: Self.requestCollection, recordID: requestID, plan: plan, present: read.present,
             sealed: read.sealed, open: read.open, definitions: service.allFieldDefinitions.filter { $0.isActive(at: row.serviceVersion) })
-        var reason: String?
-        if let envelope = read.reason.first, Self.allowedFields(plan, among: ["decision_reason"]).contains("decision_reason") {
-            do {
-                let bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: Self.decisionCollection, recordID: requestID, field: envelope.field))
-                reason = String(decoding: bytes, as: UTF8.self)
-            } catch let error as SealingError where error == .keyUnavailableCode {
-                reason = nil
+        // The decision's reason and standard reason code, both under `decision_reason` in the plan.
+        var decisionTexts: [String: String] = [:]
+        if Self.allowedFields(plan, among: ["decision_reason"]).contains("decision_reason") {
+            for envelope in read.reason where Self.decisionFields.contains(envelope.field) {
+                do {
+                    let bytes = try sealer.open(envelope.bytes, at: FieldPlace(collection: Self.decisionCollection, recordID: requestID, field: envelope.field))
+                    decisionTexts[envelope.field] = String(decoding: bytes, as: UTF8.self)
+                } catch let error as SealingError where error == .keyUnavailableCode {
+                    continue
+                }
             }
         }
         var result = Self.requestView(row, record: record)
-        result.decisionReason = reason
+        result.decisionReason = decisionTexts["reason"]
+        result.decisionReasonCode = decisionTexts["reason_code"]
         result.assigneeID = caller.kind == .staff ? row.assigneeID : nil
         result.paymentID = read.paymentID
         result.paymentStatus = read.paymentStatus

@@ -42,6 +42,9 @@ public struct RequestView: Sendable, Equatable {
     public var assigneeID: String? = nil
     /// The reason given with a caseworker's decision, when the caller's plan reveals `decision_reason`.
     public var decisionReason: String? = nil
+    /// The standard reason (the service's `decision_reasons` id) given with a caseworker's decision, under the same
+    /// rule as ``decisionReason``.
+    public var decisionReasonCode: String? = nil
     /// The request's fee payment, if it has one: its id and status.
     public var paymentID: String? = nil
     public var paymentStatus: String? = nil

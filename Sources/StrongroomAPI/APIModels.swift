@@ -40,6 +40,8 @@ struct RequestBody: Encodable {
     let decided_by_rule: String?
     /// The reason given with a caseworker's decision.
     let decision_reason: String?
+    /// The standard reason's id (the service's `decision_reasons`), when one was given.
+    let decision_reason_code: String?
     /// The staff account handling it (staff callers only).
     let assignee: String?
     let payment: PaymentRef?
@@ -64,6 +66,7 @@ struct RequestBody: Encodable {
         decided_at = view.decidedAt
         decided_by_rule = view.decidedByRule
         decision_reason = view.decisionReason
+        decision_reason_code = view.decisionReasonCode
         assignee = view.assigneeID
         payment = view.paymentID.map { PaymentRef(id: $0, status: view.paymentStatus ?? "") }
         fields = view.record.fields

@@ -202,6 +202,7 @@ struct DataExportBody: Encodable {
         let request: RequestBody
         let fields: [String: String]
         let decision_reason: String?
+        let decision_reason_code: String?
     }
 
     let format: String
@@ -223,7 +224,8 @@ struct DataExportBody: Encodable {
         generated_at = export.generatedAt
         account_created_at = export.accountCreatedAt
         profile = export.profile
-        requests = export.requests.map { ExportedRequest(request: RequestBody($0.summary), fields: $0.fields, decision_reason: $0.decisionReason) }
+        requests = export.requests.map { ExportedRequest(
+            request: RequestBody($0.summary), fields: $0.fields, decision_reason: $0.decisionReason, decision_reason_code: $0.decisionReasonCode) }
         messages = export.messages.map(MessageBody.init)
         payments = export.payments.map(PaymentBody.init)
         erasure_effective_at = export.erasureEffectiveAt
@@ -239,4 +241,10 @@ public enum ExportDocument {
         encoder.dateEncodingStrategy = .iso8601
         return Array(try encoder.encode(DataExportBody(export)))
     }
+}
+
+/// The answer to a reveal: the field and its value in full (`null` when the request holds none, or it was erased).
+struct RevealedFieldBody: Encodable {
+    let field: String
+    let value: String?
 }

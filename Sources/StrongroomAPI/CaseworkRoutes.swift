@@ -17,6 +17,7 @@ extension Routes {
         v1.post("cases/:id/assign", use: assign)
         v1.post("cases/:id/request-info", use: requestInfo)
         v1.post("cases/:id/decision", use: decideCase)
+        v1.post("cases/:id/reveal", use: revealField)
         v1.post("cases/:id/close", use: closeCase)
         v1.post("cases/:id/sealing", use: sealCase)
         v1.get("requests/:id/messages", use: listMessages)
@@ -102,16 +103,31 @@ extension Routes {
 
     @Sendable func decideCase(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
         let caller = try await authenticate(request)
-        let body = try await JSONCoding.object(request, context: context, allowed: ["outcome", "reason"])
+        let body = try await JSONCoding.object(request, context: context, allowed: ["outcome", "reason", "reason_code"])
         guard let outcome = body["outcome"]?.string.flatMap(RecordService.ReviewOutcome.init(rawValue:)) else {
             throw StrongroomError.invalid("invalid_outcome", "send `outcome`: \"approve\" or \"reject\"")
         }
-        guard let reason = body["reason"]?.string else {
-            throw StrongroomError.invalid("missing_reason", "send `reason`: the explanation the citizen will see")
+        if body["reason_code"] != nil, body["reason_code"]?.string == nil {
+            throw StrongroomError.invalid("invalid_reason_code", "`reason_code` is a string: one of the service's decision reasons (GET /v1/services/{id})")
+        }
+        let reasonCode = body["reason_code"]?.string
+        guard let reason = body["reason"]?.string ?? (reasonCode == nil ? nil : "") else {
+            throw StrongroomError.invalid("missing_reason", "send `reason`: the explanation the citizen will see (or a `reason_code`)")
         }
         let view = try await installation.records.decideRequest(
-            try requestID(context), outcome: outcome, reason: reason, caller: caller, access: access(request, context))
+            try requestID(context), outcome: outcome, reasonCode: reasonCode, reason: reason, caller: caller, access: access(request, context))
         return try JSONCoding.response(RequestBody(view))
+    }
+
+    /// One masked field in full, where a rule reveals it to the caller: an access of its own in the audit log.
+    @Sendable func revealField(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
+        let caller = try await authenticate(request)
+        let body = try await JSONCoding.object(request, context: context, allowed: ["field"])
+        guard let field = body["field"]?.string, !field.isEmpty else {
+            throw StrongroomError.invalid("missing_field", "send `field`: the id of a field shown masked")
+        }
+        let shown = try await installation.records.reveal(try requestID(context), field: field, caller: caller, access: access(request, context))
+        return try JSONCoding.response(RevealedFieldBody(field: field, value: shown?.value))
     }
 
     @Sendable func closeCase(_ request: Request, context: StrongroomRequestContext) async throws -> Response {

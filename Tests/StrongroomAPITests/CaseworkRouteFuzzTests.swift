@@ -43,7 +43,7 @@ struct CaseworkRouteFuzzTests {
             let routes: [(HTTPRequest.Method, String, String?)] = [
                 (.post, "/v1/payments/events", nil), (.post, "/v1/search", carol.token),
                 (.post, "/v1/cases/\(requestID)/decision", carol.token), (.post, "/v1/cases/\(requestID)/request-info", carol.token),
-                (.post, "/v1/cases/\(requestID)/assign", carol.token), (.post, "/v1/requests/\(requestID)/messages", citizen),
+                (.post, "/v1/cases/\(requestID)/assign", carol.token), (.post, "/v1/cases/\(requestID)/reveal", carol.token), (.post, "/v1/requests/\(requestID)/messages", citizen),
                 (.post, "/v1/payments/\(paymentID)/pay", citizen), (.post, "/v1/audit/break-glass/1/review", carol.token),
             ]
             var rng = SplitMix64(seed: 0xCA5E)

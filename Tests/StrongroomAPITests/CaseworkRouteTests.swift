@@ -92,6 +92,51 @@ struct CaseworkRouteTests {
         }
     }
 
+    @Test("reveal: the assigned caseworker sees one masked field in full; others get 404; a decision names a standard reason")
+    func revealAndReasonCode() async throws {
+        let fixture = try APIFixture()
+        try await fixture.application().test(.router) { client in
+            let citizen = try await client.citizenToken("aoife@example.ie")
+            let id = try #require(try await client.json(.post, "/v1/requests", token: citizen, body: Self.benefit).json["id"] as? String)
+            let carol = try await Self.staffToken(fixture, client, login: "carol@agency.example", role: "caseworker")
+            let dara = try await Self.staffToken(fixture, client, login: "dara@agency.example", role: "caseworker")
+            let reveal = "/v1/cases/\(id)/reveal"
+            // Not hers yet: the rule reveals only to the assignee.
+            let early = try await client.json(.post, reveal, token: carol.token, purpose: "case-handling", body: #"{"field":"national_id"}"#)
+            #expect(early.status == .forbidden && !String(describing: early.json).contains("1234567AB"))
+            _ = try await client.json(.post, "/v1/cases/\(id)/claim", token: carol.token, purpose: "case-handling")
+            let shown = try await client.json(.post, reveal, token: carol.token, purpose: "case-handling", body: #"{"field":"national_id"}"#)
+            #expect(shown.status == .ok && shown.json["value"] as? String == "1234567AB" && shown.json["field"] as? String == "national_id")
+            for bad in [#"{}"#, #"{"field":""}"#, #"{"field":7}"#, #"{"field":"national_id","x":1}"#, "not json"] {
+                let answer = try await client.json(.post, reveal, token: carol.token, purpose: "case-handling", body: bad)
+                #expect(answer.status == .badRequest, "\(bad)")
+            }
+            let unmasked = try await client.json(.post, reveal, token: carol.token, purpose: "case-handling", body: #"{"field":"full_name"}"#)
+            #expect(unmasked.status == .badRequest && unmasked.json["error"] as? String == "field_not_revealable")
+            let noPurpose = try await client.json(.post, reveal, token: carol.token, body: #"{"field":"national_id"}"#)
+            #expect(noPurpose.status == .forbidden && noPurpose.json["error"] as? String == "purpose_required")
+            let other = try await client.json(.post, reveal, token: dara.token, purpose: "case-handling", body: #"{"field":"national_id"}"#)
+            #expect(other.status == .forbidden && !String(describing: other.json).contains("1234567AB"))
+            let nobody = try await client.json(.post, "/v1/cases/req_nothere/reveal", token: carol.token, purpose: "case-handling", body: #"{"field":"national_id"}"#)
+            #expect(nobody.status == .notFound)
+            let asCitizen = try await client.json(.post, reveal, token: citizen, body: #"{"field":"national_id"}"#)
+            #expect(asCitizen.status == .forbidden || asCitizen.status == .notFound)
+
+            // The decision: a standard reason of the wrong outcome is refused; the right one decides without words.
+            let wrong = try await client.json(.post, "/v1/cases/\(id)/decision", token: carol.token, purpose: "case-handling",
+                                              body: #"{"outcome":"approve","reason_code":"income-above-threshold"}"#)
+            #expect(wrong.status == .badRequest && wrong.json["error"] as? String == "unknown_reason_code")
+            let notString = try await client.json(.post, "/v1/cases/\(id)/decision", token: carol.token, purpose: "case-handling",
+                                                  body: #"{"outcome":"approve","reason_code":3}"#)
+            #expect(notString.status == .badRequest && notString.json["error"] as? String == "invalid_reason_code")
+            let decided = try await client.json(.post, "/v1/cases/\(id)/decision", token: carol.token, purpose: "case-handling",
+                                                body: #"{"outcome":"approve","reason_code":"income-below-threshold"}"#)
+            #expect(decided.status == .ok && decided.json["decision_reason_code"] as? String == "income-below-threshold")
+            let seen = try await client.json(.get, "/v1/requests/\(id)", token: citizen)
+            #expect(seen.json["decision_reason_code"] as? String == "income-below-threshold" && seen.json["decision_reason"] == nil)
+        }
+    }
+
     @Test("a fee is paid with the test provider; a replayed callback changes nothing; a forged one is 401")
     func paymentsAndCallbacks() async throws {
         let fixture = try APIFixture()

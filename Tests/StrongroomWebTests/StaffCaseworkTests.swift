@@ -107,6 +107,54 @@ import Testing
         }
     }
 
+    @Test func aDecisionWithAStandardReasonFromTheCatalog() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.application().test(.router) { client in
+            // The citizen signs up in the portal (to read the decision there), and applies through the service layer.
+            var citizen = Browser()
+            try await citizen.signUpAndIn(client, login: "eimear@example.ie")
+            let session = try await fixture.installation.accounts.logIn(
+                login: "eimear@example.ie", password: "correct horse battery staple", address: "127.0.0.1", context: AccessContext(requestID: "t"))
+            let id = try await fixture.installation.records.createRequest(
+                serviceID: "benefit-application", values: StaffPortalTests.benefit, submit: true, caller: session.caller,
+                access: AccessContext(requestID: "t")).id
+
+            var carol = try await StaffPortalTests.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            _ = try await carol.post(client, "/staff/cases/\(id)/claim", [])
+            let form = try await carol.get(client, "/staff/cases/\(id)")
+            #expect(form.body.contains(#"<select class="select" id="reason_code" name="reason_code""#))
+            #expect(form.body.contains(#"<optgroup label="Reject"><option value="income-above-threshold">"#))
+
+            // A reason for the other outcome is refused beside its control, and nothing is decided.
+            let mismatch = try await carol.post(client, "/staff/cases/\(id)/decision", [("outcome", "reject"), ("reason_code", "income-below-threshold"), ("reason", "")])
+            #expect(mismatch.status == .badRequest && mismatch.body.contains(##"href="#reason_code""##))
+            #expect(mismatch.body.contains(#"<option value="income-below-threshold" selected>"#), "the choice is kept")
+            let unknown = try await carol.post(client, "/staff/cases/\(id)/decision", [("outcome", "reject"), ("reason_code", "<made-up>"), ("reason", "")])
+            #expect(unknown.status == .badRequest && !unknown.body.contains("<made-up>"))
+            #expect(try await fixture.installation.records.request(id, caller: session.caller, access: AccessContext(requestID: "t")).status == "in-review")
+            // Neither a standard reason nor words: asked for one.
+            let nothing = try await carol.post(client, "/staff/cases/\(id)/decision", [("outcome", "reject"), ("reason_code", ""), ("reason", " ")])
+            #expect(nothing.status == .badRequest && nothing.body.contains(##"href="#reason""##))
+
+            // The standard reason alone decides; the caseworker's words are optional beside it.
+            let decided = try await carol.post(client, "/staff/cases/\(id)/decision", [("outcome", "reject"), ("reason_code", "income-above-threshold"), ("reason", "")])
+            #expect(decided.location == "/staff/cases/\(id)?done=decided")
+            let view = try await fixture.installation.records.request(id, caller: session.caller, access: AccessContext(requestID: "t"))
+            #expect(view.outcome == "rejected" && view.decisionReasonCode == "income-above-threshold" && view.decisionReason == nil)
+            #expect(try await carol.get(client, "/staff/cases/\(id)").body.contains("above the threshold for its size"))
+            // The citizen reads it in their language; the audit entry names the code, never words.
+            let english = try await citizen.get(client, "/requests/\(id)?lang=en")
+            #expect(english.body.contains("Your household&#39;s income is above the threshold for its size."), "\(english.body)")
+            let hungarian = try await citizen.get(client, "/requests/\(id)?lang=hu")
+            #expect(hungarian.body.contains("meghaladja a háztartás méretéhez tartozó jogosultsági határt"))
+            let entry = try #require(try await Self.auditEntries(fixture).last { $0.action == "case.decide" && $0.decision.effect == .allow })
+            #expect(entry.details["reason_code"] == "income-above-threshold")
+            let export = try await fixture.installation.records.export(caller: session.caller, access: AccessContext(requestID: "t"))
+            #expect(export.requests.first?.decisionReasonCode == "income-above-threshold")
+        }
+    }
+
     @Test func recentlyHandledByMeAndTheStatusFilter() async throws {
         let fixture = try await WebFixture()
         let (decided, _) = try await StaffPortalTests.submittedRequest(fixture, login: "una@example.ie")

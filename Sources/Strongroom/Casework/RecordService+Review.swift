@@ -194,12 +194,22 @@ extension RecordService {
         case approve, reject
     }
 
+    /// The sealed fields of a caseworker's decision (collection `decisions`, record id = the request's).
+    static let decisionFields = ["reason", "reason_code"]
+
     /// Decides a request in review: approved or rejected, with a reason the citizen sees (sealed). An approval makes
     /// a fee due when the service charges on approval; a rejection refunds a paid fee when the service says so.
+    ///
+    /// - Parameters:
+    ///   - reasonCode: one of the service's `decision_reasons` for this outcome, or `nil`; with one, `reason` may be
+    ///     empty (the standard text speaks for the decision). Sealed like the reason, and named in the audit entry (it
+    ///     is the catalog's id, never personal data).
+    ///   - reason: the caseworker's own words; required when no reason code is given.
     public func decideRequest(
-        _ requestID: String, outcome: ReviewOutcome, reason: String, caller: AuthenticatedCaller, access: AccessContext
+        _ requestID: String, outcome: ReviewOutcome, reasonCode: String? = nil, reason: String, caller: AuthenticatedCaller,
+        access: AccessContext
     ) async throws -> RequestView {
-        let text = try Self.validNote(reason, name: "reason")
+        let text: String? = reasonCode != nil && reason.allSatisfy(\.isWhitespace) ? nil : try Self.validNote(reason, name: "reason")
         var decidedService: Service?
         let view = try await transition(requestID, .decide, "case.decide", caller: caller, access: access) { row, service in
             let decidable = row.status == RequestStatus.inReview.rawValue
@@ -207,26 +217,47 @@ extension RecordService {
             guard decidable else {
                 return .invalid("only a request in review can be decided; this one is \(row.status)")
             }
+            let reasonOutcome: DecisionReasonCode.Outcome = outcome == .approve ? .approve : .reject
+            if let reasonCode {
+                guard service.decisionReason(reasonCode)?.outcome == reasonOutcome else {
+                    return .badInput(StrongroomError.invalid(
+                        "unknown_reason_code", "name one of this service's decision reasons for this outcome (\(service.decisionReasons(for: reasonOutcome).map(\.id).joined(separator: ", ")))"))
+                }
+            }
             let now = self.clock.now.millis
             row.status = RequestStatus.decided.rawValue
             row.outcome = outcome == .approve ? "approved" : "rejected"
             row.decidedAt = now
             row.decidedByRule = nil
             decidedService = service
-            let place = FieldPlace(collection: Self.decisionCollection, recordID: row.id, field: "reason")
             let key = try self.retentionKey(subjectID: row.subjectID, service: service, createdAt: row.createdAt)(
                 FieldDefinition.note(id: "reason"))
-            let envelope = try self.sealer.seal(Array(text.utf8), for: place, subjectKeyID: key)
-            let version = try FieldSealer.keyVersion(of: envelope).version
-            row.fieldRevisions.set(try SealedEnvelope.revision(of: envelope), collection: Self.decisionCollection, field: "reason")
+            // The reason and the reason code, each sealed at its own place (a request is decided once, so neither
+            // has an older value; one left out has no revision, so no envelope could be put in its place).
+            var sealedFields: [(field: String, envelope: [UInt8], version: UInt32)] = []
+            for (field, value) in [("reason", text), ("reason_code", reasonCode)] {
+                guard let value else {
+                    row.fieldRevisions.set(nil, collection: Self.decisionCollection, field: field)
+                    continue
+                }
+                let place = FieldPlace(collection: Self.decisionCollection, recordID: row.id, field: field)
+                let envelope = try self.sealer.seal(Array(value.utf8), for: place, subjectKeyID: key)
+                row.fieldRevisions.set(try SealedEnvelope.revision(of: envelope), collection: Self.decisionCollection, field: field)
+                sealedFields.append((field, envelope, try FieldSealer.keyVersion(of: envelope).version))
+            }
             let payment = outcome == .approve ? try self.duePayment(for: row, service: service, at: .onApproval, values: [:], now: now) : nil
             let decided = row
             let audit = self.audit
-            return .proceed(["outcome": row.outcome ?? ""], extra: { db in
+            var details = ["outcome": row.outcome ?? ""]
+            if let reasonCode { details["reason_code"] = reasonCode }
+            let toStore = sealedFields
+            return .proceed(details, extra: { db in
                 try Self.refuseIfErasing(decided.subjectID, at: now, in: db)
-                try FieldRows.putSealed(
-                    envelope, keyVersion: version, collection: Self.decisionCollection, recordID: decided.id, field: "reason",
-                    subjectID: decided.subjectID, shredKey: key, at: now, in: db)
+                for sealed in toStore {
+                    try FieldRows.putSealed(
+                        sealed.envelope, keyVersion: sealed.version, collection: Self.decisionCollection, recordID: decided.id,
+                        field: sealed.field, subjectID: decided.subjectID, shredKey: key, at: now, in: db)
+                }
                 if let payment { try Self.insertDue(payment, of: service.fee, audit: audit, requestID: access.requestID, in: db) }
             })
         }
@@ -330,10 +361,13 @@ extension RecordService {
                 current.decidedAt = updated.decidedAt
                 current.decidedByRule = updated.decidedByRule
                 current.updatedAt = updated.updatedAt
-                // Only the revision this step wrote (the decision reason); the fields keep theirs as they are now.
-                let reason = updated.fieldRevisions.revision(collection: Self.decisionCollection, field: "reason")
-                if reason != original.fieldRevisions.revision(collection: Self.decisionCollection, field: "reason") {
-                    current.fieldRevisions.set(reason, collection: Self.decisionCollection, field: "reason")
+                // Only the revisions this step wrote (the decision's reason and reason code); the fields keep theirs
+                // as they are now.
+                for field in Self.decisionFields {
+                    let revision = updated.fieldRevisions.revision(collection: Self.decisionCollection, field: field)
+                    if revision != original.fieldRevisions.revision(collection: Self.decisionCollection, field: field) {
+                        current.fieldRevisions.set(revision, collection: Self.decisionCollection, field: field)
+                    }
                 }
             }
             try extra?(db)

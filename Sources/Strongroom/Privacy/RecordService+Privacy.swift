@@ -150,9 +150,10 @@ extension RecordService {
             } ?? [:]
             let fields = try opened(Self.requestCollection, row.id).mapValues { $0 }
             let shown = Dictionary(uniqueKeysWithValues: fields.map { ($0.key, Self.display($0.value, type: types[$0.key])) })
+            let decision = try opened(Self.decisionCollection, row.id)
             requests.append(DataExport.Request(
                 summary: Self.requestView(row, record: RecordView(fields: [:], omitted: [])), fields: shown,
-                decisionReason: try opened(Self.decisionCollection, row.id)["reason"]))
+                decisionReason: decision["reason"], decisionReasonCode: decision["reason_code"]))
         }
         let messages = try stored.messages.map { message -> MessageView in
             MessageView(
@@ -191,6 +192,8 @@ public struct DataExport: Sendable {
         /// Every stored field, opened (money shown with its decimal point).
         public let fields: [String: String]
         public let decisionReason: String?
+        /// The standard reason's id (the service's `decision_reasons`), when the caseworker gave one.
+        public var decisionReasonCode: String? = nil
     }
 
     public let accountID: String

@@ -136,9 +136,11 @@ extension Portal {
             "typed": typed ?? "",
         ]
         if let messageError { model["message_error"] = messageError }
-        if view.status == "decided" {
+        if view.status == "decided" || (view.status == "closed" && view.outcome != nil) {
             model["decided"] = true
             model["decision"] = view.outcome == "approved" ? t.text("request.approved") : t.text("request.rejected")
+            // A caseworker's standard reason (in the reader's language) comes first, then their own words.
+            if let code = view.decisionReasonCode { model["reason_code_text"] = service?.decisionReason(code)?.text(in: visit.language) ?? "" }
             if let reason = view.decisionReason { model["reason"] = reason }
             else if let rule = view.decidedByRule, let text = service?.rules.first(where: { $0.id == rule })?.reason(in: visit.language) { model["reason"] = text }
         }

@@ -193,14 +193,21 @@ extension Portal {
             let t = visit.messages
             let outcome = (visit.form?["outcome"]).flatMap(RecordService.ReviewOutcome.init(rawValue:))
             let reason = (visit.form?["reason"] ?? "").trimmingWhitespaceAtEnds
+            let code = (visit.form?["reason_code"]).flatMap { $0.isEmpty ? nil : $0 }
+            let typed = ["reason": reason, "reason_code": code ?? ""]
             var errors: [String: String] = [:]
             if outcome == nil { errors["outcome"] = t.text("staff.case.outcome_missing") }
-            if reason.isEmpty { errors["reason"] = t.text("staff.case.reason_missing") }
-            guard let outcome, errors.isEmpty else { return try await casePage(&visit, caller, errors: errors, typed: ["reason": reason]) }
+            if reason.isEmpty && code == nil { errors["reason"] = t.text("staff.case.reason_missing") }
+            guard let outcome, errors.isEmpty else { return try await casePage(&visit, caller, errors: errors, typed: typed) }
             do {
-                _ = try await installation.records.decideRequest(id, outcome: outcome, reason: reason, caller: caller, access: access(visit))
+                _ = try await installation.records.decideRequest(
+                    id, outcome: outcome, reasonCode: code, reason: reason, caller: caller, access: access(visit))
             } catch let error as StrongroomError where error.kind == .invalidInput {
-                return try await casePage(&visit, caller, errors: ["reason": t.text("staff.case.text_invalid")], typed: ["reason": reason])
+                // A standard reason that does not fit the outcome, or text that cannot be stored: said beside the
+                // control concerned.
+                let field = error.code == "unknown_reason_code" ? "reason_code" : "reason"
+                let key = field == "reason_code" ? "staff.case.reason_code_invalid" : "staff.case.text_invalid"
+                return try await casePage(&visit, caller, errors: [field: t.text(key)], typed: typed)
             }
             return .redirect("/staff/cases/\(id)?done=decided")
         }
@@ -817,12 +824,24 @@ extension Portal {
             "reveal_action": "/staff/cases/\(id)/reveal",
             "decision_action": "/staff/cases/\(id)/decision", "message_action": "/staff/cases/\(id)/messages",
             "typed_question": typed["question"] ?? "", "typed_reason": typed["reason"] ?? "", "typed_message": typed["message"] ?? "",
+            "reason_groups": DecisionReasonCode.Outcome.allCases.compactMap { outcome -> [String: Any]? in
+                let reasons = service?.decisionReasons(for: outcome) ?? []
+                guard !reasons.isEmpty else { return nil }
+                return [
+                    "label": t.text(outcome == .approve ? "staff.case.approve" : "staff.case.reject"),
+                    "options": reasons.map { reason -> [String: Any] in
+                        ["value": reason.id, "label": reason.text(in: visit.language), "selected": reason.id == typed["reason_code"]]
+                    },
+                ]
+            },
+            "has_reason_codes": !(service?.decisionReasons.isEmpty ?? true),
         ]
         if let rule = view.decidedByRule, view.status != "decided" { model["referred_by"] = rule }
         if let paymentStatus = view.paymentStatus { model["fee"] = t.text("payment.status_" + paymentStatus) }
         if view.status == "decided" || (view.status == "closed" && view.outcome != nil) {
             model["decision"] = view.outcome == "approved" ? t.text("request.approved") : t.text("request.rejected")
             model["reason"] = view.decisionReason ?? ""
+            model["reason_code_text"] = view.decisionReasonCode.map { code in service?.decisionReason(code)?.text(in: visit.language) ?? code } ?? ""
         }
         for (field, text) in errors { model[field + "_error"] = text }
         var page = Page(template: "staff_case", title: service?.title(in: visit.language) ?? t.text("staff.case.title"),
