@@ -220,6 +220,7 @@ public struct Portal: Sendable {
         var status = HTTPResponse.Status.ok
         var body = ByteBuffer()
         var cacheable = false
+        var streamed: ResponseBody?
         switch outcome {
         case .page(let page):
             status = page.status
@@ -234,12 +235,16 @@ public struct Portal: Sendable {
             if let filename { headers[Self.contentDisposition] = "attachment; filename=\"\(filename)\"" }
             body = ByteBuffer(bytes: bytes)
             cacheable = isPublic
+        case .temporaryFile(let path, let directory, let type, let filename):
+            headers[.contentType] = type
+            headers[Self.contentDisposition] = "attachment; filename=\"\(filename)\""
+            streamed = TemporaryDownload.body(path: path, directory: directory)
         }
         for cookie in visit.setCookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
         headers[Self.contentLanguage] = visit.language
         headers[Self.vary] = "Cookie, Accept-Language"
         PortalSecurity.harden(&headers, cacheable: cacheable, tls: tls)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+        return Response(status: status, headers: headers, body: streamed ?? .init(byteBuffer: body))
     }
 
     static let contentDisposition = HTTPField.Name("Content-Disposition")!
@@ -260,6 +265,9 @@ enum Outcome {
     case redirect(String)
     /// A download or an asset.
     case file([UInt8], type: String, filename: String?, isPublic: Bool)
+    /// A download too large to hold in memory: a file the handler wrote in a private temporary directory, streamed
+    /// and then removed with its directory (also when the client goes away).
+    case temporaryFile(path: String, directory: String, type: String, filename: String)
 }
 
 /// One rendered page: its template, `<title>` and the template's values.

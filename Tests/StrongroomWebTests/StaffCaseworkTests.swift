@@ -155,6 +155,47 @@ import Testing
         }
     }
 
+    @Test func theAuditorSeesTheLatestCheckpointAndDownloadsTheLogAsABundle() async throws {
+        let fixture = try await WebFixture()
+        _ = try await StaffPortalTests.submittedRequest(fixture, login: "aine@example.ie")
+        let installation = fixture.installation
+        try installation.checkpoints.verifyCommittedLog(reader: installation.database.pool)
+        let signed = try #require(try await installation.writer.write { db in try installation.checkpoints.checkpoint(in: db) })
+        try await fixture.application().test(.router) { client in
+            var aidan = try await StaffPortalTests.caseworker(fixture, client, login: "aidan@agency.example", roles: ["auditor"], office: nil)
+            _ = try await aidan.post(client, "/staff/purpose", [("purpose", "audit")])
+            let page = try await aidan.get(client, "/staff/audit?lang=en")
+            #expect(page.status == .ok && page.body.contains("Latest signed checkpoint"))
+            #expect(page.body.contains("size \(signed.checkpoint.size) ·") && page.body.contains("No witness has cosigned it"))
+            #expect(page.body.contains(#"href="/staff/audit/bundle""#))
+
+            let download = try await aidan.get(client, "/staff/audit/bundle")
+            #expect(download.status == .ok && download.headers[.contentType] == "application/x-ndjson")
+            #expect(download.headers[HTTPField.Name("Content-Disposition")!]?.hasPrefix("attachment; filename=\"strongroom-audit-") == true)
+            #expect(download.headers[.cacheControl] == "no-store")
+            // What was downloaded is a bundle an auditor verifies with the public key alone, and carries the checkpoint.
+            let directory = try TemporaryDirectory()
+            let path = directory.path + "/downloaded.bundle"
+            try Data(download.body.utf8).write(to: URL(fileURLWithPath: path))
+            let bundle = try AuditBundle.read(path)
+            #expect(try bundle.checkpoints().contains(signed))
+            #expect(try bundle.entryCount() >= signed.checkpoint.size)
+            let keys = try AuditVerifierKey.load(fromFile: fixture.keys.directory.auditPublicKeyPath)
+            let report = AuditVerifier(trustedKeys: keys, origin: signed.checkpoint.origin).verify(bundle)
+            #expect(report.isValid, "\(report)")
+            // The download is recorded, and leaves nothing behind in the temporary directory.
+            #expect(try await Self.auditEntries(fixture).contains { $0.action == "audit.export" && $0.decision.effect == .allow })
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("strongroom-download-") }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+
+            // A caseworker has no such screen, and no such download.
+            var carol = try await StaffPortalTests.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            let refused = try await carol.get(client, "/staff/audit/bundle")
+            #expect(refused.status == .notFound && !refused.body.contains("checkpoint"))
+        }
+    }
+
     @Test func recentlyHandledByMeAndTheStatusFilter() async throws {
         let fixture = try await WebFixture()
         let (decided, _) = try await StaffPortalTests.submittedRequest(fixture, login: "una@example.ie")
@@ -195,6 +236,9 @@ import Testing
             var sorcha = try await StaffPortalTests.caseworker(fixture, client, login: "sorcha@agency.example", roles: ["supervisor"], office: "north")
             _ = try await sorcha.post(client, "/staff/purpose", [("purpose", "supervision")])
             #expect(!(try await sorcha.get(client, "/staff").body.contains("Emergency access open")))
+            // The warning page says how long the access will last (the rule's limit).
+            let warning = try await sorcha.get(client, "/staff/cases/\(id)")
+            #expect(warning.status == .notFound && warning.body.contains("How long it lasts:</strong> 4 hours from now"))
             let opened = try await sorcha.post(
                 client, "/staff/cases/\(id)/break-glass", [("justification", "The citizen phoned about an eviction notice due tomorrow")])
             #expect(opened.location == "/staff/cases/\(id)?done=opened")

@@ -140,7 +140,7 @@ extension Portal {
             model["decided"] = true
             model["decision"] = view.outcome == "approved" ? t.text("request.approved") : t.text("request.rejected")
             // A caseworker's standard reason (in the reader's language) comes first, then their own words.
-            if let code = view.decisionReasonCode { model["reason_code_text"] = service?.decisionReason(code)?.text(in: visit.language) ?? "" }
+            if let text = view.decisionReasonCode.flatMap({ service?.decisionReason($0)?.text(in: visit.language) }) { model["reason_code_text"] = text }
             if let reason = view.decisionReason { model["reason"] = reason }
             else if let rule = view.decidedByRule, let text = service?.rules.first(where: { $0.id == rule })?.reason(in: visit.language) { model["reason"] = text }
         }

@@ -168,6 +168,20 @@ extension Portal {
             guard visit.staffScreens.contains("audit") else { throw PortalFailure.notFound }
             return try await Self.hidingRefusals { try await auditPage(&visit, caller, report: nil) }
         }
+        // The whole log as a portable bundle (`audit verify --bundle` checks it anywhere): streamed, never held whole.
+        staffPage(router, "/staff/audit/bundle") { visit, caller in
+            guard visit.staffScreens.contains("audit") else { throw PortalFailure.notFound }
+            let directory = try TemporaryDownload.makeDirectory()
+            let path = directory + "/audit.bundle"
+            do {
+                try await installation.exportAuditBundle(to: path, caller: caller, access: access(visit))
+            } catch {
+                TemporaryDownload.remove(directory)
+                throw error
+            }
+            let day = String(visit.format.isoDateTime(visit.now).prefix(10))
+            return .temporaryFile(path: path, directory: directory, type: "application/x-ndjson", filename: "strongroom-audit-\(day).bundle")
+        }
         staffAction(router, "/staff/audit/verify") { visit, caller in
             guard visit.staffScreens.contains("audit") else { throw PortalFailure.notFound }
             return try await Self.hidingRefusals {
@@ -445,18 +459,20 @@ extension Portal {
         let services = installation.catalog.serviceIDs.compactMap { installation.catalog.service($0) }.map { s -> [String: Any] in
             ["value": s.id, "label": s.title(in: visit.language), "selected": s.id == service]
         }
-        let page = Page(template: "staff_queue", title: t.text("staff.queue.title"), model: [
+        var page = Page(template: "staff_queue", title: t.text("staff.queue.title"), model: [
             "tabs": tabs, "rows": rows, "none": rows.isEmpty, "queue": chosen,
             "queue_title": t.text("staff.queue.tab_" + chosen),
             "services": services, "office": caller.office ?? "",
             "statuses": Self.filterStatuses.map { value -> [String: Any] in
                 ["value": value, "label": statusText(value, outcome: nil, t), "selected": value == status]
             },
-            "recent_hint": chosen == "recent" ? t.plural("staff.queue.recent_hint", count: Self.recentDays) : "",
+
             "ages": Self.ages.map { days -> [String: Any] in
                 ["value": String(days), "label": t.plural("staff.queue.age_at_least", count: days), "selected": days == age]
             },
         ], section: "staff")
+        // (A section opens on any value, an empty string included: the hint is given only where it applies.)
+        if chosen == "recent" { page.model["recent_hint"] = t.plural("staff.queue.recent_hint", count: Self.recentDays) }
         return .page(page)
     }
 
@@ -590,6 +606,7 @@ extension Portal {
         let t = visit.messages
         let (query, typed, errors) = auditQuery(visit)
         let entries = errors.isEmpty ? try await installation.auditEntries(query, caller: caller, access: access(visit)) : []
+        let status = try await installation.auditLogStatus(caller: caller, access: access(visit))
         let rows = entries.map { entry -> [String: Any] in
             let target = [entry.target.collection, entry.target.recordID].compactMap { $0 }.joined(separator: "/")
             var row: [String: Any] = [
@@ -612,9 +629,22 @@ extension Portal {
         }
         var model: [String: Any] = [
             "rows": rows, "none": rows.isEmpty, "next": next ?? "", "has_next": next != nil,
+            "log_entries": visit.format.number(Int(status.entries)),
+            "unsigned": t.plural("staff.audit.unsigned", count: Int(status.unsignedEntries)),
+            "witnesses": status.witnesses, "has_witnesses": !status.witnesses.isEmpty,
             "action": typed["action"] ?? "", "actor": typed["actor"] ?? "", "from": typed["from"] ?? "", "to": typed["to"] ?? "",
             "break_glass_only": typed["break_glass"] == "1", "may_verify": rolesMay(caller, "verify-audit"),
         ]
+        if let latest = status.latest {
+            model["checkpoint"] = [
+                "size": visit.format.number(Int(latest.checkpoint.size)),
+                "root": latest.checkpoint.rootHash.prefix(8).map { byte in
+                    let digits = String(byte, radix: 16)
+                    return digits.count == 1 ? "0" + digits : digits
+                }.joined(),
+                "origin": latest.checkpoint.origin,
+            ] as [String: Any]
+        }
         if let report {
             model["report"] = [
                 "valid": report.isValid, "entries": String(report.entriesVerified), "checkpoints": String(report.checkpointsVerified),
@@ -685,10 +715,23 @@ extension Portal {
         }
     }
 
+    /// The shortest time limit among the break-glass rules that name one of the caller's roles (what a grant they
+    /// open lasts at most), in whole minutes.
+    func breakGlassMinutes(_ caller: AuthenticatedCaller) -> Int? {
+        installation.policies.current.rules.compactMap { rule -> Duration? in
+            guard rule.effect == .permit, rule.roles.map({ !$0.isDisjoint(with: caller.roles) }) ?? true else { return nil }
+            return rule.breakGlassLimit
+        }.min().map { Int($0.components.seconds / 60) }
+    }
+
     func breakGlassPage(_ visit: Visit, id: String, error: String?, typed: String) -> Page {
         let t = visit.messages
+        let limit = visit.session.flatMap { breakGlassMinutes($0.caller) }.map { minutes in
+            minutes % 60 == 0 ? t.plural("staff.break_glass.limit_hours", count: minutes / 60) : t.plural("staff.break_glass.limit_minutes", count: minutes)
+        }
         var page = Page(template: "staff_break_glass", title: t.text("staff.break_glass.title"), status: error == nil ? .notFound : .badRequest, model: [
             "reference": Reference.text(id), "action": "/staff/cases/\(id)/break-glass", "typed": typed,
+            "limit": limit ?? t.text("staff.break_glass.limit_unknown"),
             "minimum": t.text("staff.break_glass.hint", ["count": String(AccessContext.minimumJustificationCharacters)]),
         ], section: "staff")
         if let error {
@@ -841,7 +884,7 @@ extension Portal {
         if view.status == "decided" || (view.status == "closed" && view.outcome != nil) {
             model["decision"] = view.outcome == "approved" ? t.text("request.approved") : t.text("request.rejected")
             model["reason"] = view.decisionReason ?? ""
-            model["reason_code_text"] = view.decisionReasonCode.map { code in service?.decisionReason(code)?.text(in: visit.language) ?? code } ?? ""
+            if let code = view.decisionReasonCode { model["reason_code_text"] = service?.decisionReason(code)?.text(in: visit.language) ?? code }
         }
         for (field, text) in errors { model[field + "_error"] = text }
         var page = Page(template: "staff_case", title: service?.title(in: visit.language) ?? t.text("staff.case.title"),

@@ -262,10 +262,11 @@ struct PageRenderer: Sendable {
                 model["break_glass"] = [
                     "grants": visit.breakGlassGrants.map { grant -> [String: Any] in
                         let reference = grant.collection == "requests" ? Reference.text(grant.recordID) : grant.recordID
-                        return [
-                            "href": grant.collection == "requests" ? "/staff/cases/" + grant.recordID : "",
+                        var item: [String: Any] = [
                             "text": t.text("staff.break_glass.banner_grant", ["reference": reference, "time": visit.format.time(grant.expiresAt)]),
                         ]
+                        if grant.collection == "requests" { item["href"] = "/staff/cases/" + grant.recordID }
+                        return item
                     },
                 ] as [String: Any]
             }
