@@ -68,6 +68,9 @@ def test_supervisor_assigns_notes_and_searches_then_the_caseworker_decides(visit
     v = visit
     v.new_citizen()
     request_id = v.create_request("benefit-application", FIELDS)
+    # A move to a 9xxxx postcode is routed to the north office: closed to the central office's supervisor but by
+    # breaking the glass.
+    north_id = v.create_request("change-of-address", {**J.API_FIELDS["change-of-address"], "postcode": "90123"})
     citizen = v.api()  # the citizen's session stays valid while this browser signs in as staff
 
     # The supervisor: the unassigned queue shows metadata only.
@@ -114,36 +117,63 @@ def test_supervisor_assigns_notes_and_searches_then_the_caseworker_decides(visit
     assert FIELDS["bank_account"] not in results, "the search shows more than it reveals"
     v.shot("staff-search")
 
-    # Carol finds it assigned to her, ready to decide, and decides.
+    # Break the glass on the north office's case: a warning page with the time limit, a reason, then a banner on
+    # every page while the grant lasts.
+    v.go(f"/staff/cases/{north_id}")
+    assert v.h1() == v.t("staff.break_glass.title"), f"the north office's case did not ask for break-glass:\n{v.main_text()[:400]}"
+    assert v.t("staff.break_glass.limit_label") in v.main_text()
+    v.shot("staff-break-glass")
+    justification = "The citizen phoned: the move is urgent, the old address is being sold tomorrow"
+    v.fill({"justification": justification})
+    v.press("main form[action$='/break-glass'] button[type=submit]")
+    assert v.path == f"/staff/cases/{north_id}?done=opened", f"breaking the glass ended on {v.path}"
+    v.go("/staff?queue=unassigned")
+    banner = v.find(".break-glass-bar").text
+    assert v.t("staff.break_glass.banner_title") in banner, f"no break-glass banner on the queue page: {banner!r}"
+    assert v.all(f".break-glass-bar a[href='/staff/cases/{north_id}']"), "the banner does not link to the case"
+    v.shot("staff-banner")
+
+    # Carol finds it assigned to her, ready to decide; she reveals one masked identifier, decides with a standard
+    # reason and closes the case.
     staff_sign_in(v, server, "carol@agency.example", "case-handling")
+    assert not v.all(".break-glass-bar"), "the supervisor's banner is shown to another person"
     open_case(v, request_id, "ready")
     assert note in v.find("#notes").text, "a colleague's note is not shown to the assignee"
+    assert FIELDS["national_id"] not in v.main_text()
+    v.press("main form[action$='/reveal']:has(input[name=field][value=national_id]) button[type=submit]")
+    assert FIELDS["national_id"] in v.main_text(), "revealing did not show the national id in full"
+    assert FIELDS["bank_account"] not in v.main_text(), "revealing one field showed another"
+    assert v.t("staff.case.revealed") in v.find("#answers").text
+    v.shot("staff-reveal")
+    v.go(f"/staff/cases/{request_id}")
+    assert FIELDS["national_id"] not in v.main_text(), "a revealed value stayed on the page"
     v.press("main form[action$='/decision'] button[type=submit]")
     summary = v.find("#error-summary").text
     assert v.t("staff.case.outcome_missing") in summary and v.t("staff.case.reason_missing") in summary, summary
     v.find("#outcome").click()
-    v.fill({"reason": "Household income is below the limit for its size."})
+    v.fill({"reason_code": "income-below-threshold", "reason": "Checked against the payslips sent by post."})
     v.press("main form[action$='/decision'] button[type=submit]")
     assert v.path == f"/staff/cases/{request_id}?done=decided", f"deciding ended on {v.path}"
     assert v.t("staff.case.done_decided") in v.find("main .notice").text
     assert v.t("actions.case_decide") in v.find("#history").text
+    v.press("main form[action$='/close'] button[type=submit]")
+    assert v.path == f"/staff/cases/{request_id}?done=closed", f"closing ended on {v.path}"
+    assert v.t("staff.case.done_closed") in v.find("main .notice").text
+    v.go("/staff?queue=recent&status=closed")
+    assert v.all(f"main a[href='/staff/cases/{request_id}']"), f"the closed case is not among those handled recently:\n{v.main_text()}"
+    v.shot("staff-recent")
 
-    v.sign_out()
-
-    # The citizen sees the decision, never the note.
-    seen = citizen.call("GET", f"/v1/requests/{request_id}")
-    assert seen.status == 200 and seen.json()["status"] == "decided", f"{seen.status} {seen.text}"
-    messages = citizen.call("GET", f"/v1/requests/{request_id}/messages")
-    assert messages.status == 200 and note not in messages.text, f"the citizen's messages: {messages.status} {messages.text}"
-
-
-def test_auditor_verifies_the_log_and_administrator_enrols_staff(drivers, server):
-    """The oversight screens with JavaScript (axe-core on each page), the auditor in English and the administrator in
-    Hungarian (one sign-in each: a one-time code opens one session): the log with a filter and a verification, and
-    the staff accounts with a mistake, then an enrolment shown once."""
-    v = open_visit(drivers, server, True, "en")
+    # The auditor reviews the supervisor's break-glass access, with the reason given, and sees the log's state.
     staff_sign_in(v, server, "audrey@agency.example", "audit")
+    v.go("/staff/break-glass")
+    items = [r for r in v.all("main section.review-item") if justification in r.text and r.find_elements("css selector", "form")]
+    assert items, f"the break-glass access is not waiting for review:\n{v.main_text()[:800]}"
+    items[0].find_element("css selector", "input[value=justified]").click()
+    v.submit(items[0].find_element("css selector", "button[type=submit]"))
+    assert v.path.startswith("/staff/break-glass?done=reviewed"), f"the review ended on {v.path}"
     v.go("/staff/audit?action=session.create")
+    state = v.find("section[aria-labelledby=state-title]").text
+    assert v.t("staff.audit.checkpoint") in state and v.t("staff.audit.bundle") in state, state
     v.shot("staff-audit")
     actions = {c.text for c in v.all("main table code")} - {""}
     assert "session.create" in actions and not [a for a in actions if a.startswith("request.")], \
@@ -151,7 +181,23 @@ def test_auditor_verifies_the_log_and_administrator_enrols_staff(drivers, server
     v.press("main form[action='/staff/audit/verify'] button[type=submit]")
     assert v.t("staff.audit.valid") in v.find("#report-title").text, f"the log does not verify:\n{v.main_text()[:600]}"
 
-    v.lang = "hu"
+    v.sign_out()
+
+    # The citizen sees the decision with its standard reason (closed now), never the note; the reveal is in their
+    # access report.
+    seen = citizen.call("GET", f"/v1/requests/{request_id}")
+    assert seen.status == 200 and seen.json()["status"] == "closed", f"{seen.status} {seen.text}"
+    assert seen.json().get("decision_reason_code") == "income-below-threshold", seen.text
+    report = citizen.call("GET", "/v1/me/access-report")
+    assert report.status == 200 and any(i.get("action") == "request.reveal" for i in report.json()["items"]), report.text[:600]
+    messages = citizen.call("GET", f"/v1/requests/{request_id}/messages")
+    assert messages.status == 200 and note not in messages.text, f"the citizen's messages: {messages.status} {messages.text}"
+
+
+def test_administrator_enrols_staff(drivers, server):
+    """The administrator's screen with JavaScript (axe-core on each page), in Hungarian: the staff accounts with a
+    mistake, then an enrolment shown once. (The auditor's screens are in the journey above, in both languages.)"""
+    v = open_visit(drivers, server, True, "hu")
     staff_sign_in(v, server, "ada@agency.example", "administration")
     assert v.path.startswith("/staff/people"), f"an administrator lands on {v.path}"
     login = f"new-{secrets.token_hex(3)}@agency.example"
