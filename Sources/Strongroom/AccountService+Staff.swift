@@ -144,6 +144,67 @@ extension AccountService {
         }
     }
 
+    /// A new authenticator enrolment for a staff member who lost theirs (shown once, like ``StaffEnrolment``).
+    public struct SecondFactorReset: Sendable {
+        public let accountID: String
+        public let login: String
+        /// The new `otpauth://` URI for the authenticator app (shown once; it holds the new secret).
+        public let oneTimeCodeURI: String
+    }
+
+    /// Gives an active staff account a new authenticator secret and ends its sessions, in one transaction with its
+    /// audit entry (`staff.reset-mfa`). Codes from the old secret stop working at once; the account's password is
+    /// unchanged. The row must pass its integrity check: re-MACing a forged row would launder it.
+    ///
+    /// - Throws: `not_found` when there is no active staff account with this login; `own_account` when the operator
+    ///   resets their own (another administrator must, so that a stolen session cannot take over the second factor).
+    public func resetSecondFactor(login: String, by operatorCaller: AuthenticatedCaller, context: AccessContext) async throws -> SecondFactorReset {
+        let normalised = try Self.validateLogin(login)
+        let index = try loginIndex(normalised)
+        let found = try await database.read { db in
+            try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE login_index = ? AND kind = 'staff'", arguments: [Data(index)])
+        }
+        guard let found, found.status == "active" else { throw StrongroomError.notFound("staff account") }
+        guard (try? integrity.check(found)) != nil else {
+            await integrity.raiseAlarm(IntegrityViolation(table: AccountRow.macTable, key: found.id), requestID: context.requestID)
+            throw StrongroomError.notFound("staff account")
+        }
+        guard found.id != operatorCaller.accountID else {
+            throw StrongroomError.invalid("own_account", "you cannot reset your own second factor; ask another administrator")
+        }
+        let accountID = found.id
+        let place = FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret")
+        let totpSecret = try SecretBytes(randomCount: 20)
+        let sealedSecret = try totpSecret.withUnsafeBytes { bytes in try sealer.seal(Array(bytes), for: place) }
+        let version = try FieldSealer.keyVersion(of: sealedSecret).version
+        let revision = try SealedEnvelope.revision(of: sealedSecret)
+        let now = clock.now.millis
+        let audit = self.audit, integrity = self.integrity
+        try await writer.write { db in
+            // Read again inside the write: the row must still be the one checked (not disabled or changed meanwhile).
+            guard var row = try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [accountID]),
+                row.status == "active", (try? integrity.check(row)) != nil
+            else {
+                throw StrongroomError.notFound("staff account")
+            }
+            row.fieldRevisions.set(revision, collection: Self.collection, field: "totp_secret")
+            try integrity.authenticate(&row)
+            try row.update(db)
+            try FieldRows.putSealed(sealedSecret, keyVersion: version, collection: Self.collection, recordID: accountID, field: "totp_secret", subjectID: nil, at: now, in: db)
+            // The replay guard counted steps of the old secret; the new one starts unused.
+            try db.execute(sql: "UPDATE accounts SET totp_last_step = 0 WHERE id = ?", arguments: [accountID])
+            let ended = try SessionRow.revokeAll(of: [accountID], at: now, integrity: integrity, in: db)
+            try audit.record(
+                AuditTrail.draft(
+                    caller: operatorCaller, action: "staff.reset-mfa", target: AuditTarget(collection: Self.collection, recordID: accountID),
+                    fields: ["totp_secret"], decision: nil, context: context, details: ["sessions_ended": String(ended)]),
+                in: db)
+        }
+        let issuer = "Strongroom"
+        let uri = "otpauth://totp/\(issuer):\(Self.percentEncode(normalised))?secret=\(TOTP.base32(totpSecret))&issuer=\(issuer)&algorithm=SHA1&digits=6&period=30"
+        return SecondFactorReset(accountID: accountID, login: normalised, oneTimeCodeURI: uri)
+    }
+
     /// The current one-time code of a staff account. Demo mode and tests only: a real deployment never reads
     /// the TOTP secret back.
     public func unsafeCurrentOneTimeCode(accountID: String) throws -> String {

@@ -32,6 +32,8 @@ public final class Installation: Sendable {
     public let records: RecordService
     /// Where sign-in throttling finds the client's address (trusted proxies resolved).
     public let clientAddress: ClientAddress
+    /// The background rewrap started from the staff pages (one at a time; ``RewrapJobService`` stops it on shutdown).
+    public let rewrapJob: RewrapJob
     let logger: Logger
 
     /// Opens an installation: checks key permissions, loads and checks catalog and policies, migrates the database.
@@ -50,6 +52,7 @@ public final class Installation: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
+        rewrapJob = RewrapJob(clock: clock, logger: logger)
         clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
         let needsPassphrase = try Keyring.needsPassphrase(configuration.keys)
         keyring = try Keyring.open(configuration.keys, passphrase: needsPassphrase ? passphrase : nil)

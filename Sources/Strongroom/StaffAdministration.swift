@@ -28,6 +28,13 @@ extension Installation {
         try await records.authorizeStaffAdministration(caller: caller, access: access, action: "staff.disable", office: nil)
         try await accounts.disableStaff(login: login, by: caller, context: access)
     }
+
+    /// A new authenticator secret for another member of staff, shown once; their sessions end and their old codes stop
+    /// working at once (see ``AccountService/resetSecondFactor(login:by:context:)``).
+    public func resetStaffSecondFactor(login: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> AccountService.SecondFactorReset {
+        try await records.authorizeStaffAdministration(caller: caller, access: access, action: "staff.reset-mfa", office: nil)
+        return try await accounts.resetSecondFactor(login: login, by: caller, context: access)
+    }
 }
 
 extension RecordService {

@@ -252,65 +252,57 @@ struct KeyStatusReport {
         let sealedFields: Int?
         let indexRows: Int?
         let shreddingKeys: Int?
-    }
 
-    /// The root and audit signing keys, dated by the audit log.
-    private var wholeKeyLines: [Line] {
-        guard let installed else { return [] }
-        return [("root", installed.root), ("audit-signing", installed.auditSigning)].compactMap { id, date in
-            guard let date else { return nil }
-            let age = now.timeIntervalSince(date)
-            return Line(
-                id: id, version: 0, createdAt: date, state: "active", ageDays: Int(age / 86_400),
-                overdue: age > Double(maximumAgeDays) * 86_400, sealedFields: nil, indexRows: nil, shreddingKeys: nil)
+        init(_ key: KeyInventory.Key) {
+            // The root and audit signing keys have no versions: 0 in JSON, as before the inventory was shared.
+            id = key.id
+            version = key.version ?? 0
+            createdAt = key.createdAt
+            state = key.state
+            ageDays = key.ageDays
+            overdue = key.overdue
+            sealedFields = key.sealedFields
+            indexRows = key.indexRows
+            shreddingKeys = key.shreddingKeys
         }
     }
 
-    func isOverdue(_ status: KeyStatus) -> Bool {
-        status.state == .active && now.timeIntervalSince(status.createdAt) > Double(maximumAgeDays) * 86_400
-    }
-
-    private func line(_ status: KeyStatus) -> Line {
-        Line(
-            id: status.id.rawValue, version: status.version, createdAt: status.createdAt, state: status.state.rawValue,
-            ageDays: Int(now.timeIntervalSince(status.createdAt) / 86_400), overdue: isOverdue(status),
-            sealedFields: status.id == .records ? sealedFields.map { $0[status.version] ?? 0 } : nil,
-            indexRows: status.id == .index ? indexRows.map { $0[status.version] ?? 0 } : nil,
-            shreddingKeys: status.id == SubjectKeyStore.wrappingKeyID ? shreddingKeys.map { $0[status.version] ?? 0 } : nil)
+    /// The keys with their ages, overdue flags and counts: the same inventory the security officer's web page shows.
+    var inventory: KeyInventory {
+        KeyInventory(
+            statuses: statuses, maximumAgeDays: maximumAgeDays, sealedFields: sealedFields, indexRows: indexRows,
+            shreddingKeys: shreddingKeys, installed: installed, now: now)
     }
 
     func render(json: Bool) -> String {
+        let keys = inventory.keys
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
-            var encoded = statuses.compactMap { try? encoder.encode(line($0)) }
-            encoded += wholeKeyLines.compactMap { try? encoder.encode($0) }
-            let lines = encoded.map { String(decoding: $0, as: UTF8.self) }
+            let lines = keys.compactMap { try? encoder.encode(Line($0)) }.map { String(decoding: $0, as: UTF8.self) }
             return lines.joined(separator: "\n") + "\n"
         }
         let formatter = ISO8601DateFormatter()
         var rows = [["KEY", "VERSION", "STATE", "CREATED", "AGE", "OVERDUE", "IN USE BY"]]
-        for status in statuses {
-            let line = line(status)
-            let use = line.sealedFields.map { "\($0) fields" } ?? line.indexRows.map { "\($0) index rows" }
-                ?? line.shreddingKeys.map { "\($0) shredding keys" } ?? "-"
+        for key in keys {
+            let use: String
+            if key.isWholeKey {
+                use = key.id == "root" ? "key ring, audit signing key" : "checkpoints"
+            } else {
+                use = key.sealedFields.map { "\($0) fields" } ?? key.indexRows.map { "\($0) index rows" }
+                    ?? key.shreddingKeys.map { "\($0) shredding keys" } ?? "-"
+            }
             rows.append([
-                line.id, String(line.version), line.state, formatter.string(from: status.createdAt), "\(line.ageDays)d",
-                line.overdue ? "yes (> \(maximumAgeDays)d)" : "no", use,
-            ])
-        }
-        for whole in wholeKeyLines {
-            rows.append([
-                whole.id, "-", whole.state, formatter.string(from: whole.createdAt), "\(whole.ageDays)d",
-                whole.overdue ? "yes (> \(maximumAgeDays)d)" : "no", whole.id == "root" ? "key ring, audit signing key" : "checkpoints",
+                key.id, key.version.map { String($0) } ?? "-", key.state, formatter.string(from: key.createdAt), "\(key.ageDays)d",
+                key.overdue ? "yes (> \(maximumAgeDays)d)" : "no", use,
             ])
         }
         var out = "Key directory: \(directory)\n" + TextTable(rows: rows).render()
-        if statuses.contains(where: isOverdue) {
+        if keys.contains(where: { $0.overdue && !$0.isWholeKey }) {
             out += "Overdue keys: rotate them with `strongroom keys rotate --data KEY`.\n"
         }
-        for whole in wholeKeyLines where whole.overdue {
+        for whole in keys where whole.isWholeKey && whole.overdue {
             out += "Overdue: rotate the \(whole.id) key with `strongroom keys rotate --\(whole.id)`.\n"
         }
         if installed == nil {

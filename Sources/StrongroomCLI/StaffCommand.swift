@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import Strongroom
 
-/// `strongroom staff add|list|disable`: staff accounts, for administrators.
+/// `strongroom staff add|list|disable|reset-mfa`: staff accounts, for administrators.
 struct StaffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "staff", abstract: "Manage staff accounts (roles, office, sign-in).", subcommands: [Add.self, List.self, Disable.self])
+        commandName: "staff", abstract: "Manage staff accounts (roles, office, sign-in).", subcommands: [Add.self, List.self, Disable.self, ResetMFA.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -74,6 +74,34 @@ struct StaffCommand: AsyncParsableCommand {
                 try await installation.accounts.disableStaff(
                     login: login, by: operatorCaller("administrator"), context: AccessContext(purpose: "administration", requestID: "cli-staff-disable"))
                 FileDescriptorOutput.standardOutput.write("Disabled \(login); its sessions are revoked.\n")
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+    }
+
+    struct ResetMFA: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-mfa",
+            abstract: "Give a staff account a new authenticator secret (printed once) and end its sessions.",
+            discussion: "For a member of staff who lost their authenticator. Codes from the old secret stop working at once; the password is unchanged.")
+        @OptionGroup var options: InstallationOptions
+        @Option(name: .long, help: "The login whose second factor to reset.") var login: String
+
+        func validate() throws {
+            if login.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("give the --login to reset") }
+        }
+
+        func run() async throws {
+            do {
+                let installation = try options.open()
+                let reset = try await installation.accounts.resetSecondFactor(
+                    login: login, by: operatorCaller("administrator"), context: AccessContext(purpose: "administration", requestID: "cli-staff-reset-mfa"))
+                FileDescriptorOutput.standardOutput.write("""
+                    New authenticator secret for \(reset.login) (\(reset.accountID)); its sessions are ended.
+                      authenticator:    \(reset.oneTimeCodeURI)
+                    Hand it over in person; it is not shown again.\n
+                    """)
             } catch {
                 throw fail("\(error)")
             }

@@ -45,6 +45,7 @@ public struct Portal: Sendable {
         registerRequestPages(on: router)
         registerPrivacyPages(on: router)
         registerStaffPages(on: router)
+        registerStaffKeyPages(on: router)
         // A form's address without a page of its own, reopened with GET: the portal's "page not found", with its
         // headers (the router would otherwise answer the API's JSON 404, as the path exists for POST only).
         for path in registered.actionsWithoutPages {

@@ -436,14 +436,14 @@ import Testing
         let fixture = try await WebFixture()
         let (id, _) = try await Self.submittedRequest(fixture, login: "matrix@example.ie")
         try await fixture.application().test(.router) { client in
-            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass", "/staff/search", "/staff/people", "/staff/audit"]
+            let screens = ["/staff", "/staff/cases/\(id)", "/staff/break-glass", "/staff/search", "/staff/people", "/staff/audit", "/staff/keys"]
             // role → (office, purpose, the status of each screen)
             let expected: [(role: String, office: String?, purpose: String, statuses: [HTTPResponse.Status])] = [
-                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound, .ok, .notFound, .notFound]),
-                ("supervisor", "central", "supervision", [.ok, .ok, .ok, .ok, .notFound, .notFound]),
-                ("auditor", nil, "audit", [.seeOther, .notFound, .ok, .notFound, .notFound, .ok]),
-                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound, .notFound, .notFound, .notFound]),
-                ("administrator", nil, "administration", [.seeOther, .notFound, .notFound, .notFound, .ok, .notFound]),
+                ("caseworker", "central", "case-handling", [.ok, .ok, .notFound, .ok, .notFound, .notFound, .notFound]),
+                ("supervisor", "central", "supervision", [.ok, .ok, .ok, .ok, .notFound, .notFound, .notFound]),
+                ("auditor", nil, "audit", [.seeOther, .notFound, .ok, .notFound, .notFound, .ok, .notFound]),
+                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound, .notFound, .notFound, .notFound, .ok]),
+                ("administrator", nil, "administration", [.seeOther, .notFound, .notFound, .notFound, .ok, .notFound, .notFound]),
             ]
             for (index, row) in expected.enumerated() {
                 var browser = try await Self.caseworker(fixture, client, login: "staff\(index)@agency.example", roles: [row.role], office: row.office)

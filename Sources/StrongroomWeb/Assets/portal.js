@@ -3,6 +3,8 @@
 //  - Before the idle limit a dialog offers "Stay signed in"; the button renews the session in the background (the
 //    same form without JavaScript reloads the page), so answers typed on the page are kept. When the limit passes
 //    the page stays: what was typed is carried through the sign-in when it is sent.
+//  - While a rewrap runs, the key page refreshes its progress region every few seconds (without JavaScript the
+//    "Update progress" link reloads the page). Only that region's content changes; focus stays where it is.
 (function () {
   "use strict";
 
@@ -68,4 +70,37 @@
     forms[i].addEventListener("submit", function (event) { renew(event.currentTarget, event); });
   }
   schedule(warnAfter);
+})();
+
+(function () {
+  "use strict";
+
+  var region = document.getElementById("rewrap-progress");
+  var url = region && region.getAttribute("data-refresh");
+  var link = document.querySelector("a[data-finished-text]");
+  if (!url || !window.fetch) { return; }
+
+  function poll() {
+    // A redirect (the session ended) or an error page stops the refresh: the link still reloads the whole page.
+    fetch(url, { credentials: "same-origin", redirect: "manual", headers: { "Accept": "text/html" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("no progress"); }
+        return response.text();
+      })
+      .then(function (html) {
+        region.innerHTML = html;
+        var state = region.querySelector("[data-running]");
+        var running = !!state && state.getAttribute("data-running") === "true";
+        // aria-busy keeps screen readers from reading every step; the final report is announced once.
+        region.setAttribute("aria-busy", running ? "true" : "false");
+        if (running) {
+          setTimeout(poll, 2000);
+        } else if (link) {
+          // The link now shows the whole page as it is after the run (its text changes; focus stays on it).
+          link.textContent = link.getAttribute("data-finished-text");
+        }
+      })
+      .catch(function () { region.setAttribute("aria-busy", "false"); });
+  }
+  setTimeout(poll, 1000);
 })();

@@ -163,6 +163,11 @@ extension Portal {
                 return .redirect("/staff/people?done=disabled")
             }
         }
+        // A new authenticator secret for a colleague who lost theirs: shown once on this POST's answer; their sessions end.
+        staffAction(router, "/staff/people/reset-mfa") { visit, caller in
+            guard visit.staffScreens.contains("people") else { throw PortalFailure.notFound }
+            return try await Self.hidingRefusals { try await resetSecondFactor(&visit, caller) }
+        }
         // The audit log for auditors: entries by filter, page by page, and a verification against the public key.
         staffPage(router, "/staff/audit") { visit, caller in
             guard visit.staffScreens.contains("audit") else { throw PortalFailure.notFound }
@@ -307,6 +312,7 @@ extension Portal {
         visit.staffScreens = Set(["queue", "search", "review-break-glass"].filter { rolesMay(session.caller, $0) })
         if rolesMay(session.caller, "manage-staff") { visit.staffScreens.insert("people") }
         if rolesMay(session.caller, "read-audit") { visit.staffScreens.insert("audit") }
+        if rolesMay(session.caller, "rotate-keys") { visit.staffScreens.insert("keys") }
         return session.caller
     }
 
@@ -571,6 +577,24 @@ extension Portal {
         return .page(Page(template: "staff_enrolment", title: t.text("staff.people.enrolment_title"), model: [
             "login": enrolment.login, "password": enrolment.password, "uri": enrolment.oneTimeCodeURI,
             "secret": enrolment.oneTimeCodeURI.components(separatedBy: "secret=").last?.components(separatedBy: "&").first ?? "",
+        ], section: "people"))
+    }
+
+    func resetSecondFactor(_ visit: inout Visit, _ caller: AuthenticatedCaller) async throws -> Outcome {
+        let t = visit.messages
+        let login = (visit.form?["login"] ?? "").trimmingWhitespaceAtEnds
+        guard !login.isEmpty else { return try await peoplePage(&visit, caller, errors: ["people": t.text("staff.people.reset_missing")], typed: [:]) }
+        let reset: AccountService.SecondFactorReset
+        do {
+            reset = try await installation.resetStaffSecondFactor(login: login, caller: caller, access: access(visit))
+        } catch let error as StrongroomError where error.kind == .notFound || error.kind == .invalidInput {
+            let text = error.code == "own_account" ? t.text("staff.people.reset_own") : t.text("staff.people.unknown")
+            return try await peoplePage(&visit, caller, errors: ["people": text], typed: [:])
+        }
+        // Shown once, on the answer to the POST itself (never behind a URL), and not cached.
+        return .page(Page(template: "staff_people_reset", title: t.text("staff.people.reset_title"), model: [
+            "login": reset.login, "uri": reset.oneTimeCodeURI,
+            "secret": reset.oneTimeCodeURI.components(separatedBy: "secret=").last?.components(separatedBy: "&").first ?? "",
         ], section: "people"))
     }
 

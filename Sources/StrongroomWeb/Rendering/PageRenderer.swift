@@ -245,6 +245,7 @@ struct PageRenderer: Sendable {
                 visit.staffScreens.contains("review-break-glass") ? ("review", "/staff/break-glass", t.text("staff.nav.review")) : nil,
                 visit.staffScreens.contains("people") ? ("people", "/staff/people", t.text("staff.nav.people")) : nil,
                 visit.staffScreens.contains("audit") ? ("audit", "/staff/audit", t.text("staff.nav.audit")) : nil,
+                visit.staffScreens.contains("keys") ? ("keys", "/staff/keys", t.text("staff.keys.nav")) : nil,
                 ("purpose", "/staff/purpose", t.text("staff.nav.purpose")),
             ].compactMap { $0 } : [
                 ("requests", "/requests", t.text("nav.requests")),
