@@ -26,7 +26,7 @@ public struct KeyAgeService: Service {
 
     /// The warnings for keys in use (new seals use them) for longer than `maximumDays`. Never key bytes.
     public static func overdueWarnings(_ statuses: [KeyStatus], maximumDays: Int, now: Date = Date()) -> [String] {
-        statuses.filter { $0.state == .active && now.timeIntervalSince($0.createdAt) > Double(maximumDays) * 86_400 }.map {
+        statuses.filter { KeyInventory.isOverdue(since: $0.createdAt, active: $0.state == .active, maximumAgeDays: maximumDays, now: now) }.map {
             "key \($0.id) v\($0.version) is older than \(maximumDays) days; rotate it with `strongroom keys rotate --data \($0.id)`"
         }
     }

@@ -49,11 +49,11 @@ public struct KeyInstallDates: Sendable, Equatable {
     /// Warnings for the root and audit signing keys in use longer than `maximumDays`.
     public func overdueWarnings(maximumDays: Int, now: Date = Date()) -> [String] {
         var warnings: [String] = []
-        let limit = Double(maximumDays) * 86_400
-        if let root, now.timeIntervalSince(root) > limit {
+        func overdue(_ date: Date) -> Bool { KeyInventory.isOverdue(since: date, active: true, maximumAgeDays: maximumDays, now: now) }
+        if let root, overdue(root) {
             warnings.append("the root key is older than \(maximumDays) days; rotate it with `strongroom keys rotate --root`")
         }
-        if let auditSigning, now.timeIntervalSince(auditSigning) > limit {
+        if let auditSigning, overdue(auditSigning) {
             warnings.append("the audit signing key is older than \(maximumDays) days; rotate it with `strongroom keys rotate --audit-signing`")
         }
         return warnings

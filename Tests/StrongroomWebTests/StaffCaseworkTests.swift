@@ -174,7 +174,7 @@ import Testing
             #expect(download.headers[HTTPField.Name("Content-Disposition")!]?.hasPrefix("attachment; filename=\"strongroom-audit-") == true)
             #expect(download.headers[.cacheControl] == "no-store")
             // What was downloaded is a bundle an auditor verifies with the public key alone, and carries the checkpoint.
-            let directory = try TemporaryDirectory()
+            let directory = TemporaryDirectory()
             let path = directory.path + "/downloaded.bundle"
             try Data(download.body.utf8).write(to: URL(fileURLWithPath: path))
             let bundle = try AuditBundle.read(path)

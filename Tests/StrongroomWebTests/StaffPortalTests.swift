@@ -442,7 +442,7 @@ import Testing
                 ("caseworker", "central", "case-handling", [.ok, .ok, .notFound, .ok, .notFound, .notFound, .notFound]),
                 ("supervisor", "central", "supervision", [.ok, .ok, .ok, .ok, .notFound, .notFound, .notFound]),
                 ("auditor", nil, "audit", [.seeOther, .notFound, .ok, .notFound, .notFound, .ok, .notFound]),
-                ("security-officer", nil, "security-operations", [.ok, .notFound, .notFound, .notFound, .notFound, .notFound, .ok]),
+                ("security-officer", nil, "security-operations", [.seeOther, .notFound, .notFound, .notFound, .notFound, .notFound, .ok]),
                 ("administrator", nil, "administration", [.seeOther, .notFound, .notFound, .notFound, .ok, .notFound, .notFound]),
             ]
             for (index, row) in expected.enumerated() {

@@ -421,6 +421,7 @@ extension Portal {
         guard visit.staffScreens.contains("queue") else {
             if visit.staffScreens.contains("review-break-glass") { return .redirect("/staff/break-glass") }
             if visit.staffScreens.contains("people") { return .redirect("/staff/people") }
+            if visit.staffScreens.contains("keys") { return .redirect("/staff/keys") }
             return .page(Page(template: "staff_home", title: t.text("staff.home.title"), model: [:], section: "staff"))
         }
         let chosen = visit.query["queue"].flatMap { Self.queues.contains($0) ? $0 : nil } ?? "unassigned"
