@@ -34,26 +34,6 @@ extension Installation {
         return entries
     }
 
-    /// Verifies the whole log (hash chain, Merkle tree, signed checkpoints) against `Keys/audit-signing.pub`, as
-    /// `strongroom audit verify` does. The verification is recorded with its outcome.
-    public func verifyAuditLog(caller: AuthenticatedCaller, access: AccessContext) async throws -> VerificationReport {
-        let decision = records.decideOnAuditLog(caller, .verifyAudit, access)
-        let target = AuditTarget(collection: "audit-log")
-        guard decision.isPermitted else {
-            throw await records.denied(decision, caller: caller, action: "audit.verify", target: target, access: access, hide: false)
-        }
-        let keys = try AuditVerifierKey.load(fromFile: keyring.directory.auditPublicKeyPath)
-        let origin = configuration.auditOrigin
-        let store = auditStore
-        let report = await Task.detached { AuditVerifier(trustedKeys: keys, origin: origin).verify(store) }.value
-        let draft = AuditTrail.draft(
-            caller: caller, action: "audit.verify", target: target, decision: decision, context: access,
-            details: ["valid": report.isValid ? "yes" : "no", "entries": String(report.entriesVerified),
-                      "checkpoints": String(report.checkpointsVerified)])
-        let audit = self.audit
-        try await writer.write { db in _ = try audit.record(draft, in: db) }
-        return report
-    }
 }
 
 /// The log's latest signed checkpoint, the witnesses that cosigned it, and how far the log has grown since.
@@ -83,6 +63,66 @@ extension Installation {
         let logKeys = Set(((try? AuditVerifierKey.load(fromFile: keyring.directory.auditPublicKeyPath)) ?? []).map(\.name))
         let witnesses = (latest?.signatures ?? []).map(\.keyName).filter { !logKeys.contains($0) }
         return AuditLogStatus(entries: entries, latest: latest, witnesses: witnesses)
+    }
+
+    /// Starts verifying the whole live log (hash chain, Merkle tree, signed checkpoints) against
+    /// `Keys/audit-signing.pub` in the background (``verificationJob``), as `strongroom audit verify` does, and returns
+    /// at once; watch it with ``auditVerificationProgress(caller:access:)``. The start is recorded
+    /// (`audit.verify`, phase `start`) before the run begins, and the outcome when it ends (phase `end`, with whether
+    /// the log is valid and how many entries and checkpoints were checked; `stopped` or `failed` otherwise).
+    ///
+    /// - Throws: `forbidden` (audited) without `verify-audit`; `conflict` `job_running` while one runs.
+    @discardableResult
+    public func startAuditVerification(caller: AuthenticatedCaller, access: AccessContext) async throws -> AuditVerificationJob.Progress {
+        let decision = records.decideOnAuditLog(caller, .verifyAudit, access)
+        let target = AuditTarget(collection: "audit-log")
+        guard decision.isPermitted else {
+            throw await records.denied(decision, caller: caller, action: "audit.verify", target: target, access: access, hide: false)
+        }
+        if verificationJob.progress?.isRunning == true {
+            throw StrongroomError.conflict("job_running", "a verification of the log is already running; wait for it to finish")
+        }
+        let keys = try AuditVerifierKey.load(fromFile: keyring.directory.auditPublicKeyPath)
+        let origin = configuration.auditOrigin, store = auditStore, audit = self.audit, writer = self.writer
+        let entries = try await database.read { db in try store.size(in: db) }
+        @Sendable func record(_ details: [String: String]) async throws {
+            let draft = AuditTrail.draft(caller: caller, action: "audit.verify", target: target, decision: decision, context: access, details: details)
+            try await writer.write { db in _ = try audit.record(draft, in: db) }
+        }
+        try await record(["phase": "start", "entries_at_start": String(entries)])
+        return try verificationJob.start(
+            role: caller.auditRole, planned: Int(entries),
+            onEnd: { ended in
+                var details = ["phase": "end", "entries_done": String(ended.done)]
+                switch ended.outcome {
+                case .finished(let report):
+                    details["valid"] = report.isValid ? "yes" : "no"
+                    details["entries"] = String(report.entriesVerified)
+                    details["checkpoints"] = String(report.checkpointsVerified)
+                case .stopped: details["phase"] = "stopped"
+                case .failed: details["phase"] = "failed"
+                case .running: return
+                }
+                // Best effort: the writer may be closing at shutdown.
+                try? await record(details)
+            },
+            { advance in
+                await Task.detached {
+                    var verifier = AuditVerifier(trustedKeys: keys, origin: origin)
+                    verifier.progressInterval = 4_096
+                    return verifier.verify(store, progress: { done, total in advance(Int(done), Int(total)) })
+                }.value
+            })
+    }
+
+    /// The background verification's progress and, once it ended, its report (for the auditor's screen, which
+    /// refreshes it while it runs). Decided as `read-audit`; showing it writes no entry (the run records its own).
+    public func auditVerificationProgress(caller: AuthenticatedCaller, access: AccessContext) async throws -> AuditVerificationJob.Progress? {
+        let decision = records.decideOnAuditLog(caller, .readAudit, access)
+        guard decision.isPermitted else {
+            throw await records.denied(decision, caller: caller, action: "audit.verify-progress", target: AuditTarget(collection: "audit-log"), access: access, hide: false)
+        }
+        return verificationJob.progress
     }
 
     /// Writes the whole log as a portable bundle (entries, checkpoints with their cosignatures, the public key) to

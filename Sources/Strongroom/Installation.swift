@@ -32,8 +32,10 @@ public final class Installation: Sendable {
     public let records: RecordService
     /// Where sign-in throttling finds the client's address (trusted proxies resolved).
     public let clientAddress: ClientAddress
-    /// The background rewrap started from the staff pages (one at a time; ``RewrapJobService`` stops it on shutdown).
+    /// The background rewrap started from the staff pages (one at a time; ``BackgroundJobService`` stops it on shutdown).
     public let rewrapJob: RewrapJob
+    /// The background verification of the live log started from the auditor's screen (one at a time).
+    public let verificationJob: AuditVerificationJob
     let logger: Logger
 
     /// Opens an installation: checks key permissions, loads and checks catalog and policies, migrates the database.
@@ -52,7 +54,8 @@ public final class Installation: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        rewrapJob = RewrapJob(clock: clock, logger: logger)
+        rewrapJob = RewrapJob(name: "rewrap", clock: clock, logger: logger)
+        verificationJob = AuditVerificationJob(name: "audit verification", clock: clock, logger: logger)
         clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
         let needsPassphrase = try Keyring.needsPassphrase(configuration.keys)
         keyring = try Keyring.open(configuration.keys, passphrase: needsPassphrase ? passphrase : nil)

@@ -107,7 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
             PolicyReloadService(installation: installation, logger: logger),
             RetentionService(installation: installation, logger: logger),
             KeyAgeService(installation: installation, logger: logger),
-            RewrapJobService(installation: installation),
+            BackgroundJobService(installation: installation),
         ]
         if !witnesses.isEmpty {
             logger.info("submitting checkpoints to witnesses", metadata: ["witnesses": "\(witnesses.map(\.key.name).joined(separator: ", "))"])

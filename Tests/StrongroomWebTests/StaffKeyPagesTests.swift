@@ -161,7 +161,7 @@ import Testing
         #expect(job.progress?.isRunning == true)
         // As `serve` runs it: graceful shutdown (SIGTERM) stops the run, and the group waits for it.
         let group = ServiceGroup(
-            services: [RewrapJobService(installation: fixture.installation)], gracefulShutdownSignals: [], cancellationSignals: [],
+            services: [BackgroundJobService(installation: fixture.installation)], gracefulShutdownSignals: [], cancellationSignals: [],
             logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

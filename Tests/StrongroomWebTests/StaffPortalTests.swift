@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Catalog
 import Strongroom
 import StrongroomWeb
+import TestSupport
 import Testing
 
 /// The staff pages over the real router: sign-in with a one-time code, the purpose chosen once per task, the queue,
@@ -422,11 +423,24 @@ import Testing
             let bad = try await audrey.get(client, "/staff/audit?action=%3Cscript%3E&from=yesterday")
             #expect(bad.status == .badRequest && bad.body.contains(##"href="#action""##) && bad.body.contains(##"href="#from""##))
             #expect(!bad.body.contains("<script>"))
-            let verified = try await audrey.post(client, "/staff/audit/verify", [])
+            // The verification runs in the background: the answer is the page with its progress, then its report.
+            let started = try await audrey.post(client, "/staff/audit/verify", [])
+            #expect(started.location == "/staff/audit?done=verifying#verification")
+            await fixture.installation.verificationJob.waitUntilIdle()
+            let verified = try await audrey.get(client, "/staff/audit")
             #expect(verified.status == .ok && verified.body.contains("The log verifies"), "\(verified.body.prefix(3000))")
-            // Reading and verifying are in the log themselves.
+            let region = try await audrey.get(client, "/staff/audit/verification")
+            #expect(region.status == .ok && region.body.contains("The log verifies") && !region.body.contains("<html"))
+            // Without the form token or across sites nothing starts.
+            #expect(try await audrey.post(client, "/staff/audit/verify", [], csrf: "").status == .forbidden)
+            // Reading and verifying are in the log themselves, the verification with its start and its outcome.
             let reads = try await audrey.get(client, "/staff/audit?action=audit.verify")
             #expect(reads.body.contains("<code>audit.verify</code>"))
+            let entries = try await fixture.installation.database.read { db in try LogForger.entries(db) }.filter { $0.action == "audit.verify" }
+            #expect(entries.map { $0.details["phase"] } == ["start", "end"] && entries.last?.details["valid"] == "yes")
+            // A caseworker cannot start one, nor watch one.
+            #expect(try await carol.post(client, "/staff/audit/verify", []).status == .notFound)
+            #expect(try await carol.get(client, "/staff/audit/verification").status == .notFound)
         }
     }
 

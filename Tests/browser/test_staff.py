@@ -178,8 +178,17 @@ def test_supervisor_assigns_notes_and_searches_then_the_caseworker_decides(visit
     actions = {c.text for c in v.all("main table code")} - {""}
     assert "session.create" in actions and not [a for a in actions if a.startswith("request.")], \
         f"the action filter did not apply: {sorted(actions)[:10]}"
+    # The verification runs in the background; the page shows its progress and then its report (with JavaScript the
+    # region refreshes itself; without it the page is loaded again, as its "Update progress" link does).
     v.press("main form[action='/staff/audit/verify'] button[type=submit]")
+    assert v.path.startswith("/staff/audit?done=verifying"), f"starting the verification ended on {v.path}"
+    deadline = time.monotonic() + 30
+    while not v.all("#report-title") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        if not v.js:
+            v.go("/staff/audit")
     assert v.t("staff.audit.valid") in v.find("#report-title").text, f"the log does not verify:\n{v.main_text()[:600]}"
+    v.shot("staff-audit-verified")
 
     v.sign_out()
 

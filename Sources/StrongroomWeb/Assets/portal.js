@@ -3,8 +3,9 @@
 //  - Before the idle limit a dialog offers "Stay signed in"; the button renews the session in the background (the
 //    same form without JavaScript reloads the page), so answers typed on the page are kept. When the limit passes
 //    the page stays: what was typed is carried through the sign-in when it is sent.
-//  - While a rewrap runs, the key page refreshes its progress region every few seconds (without JavaScript the
-//    "Update progress" link reloads the page). Only that region's content changes; focus stays where it is.
+//  - While a rewrap (key page) or a verification of the log (audit page) runs, the page refreshes its progress region
+//    (the element with `data-refresh`) every few seconds (without JavaScript the "Update progress" link reloads the
+//    page). Only that region's content changes; focus stays where it is.
 (function () {
   "use strict";
 
@@ -75,7 +76,7 @@
 (function () {
   "use strict";
 
-  var region = document.getElementById("rewrap-progress");
+  var region = document.querySelector("[data-refresh]");
   var url = region && region.getAttribute("data-refresh");
   var link = document.querySelector("a[data-finished-text]");
   if (!url || !window.fetch) { return; }

@@ -1,3 +1,4 @@
+import AuditLog
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -8,18 +9,24 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The installation's one background rewrap: started from the staff pages (or the API), watched through
-/// ``progress``, stopped cleanly on shutdown. One run at a time per installation; a start while one runs is refused.
-///
-/// The run itself is ``Rewrap/run(batchSize:caller:requestID:progress:afterBatch:)``: stopping it cancels after the
-/// batch in hand (writes already handed to the writer commit whole), and the data keeps its progress, so a stopped
-/// rewrap is resumed by starting it again. The progress holds counts, times and a role name — never a value.
-public final class RewrapJob: Sendable {
+/// The installation's rewrap job: ``Rewrap/run(batchSize:caller:requestID:progress:afterBatch:)`` in the background.
+/// Stopping it cancels after the batch in hand (writes already handed to the writer commit whole), and the data keeps
+/// its progress, so a stopped rewrap is resumed by starting it again.
+public typealias RewrapJob = BackgroundJob<Rewrap.Report>
+
+/// The installation's audit verification job: ``AuditVerifier`` over the live log in the background, for the
+/// auditor's screen (a log of millions of entries takes seconds; the page shows its progress).
+public typealias AuditVerificationJob = BackgroundJob<VerificationReport>
+
+/// One long-running operation of the installation in the background: started from the staff pages (or the API),
+/// watched through ``progress``, stopped cleanly on shutdown. One run at a time per job; a start while one runs is
+/// refused. The progress holds counts, times and a role name — never a value.
+public final class BackgroundJob<Report: Sendable>: Sendable {
     /// What the page shows about the current or last run of this process.
-    public struct Progress: Sendable, Equatable {
-        public enum Outcome: Sendable, Equatable {
+    public struct Progress: Sendable {
+        public enum Outcome: Sendable {
             case running
-            case finished(Rewrap.Report)
+            case finished(Report)
             /// Ended by an error; the reason is in the server log, and the person is told in plain words.
             case failed
             /// Stopped because the server shut down (start it again to resume).
@@ -35,7 +42,7 @@ public final class RewrapJob: Sendable {
         public var outcome: Outcome
         public var finishedAt: Date?
 
-        public var isRunning: Bool { outcome == .running }
+        public var isRunning: Bool { if case .running = outcome { true } else { false } }
     }
 
     private struct State {
@@ -47,8 +54,11 @@ public final class RewrapJob: Sendable {
     private let state = Mutex(State())
     private let clock: any ServiceClock
     private let logger: Logger
+    /// What the job does, for the log (`rewrap`, `audit verification`) and its refusals.
+    let name: String
 
-    init(clock: any ServiceClock, logger: Logger) {
+    init(name: String, clock: any ServiceClock, logger: Logger) {
+        self.name = name
         self.clock = clock
         self.logger = logger
     }
@@ -62,15 +72,18 @@ public final class RewrapJob: Sendable {
     /// - Throws: `conflict` `rewrap_running` while a run is in progress; `unavailable` after ``stop()``.
     func start(
         role: String, planned: Int, onEnd: @escaping @Sendable (Progress) async -> Void = { _ in },
-        _ work: @escaping @Sendable (_ report: @escaping @Sendable (Int, Int) -> Void) async throws -> Rewrap.Report
+        _ work: @escaping @Sendable (_ report: @escaping @Sendable (Int, Int) -> Void) async throws -> Report
     ) throws -> Progress {
-        let clock = self.clock, logger = self.logger
+        let clock = self.clock, logger = self.logger, name = self.name
         return try state.withLock { state in
             if state.closed {
-                throw StrongroomError(.unavailable, code: "shutting_down", message: "the server is shutting down; start the rewrap again after it restarts")
+                throw StrongroomError(.unavailable, code: "shutting_down", message: "the server is shutting down; start the \(name) again after it restarts")
             }
             if state.progress?.isRunning == true {
-                throw StrongroomError.conflict("rewrap_running", "a rewrap is already running; wait for it to finish, then start another if keys were rotated meanwhile")
+                throw StrongroomError.conflict(
+                    name == "rewrap" ? "rewrap_running" : "job_running",
+                    name == "rewrap" ? "a rewrap is already running; wait for it to finish, then start another if keys were rotated meanwhile"
+                        : "the \(name) is already running; wait for it to finish")
             }
             let progress = Progress(startedAt: clock.now, startedByRole: role, done: 0, planned: planned, outcome: .running)
             state.progress = progress
@@ -84,7 +97,7 @@ public final class RewrapJob: Sendable {
                         outcome = .stopped
                     } else {
                         // The type only: an error's message may name rows or versions, and the log is no place for more.
-                        logger.error("rewrap failed", metadata: ["type": .string(String(reflecting: type(of: error)))])
+                        logger.error("\(name) failed", metadata: ["type": .string(String(reflecting: type(of: error)))])
                         outcome = .failed
                     }
                 }
@@ -133,16 +146,21 @@ public final class RewrapJob: Sendable {
     }
 }
 
-/// Stops the installation's background rewrap when the server shuts down, so that its last batch commits whole
-/// before the process exits (a service of `serve`, beside the checkpoint and retention services).
-public struct RewrapJobService: Service {
-    let job: RewrapJob
+extension BackgroundJob.Progress: Equatable where Report: Equatable {}
+extension BackgroundJob.Progress.Outcome: Equatable where Report: Equatable {}
 
-    public init(installation: Installation) { job = installation.rewrapJob }
+/// Stops the installation's background jobs when the server shuts down, so that a rewrap's last batch commits whole
+/// before the process exits (a service of `serve`, beside the checkpoint and retention services).
+public struct BackgroundJobService: Service {
+    let installation: Installation
+
+    public init(installation: Installation) { self.installation = installation }
 
     public func run() async throws {
         // Returns when graceful shutdown begins, or throws when the group is cancelled: stop in both cases.
         try? await gracefulShutdown()
-        await job.stop()
+        async let rewrap: Void = installation.rewrapJob.stop()
+        async let verification: Void = installation.verificationJob.stop()
+        _ = await (rewrap, verification)
     }
 }
