@@ -12,7 +12,6 @@ import time
 import pytest
 
 import journeys as J
-from conftest import finish_visit, open_visit
 from portal import Visit
 
 STAFF_PASSWORD = "demo-staff-passphrase"
@@ -201,24 +200,3 @@ def test_supervisor_assigns_notes_and_searches_then_the_caseworker_decides(visit
     assert report.status == 200 and any(i.get("action") == "request.reveal" for i in report.json()["items"]), report.text[:600]
     messages = citizen.call("GET", f"/v1/requests/{request_id}/messages")
     assert messages.status == 200 and note not in messages.text, f"the citizen's messages: {messages.status} {messages.text}"
-
-
-def test_administrator_enrols_staff(drivers, server):
-    """The administrator's screen with JavaScript (axe-core on each page), in Hungarian: the staff accounts with a
-    mistake, then an enrolment shown once. (The auditor's screens are in the journey above, in both languages.)"""
-    v = open_visit(drivers, server, True, "hu")
-    staff_sign_in(v, server, "ada@agency.example", "administration")
-    assert v.path.startswith("/staff/people"), f"an administrator lands on {v.path}"
-    login = f"new-{secrets.token_hex(3)}@agency.example"
-    v.fill({"login": login})
-    v.find("input[name=roles][value=caseworker]").click()
-    v.press("main form[action='/staff/people'] button[type=submit]")
-    assert v.t("staff.people.office_missing") in v.find("#error-summary").text, "a caseworker without an office was accepted"
-    v.fill({"office": "central"})
-    v.press("main form[action='/staff/people'] button[type=submit]")
-    assert v.h1() == v.t("staff.people.enrolment_title"), f"no enrolment page:\n{v.main_text()[:600]}"
-    assert "otpauth://totp/" in v.main_text() and v.all("main a[href^='otpauth://totp/']")
-    v.shot("staff-enrolment")
-    v.go("/staff/people")
-    assert login in v.main_text(), "the new account is not listed"
-    finish_visit(v)

@@ -63,12 +63,20 @@ def sign_in(v: Visit, login: str, password: str, code, purpose: str) -> None:
 
 
 def add_person(v: Visit, login: str, role: str, office: str = "") -> tuple[str, str]:
-    """Adds a member of staff on /staff/people; returns the initial password and authenticator secret shown once."""
+    """Adds a member of staff on /staff/people; returns the initial password and authenticator secret shown once.
+    A caseworker or supervisor is first sent without an office: refused on the page, nothing added."""
     v.go("/staff/people")
-    v.fill({"login": login, "office": office})
     v.find(f"input[name=roles][value='{role}']").click()
+    if office:
+        v.fill({"login": login, "office": ""})
+        v.press("main form[action='/staff/people'] button[type=submit]")
+        assert v.t("staff.people.office_missing") in v.find("#error-summary").text, "a caseworker without an office was accepted"
+        assert login not in v.find("main table").text, "a refused account was added"
+    v.fill({"login": login, "office": office})
     v.press("main form[action='/staff/people'] button[type=submit]")
     assert v.h1() == v.t("staff.people.enrolment_title"), f"no enrolment for {login}:\n{v.main_text()[:600]}"
+    assert "otpauth://totp/" in v.main_text()
+    v.shot("staff-enrolment")
     password = v.all("main code.secret")[0].text
     return password, shown_secret(v)
 
