@@ -28,6 +28,7 @@ extension Installation {
         var details: [String: String] = ["count": String(entries.count)]
         if let action = query.action { details["filter_action"] = String(action.prefix(64)) }
         if let actor = query.actorID { details["filter_actor"] = String(actor.prefix(64)) }
+        if let subject = query.subjectID { details["filter_subject"] = String(subject.prefix(64)) }
         let draft = AuditTrail.draft(caller: caller, action: "audit.read", target: target, decision: decision, context: access, details: details)
         let audit = self.audit
         try await writer.write { db in _ = try audit.record(draft, in: db) }

@@ -18,6 +18,7 @@ extension Routes {
         v1.post("cases/:id/request-info", use: requestInfo)
         v1.post("cases/:id/decision", use: decideCase)
         v1.post("cases/:id/reveal", use: revealField)
+        v1.post("cases/:id/release", use: releaseCase)
         v1.post("cases/:id/close", use: closeCase)
         v1.post("cases/:id/sealing", use: sealCase)
         v1.get("requests/:id/messages", use: listMessages)
@@ -128,6 +129,12 @@ extension Routes {
         }
         let shown = try await installation.records.reveal(try requestID(context), field: field, caller: caller, access: access(request, context))
         return try JSONCoding.response(RevealedFieldBody(field: field, value: shown?.value))
+    }
+
+    @Sendable func releaseCase(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
+        let caller = try await authenticate(request)
+        let view = try await installation.records.release(try requestID(context), caller: caller, access: access(request, context))
+        return try JSONCoding.response(RequestBody(view))
     }
 
     @Sendable func closeCase(_ request: Request, context: StrongroomRequestContext) async throws -> Response {

@@ -122,6 +122,13 @@ struct CaseworkRouteTests {
             let asCitizen = try await client.json(.post, reveal, token: citizen, body: #"{"field":"national_id"}"#)
             #expect(asCitizen.status == .forbidden || asCitizen.status == .notFound)
 
+            // Give it back to the queue (only its assignee), then take it again.
+            let notHers = try await client.json(.post, "/v1/cases/\(id)/release", token: dara.token, purpose: "case-handling")
+            #expect(notHers.status == .conflict && notHers.json["error"] as? String == "not_assigned")
+            let released = try await client.json(.post, "/v1/cases/\(id)/release", token: carol.token, purpose: "case-handling")
+            #expect(released.status == .ok && released.json["status"] as? String == "submitted" && released.json["assignee"] == nil)
+            _ = try await client.json(.post, "/v1/cases/\(id)/claim", token: carol.token, purpose: "case-handling")
+
             // The decision: a standard reason of the wrong outcome is refused; the right one decides without words.
             let wrong = try await client.json(.post, "/v1/cases/\(id)/decision", token: carol.token, purpose: "case-handling",
                                               body: #"{"outcome":"approve","reason_code":"income-above-threshold"}"#)

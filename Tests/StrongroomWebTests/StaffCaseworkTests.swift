@@ -196,6 +196,36 @@ import Testing
         }
     }
 
+    @Test func theAssigneeGivesACaseBackToTheQueue() async throws {
+        let fixture = try await WebFixture()
+        let (id, citizen) = try await StaffPortalTests.submittedRequest(fixture, login: "roisin@example.ie")
+        try await fixture.application().test(.router) { client in
+            var carol = try await StaffPortalTests.caseworker(fixture, client, login: "carol@agency.example")
+            _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            #expect(!(try await carol.get(client, "/staff/cases/\(id)").body.contains("/release\"")), "nothing to give back before taking it")
+            _ = try await carol.post(client, "/staff/cases/\(id)/claim", [])
+            #expect(try await carol.get(client, "/staff/cases/\(id)").body.contains(#"action="/staff/cases/\#(id)/release""#))
+
+            // A colleague cannot give back a case that is not theirs: refused on the page, nothing changed.
+            var dara = try await StaffPortalTests.caseworker(fixture, client, login: "dara@agency.example")
+            _ = try await dara.post(client, "/staff/purpose", [("purpose", "case-handling")])
+            let refused = try await dara.post(client, "/staff/cases/\(id)/release", [])
+            #expect(refused.status == .badRequest && refused.body.contains(##"href="#release""##))
+            #expect(try await fixture.installation.records.request(id, caller: citizen, access: AccessContext(requestID: "t")).status == "in-review")
+            // Without the form token nothing changes either.
+            #expect(try await carol.post(client, "/staff/cases/\(id)/release", [], csrf: "").status == .forbidden)
+
+            let released = try await carol.post(client, "/staff/cases/\(id)/release", [])
+            #expect(released.location == "/staff/cases/\(id)?done=released")
+            #expect(try await carol.get(client, "/staff?queue=unassigned").body.contains("Unassigned (1)"))
+            #expect(try await fixture.installation.records.request(id, caller: citizen, access: AccessContext(requestID: "t")).status == "submitted")
+            let entries = try await Self.auditEntries(fixture).filter { $0.action == "case.release" }
+            #expect(entries.map(\.decision.effect) == [.deny, .allow] && entries.last?.details["to"] == "submitted")
+            // Released twice: the life cycle refuses it.
+            #expect(try await carol.post(client, "/staff/cases/\(id)/release", []).status == .badRequest)
+        }
+    }
+
     @Test func recentlyHandledByMeAndTheStatusFilter() async throws {
         let fixture = try await WebFixture()
         let (decided, _) = try await StaffPortalTests.submittedRequest(fixture, login: "una@example.ie")

@@ -406,7 +406,7 @@ import Testing
 
     @Test func anAuditorBrowsesFiltersAndVerifiesTheLog() async throws {
         let fixture = try await WebFixture()
-        let (id, _) = try await Self.submittedRequest(fixture, login: "eimear@example.ie")
+        let (id, citizenCaller) = try await Self.submittedRequest(fixture, login: "eimear@example.ie")
         try await fixture.application().test(.router) { client in
             var carol = try await Self.caseworker(fixture, client, login: "carol@agency.example")
             _ = try await carol.post(client, "/staff/purpose", [("purpose", "case-handling")])
@@ -418,6 +418,13 @@ import Testing
             let all = try await audrey.get(client, "/staff/audit")
             #expect(all.status == .ok && all.body.contains("<code>case.claim</code>") && all.body.contains("<code>request.create</code>"))
             #expect(!all.body.contains("Aoife") && !all.body.contains("1234567AB"), "the log holds no values")
+            // The subject filter: only entries about that data subject.
+            let subject = try #require(citizenCaller.subjectID)
+            let aboutThem = try await audrey.get(client, "/staff/audit?subject=\(subject)")
+            #expect(aboutThem.status == .ok && aboutThem.body.contains("<code>case.claim</code>"))
+            let aboutNobody = try await audrey.get(client, "/staff/audit?subject=sub_nobody")
+            #expect(aboutNobody.status == .ok && !aboutNobody.body.contains("<code>case.claim</code>"))
+            #expect(try await audrey.get(client, "/staff/audit?subject=%3Cb%3E").status == .badRequest)
             let claims = try await audrey.get(client, "/staff/audit?action=case.claim")
             #expect(claims.body.contains("<code>case.claim</code>") && !claims.body.contains("<code>request.create</code>"))
             let bad = try await audrey.get(client, "/staff/audit?action=%3Cscript%3E&from=yesterday")

@@ -18,6 +18,7 @@ import Foundation
 ///
 ///     draft → submitted → decided (automatic rules) | waits in the queue
 ///     submitted ─claim/assign→ in-review ─request-info→ info-requested ─citizen resubmits→ submitted (same assignee)
+///     in-review ─release (by its assignee)→ submitted, unassigned
 ///     in-review (or submitted, assigned) ─decide→ decided (approved | rejected, with a reason) ─close→ closed
 ///     submitted | in-review | info-requested ─citizen withdraws→ withdrawn
 extension RecordService {
@@ -100,6 +101,23 @@ extension RecordService {
             }
             row.assigneeID = caller.accountID
             row.status = RequestStatus.inReview.rawValue
+            return .proceed([:])
+        }
+    }
+
+    /// The caseworker a request is assigned to gives it back to the office's queue: unassigned, waiting again (its
+    /// place in the queue kept). Gated like taking it (`claim`); someone else's case is refused (a supervisor
+    /// reassigns it instead).
+    public func release(_ requestID: String, caller: AuthenticatedCaller, access: AccessContext) async throws -> RequestView {
+        try await transition(requestID, .claim, "case.release", caller: caller, access: access) { row, _ in
+            guard row.status == RequestStatus.inReview.rawValue || row.status == RequestStatus.submitted.rawValue else {
+                return .invalid("only a case in review can be given back to the queue; this one is \(row.status)")
+            }
+            guard row.assigneeID == caller.accountID else {
+                return .conflict("not_assigned", "only the caseworker a case is assigned to can give it back; a supervisor reassigns it")
+            }
+            row.assigneeID = nil
+            row.status = RequestStatus.submitted.rawValue
             return .proceed([:])
         }
     }

@@ -75,6 +75,7 @@ extension Portal {
         }
         query.action = token("action") { $0.isASCII && ($0.isLowercase || $0 == "." || $0 == "-") }
         query.actorID = token("actor") { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ":") }
+        query.subjectID = token("subject") { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
         for (name, apply) in [("from", { (d: Double) in query.from = AuditTime(millisecondsSince1970: Int64(d * 1000)) }),
                               ("to", { (d: Double) in query.until = AuditTime(millisecondsSince1970: Int64((d + 86_400) * 1000)) })] {
             guard let raw = visit.query[name]?.trimmingWhitespaceAtEnds, !raw.isEmpty else { continue }
@@ -116,7 +117,7 @@ extension Portal {
             "log_entries": visit.format.number(Int(status.entries)),
             "unsigned": t.plural("staff.audit.unsigned", count: Int(status.unsignedEntries)),
             "witnesses": status.witnesses, "has_witnesses": !status.witnesses.isEmpty,
-            "action": typed["action"] ?? "", "actor": typed["actor"] ?? "", "from": typed["from"] ?? "", "to": typed["to"] ?? "",
+            "action": typed["action"] ?? "", "actor": typed["actor"] ?? "", "subject_filter": typed["subject"] ?? "", "from": typed["from"] ?? "", "to": typed["to"] ?? "",
             "break_glass_only": typed["break_glass"] == "1", "may_verify": rolesMay(caller, "verify-audit"),
         ]
         if let latest = status.latest {

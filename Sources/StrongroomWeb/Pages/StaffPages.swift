@@ -76,6 +76,16 @@ extension Portal {
                 return try await casePage(&visit, caller, errors: ["answers": visit.messages.text("staff.case.reveal_refused")], typed: [:])
             }
         }
+        // Give a case back to the office's queue (only its assignee).
+        staffAction(router, "/staff/cases/:id/release") { visit, caller in
+            let id = try requestID(visit)
+            do {
+                _ = try await installation.records.release(id, caller: caller, access: access(visit))
+            } catch let error as StrongroomError where error.kind == .conflict {
+                return try await casePage(&visit, caller, errors: ["release": visit.messages.text("staff.case.release_refused")], typed: [:])
+            }
+            return .redirect("/staff/cases/\(id)?done=released")
+        }
         // Close a decided case: nothing more happens on it (the citizen still reads it and its decision).
         staffAction(router, "/staff/cases/:id/close") { visit, caller in
             let id = try requestID(visit)
@@ -777,6 +787,7 @@ extension Portal {
             "can_claim": open && view.assigneeID == nil,
             "can_act": open && mine && view.status != "info-requested",
             "can_message": open,
+            "can_release": mine && view.status == "in-review", "release_action": "/staff/cases/\(id)/release",
             "can_close": view.status == "decided" && (mine || rolesMay(caller, "assign")), "close_action": "/staff/cases/\(id)/close",
             "claim_action": "/staff/cases/\(id)/claim", "info_action": "/staff/cases/\(id)/request-info",
             "reveal_action": "/staff/cases/\(id)/reveal",
@@ -805,7 +816,7 @@ extension Portal {
         var page = Page(template: "staff_case", title: service?.title(in: visit.language) ?? t.text("staff.case.title"),
                         status: errors.isEmpty ? .ok : .badRequest, model: model, section: "staff")
         page.errors = errors.keys.sorted().map { ["href": "#" + $0, "text": errors[$0] ?? ""] }
-        if let done = visit.query["done"], ["claimed", "assigned", "asked", "decided", "sent", "noted", "opened", "closed"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
+        if let done = visit.query["done"], ["claimed", "assigned", "asked", "decided", "sent", "noted", "opened", "closed", "released"].contains(done) { page.notice = t.text("staff.case.done_" + done) }
         return .page(page)
     }
 }
