@@ -76,25 +76,22 @@ extension Portal {
                 return try await casePage(&visit, caller, errors: ["answers": visit.messages.text("staff.case.reveal_refused")], typed: [:])
             }
         }
-        // Give a case back to the office's queue (only its assignee).
-        staffAction(router, "/staff/cases/:id/release") { visit, caller in
-            let id = try requestID(visit)
-            do {
-                _ = try await installation.records.release(id, caller: caller, access: access(visit))
-            } catch let error as StrongroomError where error.kind == .conflict {
-                return try await casePage(&visit, caller, errors: ["release": visit.messages.text("staff.case.release_refused")], typed: [:])
+        // Give a case back to the office's queue (only its assignee); close a decided case (nothing more happens on
+        // it; the citizen still reads it and its decision). A step the life cycle refuses is said beside its button.
+        for (step, done) in [("release", "released"), ("close", "closed")] {
+            staffAction(router, RouterPath("/staff/cases/:id/\(step)")) { visit, caller in
+                let id = try requestID(visit)
+                do {
+                    if step == "release" {
+                        _ = try await installation.records.release(id, caller: caller, access: access(visit))
+                    } else {
+                        _ = try await installation.records.closeRequest(id, caller: caller, access: access(visit))
+                    }
+                } catch let error as StrongroomError where error.kind == .conflict {
+                    return try await casePage(&visit, caller, errors: [step: visit.messages.text("staff.case.\(step)_refused")], typed: [:])
+                }
+                return .redirect("/staff/cases/\(id)?done=\(done)")
             }
-            return .redirect("/staff/cases/\(id)?done=released")
-        }
-        // Close a decided case: nothing more happens on it (the citizen still reads it and its decision).
-        staffAction(router, "/staff/cases/:id/close") { visit, caller in
-            let id = try requestID(visit)
-            do {
-                _ = try await installation.records.closeRequest(id, caller: caller, access: access(visit))
-            } catch let error as StrongroomError where error.kind == .conflict {
-                return try await casePage(&visit, caller, errors: ["close": visit.messages.text("staff.case.close_refused")], typed: [:])
-            }
-            return .redirect("/staff/cases/\(id)?done=closed")
         }
         staffAction(router, "/staff/cases/:id/claim") { visit, caller in
             let id = try requestID(visit)
