@@ -2,7 +2,8 @@
 # Crash test: nothing acknowledged is lost, nothing unacknowledged is half-present, the audit log verifies, and the
 # server made progress until it was killed.
 #
-# Initialises a fresh installation in a temporary directory, adds a caseworker (`strongroom staff add`; the load
+# Initialises a fresh installation in a temporary directory, adds a caseworker (`strongroom staff bootstrap` makes the
+# first administrator, who runs `strongroom staff add`; the load
 # driver signs in with the one-time code computed from the enrolment secret), starts `strongroom serve` with the
 # offline test payment provider, and drives concurrent writes over HTTP (`strongroom-bench crash load`): citizens
 # create, update and submit requests, pay fees and post messages; a sign-up desk signs new citizens up and in during
@@ -95,10 +96,18 @@ trap 'FAILED=1; exit 130' INT TERM
 say "seed $SEED (CRASH_SEED=$SEED reproduces the kill delays), $ROUNDS rounds, $WORKERS writers, $CITIZENS citizens"
 "$BIN/strongroom" init --keys "$WORK/Keys" --data "$WORK/data" > "$WORK/init.log" 2>&1 \
   || { cat "$WORK/init.log" >&2; fail "strongroom init failed"; }
-# The caseworker: its initial password and authenticator secret stay in the state directory (mode 0700).
+# The caseworker, added by the installation's first administrator (signed in as the operator of `staff add` with the
+# code its authenticator secret gives now): both enrolments, with initial passwords and authenticator secrets, stay
+# in the state directory (mode 0700).
 mkdir -m 700 -p "$STATE"
-( umask 077; "$BIN/strongroom" staff add --keys "$WORK/Keys" --data "$WORK/data" --catalog "$ROOT/Catalog" --policies "$ROOT/Policies" \
-  --login crash-caseworker --role caseworker --office central > "$STATE/staff-enrolment.txt" 2> "$WORK/staff.log" ) \
+INSTALL=(--keys "$WORK/Keys" --data "$WORK/data" --catalog "$ROOT/Catalog" --policies "$ROOT/Policies")
+( umask 077; "$BIN/strongroom" staff bootstrap "${INSTALL[@]}" --login crash-administrator > "$STATE/admin-enrolment.txt" 2> "$WORK/staff.log" ) \
+  || { cat "$WORK/staff.log" >&2; fail "strongroom staff bootstrap failed"; }
+( umask 077
+  STRONGROOM_OPERATOR_PASSWORD="$("$BIN/strongroom-bench" crash code "$STATE/admin-enrolment.txt" --field password)" \
+  STRONGROOM_OPERATOR_CODE="$("$BIN/strongroom-bench" crash code "$STATE/admin-enrolment.txt")" \
+    "$BIN/strongroom" staff add "${INSTALL[@]}" --operator crash-administrator \
+    --login crash-caseworker --role caseworker --office central > "$STATE/staff-enrolment.txt" 2> "$WORK/staff.log" ) \
   || { cat "$WORK/staff.log" >&2; fail "strongroom staff add failed"; }
 
 # Starts the server on a free port; sets SERVER_PID and PORT.

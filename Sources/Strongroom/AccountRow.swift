@@ -15,8 +15,12 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
     var subjectID: String?
     var status: String
     var createdAt: Int64
+    /// Failed sign-ins in a row (see ``SignInDelay``).
     var failedLogins: Int
+    /// When the next sign-in attempt is considered (milliseconds; 0 or past: at once).
     var lockedUntil: Int64
+    /// When the last of ``failedLogins`` happened (milliseconds; 0: never).
+    var lastFailedLoginAt: Int64
     /// The revisions of the account's sealed fields (login, one-time-code secret, profile fields), canonical text.
     var fieldRevisionsText: String
     var rowMAC: [UInt8]?
@@ -33,6 +37,7 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
         createdAt = row["created_at"]
         failedLogins = row["failed_logins"]
         lockedUntil = row["locked_until"]
+        lastFailedLoginAt = row["last_failed_login_at"]
         fieldRevisionsText = row["field_revisions"] ?? ""
         rowMAC = (row["row_mac"] as Data?).map { [UInt8]($0) }
     }
@@ -52,6 +57,7 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
         self.createdAt = createdAt
         self.failedLogins = 0
         self.lockedUntil = 0
+        self.lastFailedLoginAt = 0
         self.fieldRevisionsText = ""
         self.rowMAC = nil
     }
@@ -68,6 +74,7 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
         container["created_at"] = createdAt
         container["failed_logins"] = failedLogins
         container["locked_until"] = lockedUntil
+        container["last_failed_login_at"] = lastFailedLoginAt
         container["field_revisions"] = fieldRevisionsText
         container["row_mac"] = rowMAC.map { Data($0) }
     }
@@ -84,7 +91,7 @@ struct AccountRow: Sendable, FetchableRecord, PersistableRecord {
 extension AccountRow: AuthenticatedRow {
     static let macTable = "accounts"
     var macKey: String { id }
-    // The sign-in counters (failed_logins, locked_until, totp_last_step) are not covered: see SECURITY.md.
+    // The sign-in counters (failed_logins, locked_until, last_failed_login_at, totp_last_step) are not covered: see SECURITY.md.
     var macColumns: [RowValue] {
         [
             .text(kind), .blob(loginIndex), .text(passwordHash), .text(roles), office.map(RowValue.text) ?? .null,

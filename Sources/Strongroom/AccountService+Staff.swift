@@ -41,6 +41,15 @@ extension AccountService {
         login: String, roles: Set<String>, office: String?, password: String? = nil, by operatorCaller: AuthenticatedCaller,
         context: AccessContext
     ) async throws -> StaffEnrolment {
+        try await addStaff(login: login, roles: roles, office: office, password: password, by: operatorCaller, context: context, onlyIfNoAdministrator: false)
+    }
+
+    /// - Parameter onlyIfNoAdministrator: refuse (`administrator_exists`, nothing written) when an active administrator
+    ///   exists, checked in the transaction that inserts the account (``Installation/bootstrapAdministrator(login:access:)``).
+    func addStaff(
+        login: String, roles: Set<String>, office: String?, password: String? = nil, by operatorCaller: AuthenticatedCaller,
+        context: AccessContext, onlyIfNoAdministrator: Bool
+    ) async throws -> StaffEnrolment {
         let normalised = try Self.validateLogin(login)
         guard !roles.isEmpty, roles.isSubset(of: Self.staffRoles) else {
             throw StrongroomError.invalid("invalid_role", "staff roles must be among: \(Self.staffRoles.sorted().joined(separator: ", "))")
@@ -68,6 +77,11 @@ extension AccountService {
         let newRow = try integrity.authenticated(row)
         let audit = self.audit
         try await writer.write { db in
+            if onlyIfNoAdministrator, try Self.hasActiveAdministrator(db) {
+                throw StrongroomError.conflict(
+                    "administrator_exists",
+                    "this installation already has an administrator: they add staff with `strongroom staff add --operator LOGIN`")
+            }
             if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE login_index = ?", arguments: [Data(index)]) != nil {
                 throw StrongroomError.conflict("login_taken", "a staff or citizen account already uses this login; choose another")
             }
@@ -84,6 +98,13 @@ extension AccountService {
         let issuer = "Strongroom"
         let uri = "otpauth://totp/\(issuer):\(Self.percentEncode(normalised))?secret=\(TOTP.base32(totpSecret))&issuer=\(issuer)&algorithm=SHA1&digits=6&period=30"
         return StaffEnrolment(accountID: accountID, login: normalised, password: initialPassword, oneTimeCodeURI: uri)
+    }
+
+    /// Whether an active staff account holds the administrator role (a row that fails its MAC counts too: it can only
+    /// make bootstrapping refuse).
+    static func hasActiveAdministrator(_ db: Database) throws -> Bool {
+        try Int.fetchOne(
+            db, sql: "SELECT 1 FROM accounts WHERE kind = 'staff' AND status = 'active' AND (',' || roles || ',') LIKE '%,administrator,%'") != nil
     }
 
     /// Every staff account (logins opened for the operator; the listing itself is audited).

@@ -15,7 +15,8 @@ import Foundation
 ///
 /// Sign-in errors are uniform: a wrong password, an unknown account and a disabled account all answer
 /// ``StrongroomError/badCredentials`` after the same Argon2id work, so the answer does not reveal whether an
-/// account exists. Session tokens are 256 random bits; only their keyed hash is stored, and session and account rows
+/// account exists; repeated failures make a login wait (``SignInDelay``), never lock it, and logins without an
+/// account wait alike. Refusals reach the audit log through ``RefusalLog`` (counted per window). Session tokens are 256 random bits; only their keyed hash is stored, and session and account rows
 /// carry MACs (``RowIntegrity``), so a database writer can neither mint a session nor change who an account is.
 public final class AccountService: Sendable {
     static let collection = "accounts"
@@ -29,10 +30,13 @@ public final class AccountService: Sendable {
     let subjectKeys: SubjectKeyStore
     let clock: any ServiceClock
     let integrity: RowIntegrity
+    let refusals: RefusalLog
     private let addressThrottle: FailureWindow
     private let signUpThrottle: FailureWindow
-    /// Failed sign-ins for logins that have no account, so that lockout looks the same for them as for real ones.
-    private let unknownLoginThrottle: FailureWindow
+    /// The progressive delay after failed sign-ins in a row on one login.
+    let delay: SignInDelay
+    /// Failed sign-ins for logins that have no account, so that they wait exactly as real ones do.
+    private let unknownLogins: UnknownLoginDelays
     /// A real Argon2id hash of a random password, verified against when the account does not exist, so that
     /// unknown accounts cost the same time as known ones.
     private let decoyHash: String
@@ -40,9 +44,10 @@ public final class AccountService: Sendable {
     init(
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
         indexer: BlindIndexer, audit: AuditTrail, hasher: PasswordHasher, subjectKeys: SubjectKeyStore, clock: any ServiceClock,
-        integrity: RowIntegrity
+        integrity: RowIntegrity, refusals: RefusalLog
     ) {
         self.integrity = integrity
+        self.refusals = refusals
         self.subjectKeys = subjectKeys
         self.configuration = configuration
         self.writer = writer
@@ -54,7 +59,8 @@ public final class AccountService: Sendable {
         self.clock = clock
         self.addressThrottle = FailureWindow(limit: configuration.addressFailureLimit, window: configuration.addressWindowSeconds)
         self.signUpThrottle = FailureWindow(limit: configuration.signUpsPerAddress, window: 3600)
-        self.unknownLoginThrottle = FailureWindow(limit: configuration.loginFailureLimit, window: configuration.lockoutSeconds)
+        self.delay = SignInDelay(configuration)
+        self.unknownLogins = UnknownLoginDelays(delay)
         self.decoyHash = (try? Argon2id.hashPassword(SecureRandom.bytes(count: 16), limits: configuration.passwordLimits)) ?? ""
     }
 
@@ -127,14 +133,23 @@ public final class AccountService: Sendable {
 
     /// Signs in with login and password (and a one-time code for staff).
     ///
-    /// - Throws: ``StrongroomError/badCredentials`` for any wrong detail, ``StrongroomError/throttled`` after too
-    ///   many failures from the address or on the account, `mfa_required` when a staff member gave no code (which
-    ///   counts as a failed sign-in and is audited with reason `mfa-missing`).
+    /// Repeated failures on one login make it wait (``SignInDelay``: after ``StrongroomConfiguration/loginFailureLimit``
+    /// failures in a row, 1 s, 2 s, 4 s … up to ``StrongroomConfiguration/loginDelayCapSeconds``); an attempt during the
+    /// wait answers `too_many_attempts` (429) with the seconds left in ``StrongroomError/retryAfterSeconds``, and its
+    /// password is not even checked — unless it carries a one-time code: a staff member who gives the right password
+    /// with a valid code signs in while someone else's failures hold the login back (the second factor proves it is
+    /// them; a wrong pair answers the same 429 and counts as a failure). Logins without an account wait exactly alike,
+    /// after the same work, so neither the words nor the timing say whether a login exists. The per-address throttle
+    /// comes first and is not passed by any code.
+    ///
+    /// - Throws: ``StrongroomError/badCredentials`` for any wrong detail, `too_many_attempts` while the address is
+    ///   throttled or the login is waiting, `mfa_required` when a staff member gave no code (which counts as a failed
+    ///   sign-in and is audited with reason `mfa-missing`).
     public func logIn(login: String, password: String, oneTimeCode: String? = nil, address: String, context: AccessContext) async throws -> Session {
         let now = clock.now
         if addressThrottle.isBlocked(address, now: now) {
             try await recordSignInFailure(accountID: nil, reason: "address-throttled", context: context)
-            throw StrongroomError.throttled
+            throw StrongroomError.throttled(retryAfter: addressThrottle.secondsUntilOpen(address, now: now))
         }
         guard let normalised = try? Self.validateLogin(login), password.utf8.count <= 1024 else {
             addressThrottle.recordFailure(address, now: now)
@@ -152,21 +167,19 @@ public final class AccountService: Sendable {
             _ = await hasher.verify(password, against: decoyHash)
             throw StrongroomError.badCredentials
         }
+        let unknownKey = index.hexString
+        let waitingUntil: Date? = if let found { delay.waitingUntil(row: found, now: now) } else { unknownLogins.waitingUntil(unknownKey, now: now) }
+        if let waitingUntil {
+            return try await signInWhileWaiting(
+                found, unknownKey: unknownKey, until: waitingUntil, password: password, oneTimeCode: oneTimeCode, address: address, now: now,
+                context: context)
+        }
         guard let row = found else {
-            let key = index.hexString
-            if unknownLoginThrottle.isBlocked(key, now: now) {
-                try await recordSignInFailure(accountID: nil, reason: "account-locked", context: context)
-                throw StrongroomError.throttled
-            }
-            unknownLoginThrottle.recordFailure(key, now: now)
+            unknownLogins.recordFailure(unknownKey, now: now)
             addressThrottle.recordFailure(address, now: now)
             _ = await hasher.verify(password, against: decoyHash)
-            try await recordSignInFailure(accountID: nil, reason: "bad-credentials", context: context)
+            try await recordUnknownLoginFailure(reason: "bad-credentials", context: context)
             throw StrongroomError.badCredentials
-        }
-        if row.lockedUntil > now.millis {
-            try await recordSignInFailure(accountID: row.id, reason: "account-locked", context: context)
-            throw StrongroomError.throttled
         }
         let passwordOK = await hasher.verify(password, against: row.passwordHash)
         guard passwordOK, row.status == "active" else {
@@ -177,7 +190,7 @@ public final class AccountService: Sendable {
         var strength = "password"
         if row.kind == "staff" {
             guard let oneTimeCode, !oneTimeCode.isEmpty else {
-                // A right password without its code counts as a failure (towards the lockout) and is audited, so
+                // A right password without its code counts as a failure (towards the delay) and is audited, so
                 // someone guessing staff passwords gets no silent confirmation and no free attempts.
                 addressThrottle.recordFailure(address, now: now)
                 try await recordFailedPassword(row, now: now, context: context, reason: "mfa-missing")
@@ -192,6 +205,34 @@ public final class AccountService: Sendable {
         }
         if hasher.needsRehash(row.passwordHash) { await rehash(row, password: password) }
         return try await createSession(for: row, strength: strength, now: now, context: context)
+    }
+
+    /// An attempt on a login that is waiting (see ``logIn(login:password:oneTimeCode:address:context:)``). Without a
+    /// code: refused at once (429, audited, not counted: no password was tried). With one: the password is verified —
+    /// against the account's hash or the decoy, the same work — and only a staff account's right password with a valid
+    /// code signs in; anything else answers the same 429 and counts as a failure.
+    private func signInWhileWaiting(
+        _ row: AccountRow?, unknownKey: String, until: Date, password: String, oneTimeCode: String?, address: String, now: Date,
+        context: AccessContext
+    ) async throws -> Session {
+        guard let oneTimeCode, !oneTimeCode.isEmpty else {
+            try await recordSignInFailure(accountID: row?.id, subjectID: row?.subjectID, reason: "login-delayed", context: context)
+            throw StrongroomError.throttled(retryAfter: until.timeIntervalSince(now))
+        }
+        let passwordOK = await hasher.verify(password, against: row?.passwordHash ?? decoyHash)
+        if let row, passwordOK, row.status == "active", row.kind == "staff", try await verifyOneTimeCode(oneTimeCode, account: row, now: now) {
+            if hasher.needsRehash(row.passwordHash) { await rehash(row, password: password) }
+            return try await createSession(for: row, strength: "mfa", now: now, context: context, details: ["passed_delay": "true"])
+        }
+        addressThrottle.recordFailure(address, now: now)
+        let next: Date?
+        if let row {
+            next = try await recordFailedPassword(row, now: now, context: context, reason: "delayed-bad-credentials")
+        } else {
+            next = unknownLogins.recordFailure(unknownKey, now: now)
+            try await recordUnknownLoginFailure(reason: "delayed-bad-credentials", context: context)
+        }
+        throw StrongroomError.throttled(retryAfter: (next ?? until).timeIntervalSince(now))
     }
 
     /// The caller behind a bearer token, or ``StrongroomError/unauthenticated``.
@@ -240,8 +281,8 @@ public final class AccountService: Sendable {
         }
     }
 
-    /// Changes the caller's password: the current one must be right (a wrong one counts towards the lockout like a
-    /// failed sign-in), the new one must be acceptable; every other session of the account is signed out, and the
+    /// Changes the caller's password: the current one must be right (a wrong one counts towards the sign-in delay like
+    /// a failed sign-in, and the delay applies here too), the new one must be acceptable; every other session of the account is signed out, and the
     /// change is audited.
     ///
     /// - Throws: `unauthenticated` (no live session), `bad_credentials` (wrong current password), `weak_password`.
@@ -253,7 +294,7 @@ public final class AccountService: Sendable {
             try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id])
         }), (try? integrity.check(row)) != nil else { throw StrongroomError.unauthenticated }
         let now = clock.now
-        if row.lockedUntil > now.millis { throw StrongroomError.throttled }
+        if let until = delay.waitingUntil(row: row, now: now) { throw StrongroomError.throttled(retryAfter: until.timeIntervalSince(now)) }
         guard current.utf8.count <= 1024, await hasher.verify(current, against: row.passwordHash) else {
             try await recordFailedPassword(row, now: now, context: context)
             throw StrongroomError.badCredentials
@@ -386,7 +427,9 @@ public final class AccountService: Sendable {
 
     // MARK: - Internals
 
-    private func createSession(for row: AccountRow, strength: String, now: Date, context: AccessContext) async throws -> Session {
+    private func createSession(
+        for row: AccountRow, strength: String, now: Date, context: AccessContext, details: [String: String] = [:]
+    ) async throws -> Session {
         var raw = SecureRandom.bytes(count: 32)
         let token = Base64URL.encode(raw)
         let hash = try integrity.authenticator.tokenHash(raw)
@@ -398,53 +441,68 @@ public final class AccountService: Sendable {
         let audit = self.audit
         try await writer.write { db in
             try session.insert(db)
-            try db.execute(sql: "UPDATE accounts SET failed_logins = 0, locked_until = 0 WHERE id = ?", arguments: [row.id])
+            try db.execute(sql: "UPDATE accounts SET failed_logins = 0, locked_until = 0, last_failed_login_at = 0 WHERE id = ?", arguments: [row.id])
             try audit.record(
                 AuditTrail.draft(
                     caller: caller, action: "session.create",
                     target: AuditTarget(collection: Self.collection, recordID: row.id, subjectID: row.subjectID),
-                    decision: nil, context: context, details: ["strength": strength]),
+                    decision: nil, context: context, details: details.merging(["strength": strength]) { $1 }),
                 in: db)
         }
         return Session(token: token, accountID: row.id, expiresAt: expires, caller: caller)
     }
 
-    private func recordFailedPassword(_ row: AccountRow, now: Date, context: AccessContext, reason: String = "bad-credentials") async throws {
-        let limit = configuration.loginFailureLimit
-        let nowMillis = now.millis
-        let lockUntil = now.addingTimeInterval(configuration.lockoutSeconds).millis
-        let audit = self.audit
-        try await writer.write { db in
-            // A lockout that has run out starts the count again, as for logins without an account.
+    /// Counts a failed sign-in on `row` (the delay grows: ``SignInDelay``) and records the refusal (``RefusalLog``: the
+    /// first of a window at once, in the same transaction as the count). Returns when the next attempt is considered
+    /// (`nil`: at once).
+    @discardableResult
+    private func recordFailedPassword(
+        _ row: AccountRow, now: Date, context: AccessContext, reason: String = "bad-credentials"
+    ) async throws -> Date? {
+        let delay = self.delay
+        let id = row.id, nowMillis = now.millis
+        let draft = AuditEntryDraft(
+            actor: AuditActor(id: row.id, role: "anonymous"), action: "session.create",
+            target: AuditTarget(collection: Self.collection, recordID: row.id, subjectID: row.subjectID),
+            decision: .deny(), requestID: bounded(context.requestID, 128), details: ["reason": reason])
+        return try await refusals.record(draft) { db -> Date? in
+            // Read and written in the one transaction, so concurrent failures each count.
+            guard let counters = try Row.fetchOne(
+                db, sql: "SELECT failed_logins, last_failed_login_at FROM accounts WHERE id = ?", arguments: [id])
+            else { return nil }
+            let stored: Int = counters["failed_logins"], last: Int64 = counters["last_failed_login_at"]
+            let failures = delay.current(stored, lastFailure: last > 0 ? Date(millis: last) : nil, now: now) + 1
+            let until = delay.waitingUntil(failures: failures, lastFailure: now, now: now)
             try db.execute(
-                sql: """
-                    UPDATE accounts SET
-                      failed_logins = (CASE WHEN locked_until > 0 AND locked_until <= :now THEN 0 ELSE failed_logins END) + 1,
-                      locked_until = CASE
-                        WHEN (CASE WHEN locked_until > 0 AND locked_until <= :now THEN 0 ELSE failed_logins END) + 1 >= :limit THEN :lockUntil
-                        WHEN locked_until <= :now THEN 0 ELSE locked_until END
-                    WHERE id = :id
-                    """,
-                arguments: ["now": nowMillis, "limit": limit, "lockUntil": lockUntil, "id": row.id])
-            try audit.record(
-                AuditEntryDraft(
-                    actor: AuditActor(id: row.id, role: "anonymous"), action: "session.create",
-                    target: AuditTarget(collection: Self.collection, recordID: row.id, subjectID: row.subjectID),
-                    decision: .deny(), requestID: bounded(context.requestID, 128), details: ["reason": reason]),
-                in: db)
+                sql: "UPDATE accounts SET failed_logins = ?, last_failed_login_at = ?, locked_until = ? WHERE id = ?",
+                arguments: [failures, nowMillis, until?.millis ?? 0, id])
+            return until
         }
     }
 
-    private func recordSignInFailure(accountID: String?, reason: String, context: AccessContext) async throws {
-        let audit = self.audit
-        try await writer.write { db in
-            try audit.record(
-                AuditEntryDraft(
-                    actor: AuditActor(id: accountID ?? "anonymous", role: "anonymous"), action: "session.create",
-                    target: AuditTarget(collection: Self.collection, recordID: accountID), decision: .deny(),
-                    requestID: context.requestID, details: ["reason": reason]),
-                in: db)
+    /// Records a failed sign-in on a login without an account. Like a real account's failure (whose counter is written
+    /// every time), it commits a one-row write every time — the count in `sign_in_pace`, nothing about the login — so
+    /// that a commit's cost does not tell the two apart; the refusal itself goes through ``RefusalLog`` in the same
+    /// transaction.
+    private func recordUnknownLoginFailure(reason: String, context: AccessContext) async throws {
+        _ = try await refusals.record(
+            AuditEntryDraft(
+                actor: AuditActor(id: "anonymous", role: "anonymous"), action: "session.create",
+                target: AuditTarget(collection: Self.collection), decision: .deny(), requestID: bounded(context.requestID, 128),
+                details: ["reason": reason])
+        ) { db in
+            try db.execute(sql: "UPDATE sign_in_pace SET failures = failures + 1 WHERE id = 1")
         }
+    }
+
+    /// Records a refused sign-in that no account's counter answers for (throttled address, unknown login, a waiting
+    /// login): through ``RefusalLog``, so that a flood of them adds a bounded number of entries.
+    private func recordSignInFailure(accountID: String?, subjectID: String? = nil, reason: String, context: AccessContext) async throws {
+        try await refusals.record(
+            AuditEntryDraft(
+                actor: AuditActor(id: accountID ?? "anonymous", role: "anonymous"), action: "session.create",
+                target: AuditTarget(collection: Self.collection, recordID: accountID, subjectID: subjectID), decision: .deny(),
+                requestID: bounded(context.requestID, 128), details: ["reason": reason]))
     }
 
     /// Checks a staff member's one-time code and consumes its time step, so the same code cannot open a second

@@ -34,10 +34,15 @@ public struct AuthenticatedCaller: Sendable, Equatable {
     /// The role recorded in audit entries: the caller's roles, sorted and joined.
     public var auditRole: String { roles.sorted().joined(separator: "+") }
 
-    /// The system itself (automatic decisions, retention sweeps, CLI operations).
+    /// The system itself: automatic decisions, the server's retention sweep, installing (`staff bootstrap`) and demo
+    /// mode. Never a person: the CLI's commands on personal data sign their operator in (see the CLI's
+    /// `OperatorSignIn`), and only in-process code can make this caller.
     public static func system(_ name: String = "system") -> AuthenticatedCaller {
         AuthenticatedCaller(accountID: name, kind: .staff, roles: ["system"], office: nil, subjectID: nil, authStrength: "local")
     }
+
+    /// Whether this is ``system(_:)``: the service acting on its own, which the gate is not asked about.
+    public var isSystem: Bool { roles == ["system"] && authStrength == "local" }
 }
 
 /// What the caller declares about this access: purpose of use, break-glass justification, request id.

@@ -7,9 +7,9 @@ import Synchronization
 
 /// Counts failures per key (a client address, or a login that has no account) in a sliding window, in memory.
 ///
-/// Per-account lockout of real accounts lives in the database (it must survive restarts); this in-memory count is
-/// per node: the first line against spraying many accounts from one address, and the stand-in lockout for logins
-/// without an account, so that those look the same as real ones.
+/// The per-login delays live elsewhere (``SignInDelay``: in the database for real accounts, in memory for logins
+/// without one); this in-memory count is per node: the first line against spraying many accounts from one address,
+/// and the sign-up throttle.
 final class FailureWindow: Sendable {
     private let limit: Int
     private let window: Double
@@ -29,6 +29,17 @@ final class FailureWindow: Sendable {
             let recent = (table[key] ?? []).filter { now.timeIntervalSince($0) < window }
             table[key] = recent.isEmpty ? nil : recent
             return recent.count >= limit
+        }
+    }
+
+    /// Seconds until `key` is no longer blocked (0 when it is not).
+    func secondsUntilOpen(_ key: String, now: Date) -> Double {
+        failures.withLock { table in
+            let recent = (table[key] ?? []).filter { now.timeIntervalSince($0) < window }
+            guard recent.count >= limit else { return 0 }
+            // Open again once enough of the newest `limit` failures have left the window to fall below the limit.
+            let deciding = recent[recent.count - limit]
+            return max(0, deciding.addingTimeInterval(window).timeIntervalSince(now))
         }
     }
 

@@ -32,6 +32,8 @@ public final class Installation: Sendable {
     public let records: RecordService
     /// Where sign-in throttling finds the client's address (trusted proxies resolved).
     public let clientAddress: ClientAddress
+    /// Refusals of unauthenticated requests, aggregated per window before they reach the audit log.
+    public let refusals: RefusalLog
     /// The background rewrap started from the staff pages (one at a time; ``BackgroundJobService`` stops it on shutdown).
     public let rewrapJob: RewrapJob
     /// The background verification of the live log started from the auditor's screen (one at a time).
@@ -90,12 +92,15 @@ public final class Installation: Sendable {
             logger.notice("row integrity: authenticated the rows written before row MACs (once)", metadata: ["rows": .stringConvertible(backfilled)])
         }
         let hasher = PasswordHasher(limits: configuration.passwordLimits)
+        refusals = RefusalLog(
+            writer: writer, audit: audit, clock: clock, window: configuration.refusalWindowSeconds,
+            maximumGroups: configuration.refusalGroupsInMemory)
         accounts = AccountService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
-            audit: audit, hasher: hasher, subjectKeys: subjectKeys, clock: clock, integrity: integrity)
+            audit: audit, hasher: hasher, subjectKeys: subjectKeys, clock: clock, integrity: integrity, refusals: refusals)
         records = RecordService(
             configuration: configuration, writer: writer, database: database, sealer: sealer, indexer: indexer,
             audit: audit, catalog: catalog, policies: policies, subjectKeys: subjectKeys, checkpoints: checkpoints, clock: clock,
-            paymentProvider: paymentProvider ?? UnavailablePaymentProvider(), logger: logger, integrity: integrity)
+            paymentProvider: paymentProvider ?? UnavailablePaymentProvider(), logger: logger, integrity: integrity, refusals: refusals)
     }
 }

@@ -97,7 +97,8 @@ extension RecordService {
     ) async throws -> ShreddingReceipt {
         let basis = bounded(basis, 200)
         let target = AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID)
-        try await beginErasure(subjectID, basis: basis, target: target, caller: caller, access: access)
+        let decision = try await authorizeOfficer(.erase, subjectID: subjectID, caller: caller, action: "subject.erase", access: access)
+        try await beginErasure(subjectID, basis: basis, target: target, caller: caller, decision: decision, access: access)
         let fault = erasureFault.withLock { $0 }
         if fault == .afterIntent { throw InjectedErasureFailure() }
         let erasure = try subjectKeys.destroyAll(subject: subjectID)
@@ -106,7 +107,7 @@ extension RecordService {
         var details = ["basis": basis, "keys_destroyed": String(erasure.destroyed.count)]
         if erasure.wasErased { details["resumed"] = "true" }
         let receiptDraft = AuditTrail.draft(
-            caller: caller, action: "subject.erase", target: target, decision: nil, context: access,
+            caller: caller, action: "subject.erase", target: target, decision: decision, context: access,
             extraFlags: [.erasureReceipt, .keyOperation], details: details)
         let (removed, entry) = try await guardedWrite { db -> ((sealed: Int, open: Int), AuditEntry) in
             var removed = try FieldRows.removeSubject(subjectID, in: db)
@@ -133,11 +134,12 @@ extension RecordService {
     ///
     /// - Throws: `not_found` (nothing written) when no account belongs to the subject.
     private func beginErasure(
-        _ subjectID: String, basis: String, target: AuditTarget, caller: AuthenticatedCaller, access: AccessContext
+        _ subjectID: String, basis: String, target: AuditTarget, caller: AuthenticatedCaller, decision: Decision?, access: AccessContext
     ) async throws {
         let now = clock.now.millis
         let audit = self.audit
-        let draft = AuditTrail.draft(caller: caller, action: "subject.erase-start", target: target, decision: nil, context: access, details: ["basis": basis])
+        let draft = AuditTrail.draft(
+            caller: caller, action: "subject.erase-start", target: target, decision: decision, context: access, details: ["basis": basis])
         let forged = try await guardedWrite { db -> IntegrityViolation? in
             let accounts = try AccountRow.fetchAll(db, sql: "SELECT * FROM accounts WHERE subject_id = ?", arguments: [subjectID])
             guard !accounts.isEmpty else { throw StrongroomError.notFound("data subject") }
@@ -172,6 +174,30 @@ extension RecordService {
             return forged
         }
         if let forged { await integrity.raiseAlarm(forged, requestID: access.requestID) }
+    }
+
+    /// Asks the gate whether an officer (a signed-in member of staff, for example the operator of `strongroom subjects
+    /// erase`) may exercise `action` (`erase`, `export`) on a data subject's data: `nil` for the system itself (the
+    /// retention sweep), which the gate is not asked about. A refusal is audited and thrown; nothing else happens.
+    ///
+    /// - Parameter subjectID: `nil` for the retention sweep run by hand, which acts on every subject whose time is up.
+    func authorizeOfficer(
+        _ gated: Action, subjectID: String?, caller: AuthenticatedCaller, action: String, access: AccessContext
+    ) async throws -> Decision? {
+        guard !caller.isSystem else { return nil }
+        // The subject's own account is the resource's owner (a citizen's rules name it); none for an unknown subject.
+        var owner: String?
+        if let subjectID {
+            owner = try await database.read { db in
+                try String.fetchOne(db, sql: "SELECT id FROM accounts WHERE subject_id = ? ORDER BY created_at LIMIT 1", arguments: [subjectID])
+            }
+        }
+        let decision = decide(caller, gated, Resource(type: "subject", attributes: ["owner": .string(owner ?? "")]), access)
+        guard decision.isPermitted else {
+            let target = AuditTarget(collection: "subjects", recordID: subjectID, subjectID: subjectID)
+            throw await denied(decision, caller: caller, action: action, target: target, access: access, hide: false)
+        }
+        return decision
     }
 
     /// Refuses, inside a write transaction, to store a field about a subject whose erasure has begun or is due. The

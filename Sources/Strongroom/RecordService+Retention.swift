@@ -12,18 +12,26 @@ extension RecordService {
     /// The retention sweep: shreds request fields whose retention ended (destroying the month keys that sealed
     /// them), then carries out erasure requests whose grace period has passed — and completes erasures that stopped
     /// after their intent was recorded (an officer's erasure is due at once). Each sweep is recorded.
-    public func runRetention(signReceipt: Bool = true) async throws -> [ShreddingReceipt] {
+    ///
+    /// - Parameters:
+    ///   - caller: who runs it: the system (the server's timer) by default; a signed-in operator (`strongroom retention
+    ///     run`) must be allowed to order erasures (`erase` on `subject`: the sweep carries them out), and every entry
+    ///     of the sweep names their account. A refusal is audited and nothing is destroyed.
+    ///   - access: the operator's purpose and request id (the system's own when `nil`).
+    public func runRetention(
+        signReceipt: Bool = true, by caller: AuthenticatedCaller = .system("retention"), access operatorAccess: AccessContext? = nil
+    ) async throws -> [ShreddingReceipt] {
         let now = clock.now
+        let access = operatorAccess ?? AccessContext(purpose: "legal-obligation", requestID: "retention-\(now.millis)")
+        let decision = try await authorizeOfficer(.erase, subjectID: nil, caller: caller, action: "retention.sweep", access: access)
         let month = String(SubjectKeyStore.retentionScope(until: now).dropFirst("until:".count))
         let expired = try subjectKeys.destroyExpired(before: month)
         // With the keys an earlier sweep destroyed but could not finish removing the fields of.
         let unswept = try subjectKeys.unsweptKeys()
         let fault = erasureFault.withLock { $0 }
-        let system = AuthenticatedCaller.system("retention")
-        let access = AccessContext(purpose: "legal-obligation", requestID: "retention-\(now.millis)")
         let audit = self.audit
         let draft = AuditTrail.draft(
-            caller: system, action: "retention.sweep", target: AuditTarget(collection: "sealed_fields"), decision: nil, context: access,
+            caller: caller, action: "retention.sweep", target: AuditTarget(collection: "sealed_fields"), decision: decision, context: access,
             extraFlags: [.erasureReceipt, .keyOperation],
             details: ["keys_destroyed": String(expired.count), "before": month, "earlier_keys": String(unswept.count - expired.count)])
         let (removed, entry) = try await guardedWrite { db -> (Int, AuditEntry) in
@@ -59,7 +67,7 @@ extension RecordService {
         var failure: (any Error)?
         for (subjectID, basis) in due {
             do {
-                receipts.append(try await erase(subjectID: subjectID, basis: basis, by: system, access: access, signReceipt: signReceipt))
+                receipts.append(try await erase(subjectID: subjectID, basis: basis, by: caller, access: access, signReceipt: signReceipt))
             } catch {
                 logger.error("an erasure in the retention sweep failed; the next sweep tries again", metadata: ["subject": .string(subjectID)])
                 failure = failure ?? error

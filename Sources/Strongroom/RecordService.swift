@@ -36,6 +36,8 @@ public final class RecordService: Sendable {
     let paymentProvider: any PaymentProvider
     let logger: Logger
     let integrity: RowIntegrity
+    /// Refusals of unauthenticated requests (forged payment callbacks), aggregated per window.
+    let refusals: RefusalLog
     /// Test hook: the erasure step that fails (internal; never set outside tests).
     let erasureFault = Mutex<ErasureStep?>(nil)
 
@@ -43,9 +45,10 @@ public final class RecordService: Sendable {
         configuration: StrongroomConfiguration, writer: GroupCommitWriter, database: StrongroomDatabase, sealer: FieldSealer,
         indexer: BlindIndexer, audit: AuditTrail, catalog: Catalog, policies: PolicyStore, subjectKeys: SubjectKeyStore,
         checkpoints: CheckpointSignerResolver, clock: any ServiceClock, paymentProvider: any PaymentProvider, logger: Logger,
-        integrity: RowIntegrity
+        integrity: RowIntegrity, refusals: RefusalLog
     ) {
         self.integrity = integrity
+        self.refusals = refusals
         self.paymentProvider = paymentProvider
         self.logger = logger
         self.subjectKeys = subjectKeys

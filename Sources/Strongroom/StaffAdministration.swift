@@ -12,6 +12,16 @@ import Foundation
 /// administrators with a second factor and the `administration` purpose). A refusal is audited like any denial;
 /// each operation is audited by the account service as for the CLI.
 extension Installation {
+    /// The installation's first administrator, made by the system itself (actor `bootstrap`): the one way to an
+    /// administrator without one (`strongroom staff bootstrap`). Refused once an active administrator exists — checked
+    /// in the transaction that inserts the account, so two bootstraps at once make one.
+    ///
+    /// - Throws: `administrator_exists` (nothing written), `login_taken`, `invalid_login`.
+    public func bootstrapAdministrator(login: String, access: AccessContext) async throws -> AccountService.StaffEnrolment {
+        try await accounts.addStaff(
+            login: login, roles: ["administrator"], office: nil, by: .system("bootstrap"), context: access, onlyIfNoAdministrator: true)
+    }
+
     public func staffAccounts(caller: AuthenticatedCaller, access: AccessContext) async throws -> [AccountService.StaffSummary] {
         try await records.authorizeStaffAdministration(caller: caller, access: access, action: "staff.list", office: nil)
         return try await accounts.listStaff(by: caller, context: access)

@@ -22,10 +22,21 @@ public struct StrongroomConfiguration: Sendable {
     public var sessionPurgeDays: Double = 30
     /// Argon2id cost for account passwords.
     public var passwordLimits: Argon2id.Limits = .interactive
-    /// Failed sign-ins in a row before an account is locked for ``lockoutSeconds``.
+    /// Failed sign-ins in a row on one login that cost nothing but the answer. From the next failure on, the login
+    /// waits (``loginDelayBaseSeconds``, doubling, up to ``loginDelayCapSeconds``) — a delay, never a lockout: a
+    /// staff member who gives the right password with a valid one-time code signs in even while it runs.
     public var loginFailureLimit = 5
-    /// How long a locked account stays locked.
-    public var lockoutSeconds: Double = 15 * 60
+    /// The wait after the ``loginFailureLimit``-th failure in a row; each further failure doubles it…
+    public var loginDelayBaseSeconds: Double = 1
+    /// …up to this. It bounds how long someone else's failures can keep a citizen (who has no second factor yet) out.
+    public var loginDelayCapSeconds: Double = 120
+    /// A login whose last failure is this old counts its failures from zero again.
+    public var loginFailureMemorySeconds: Double = 3600
+    /// Refusals of unauthenticated requests (failed sign-ins, throttled attempts, forged payment callbacks) of one
+    /// kind and account are written to the audit log once per this many seconds, with a count (see ``RefusalLog``).
+    public var refusalWindowSeconds: Double = 60
+    /// The most refusal groups (kind × account) counted in memory at once; past it, every open window is written early.
+    public var refusalGroupsInMemory = 10_000
     /// The TLS-terminating proxies in front of the server (addresses or CIDR ranges): only when the socket peer is one
     /// of them is the client's address read from `X-Forwarded-For` / `Forwarded` (see ``ClientAddress``).
     public var trustedProxies: [String] = []

@@ -48,13 +48,18 @@ public struct StrongroomError: Error, CustomStringConvertible, Equatable, Sendab
     public let fields: [FieldProblem]
     /// The underlying error, for the operator log only.
     public let cause: (any Error)?
+    /// For 429: how many seconds to wait before the next attempt can be considered (HTTP `Retry-After`).
+    public let retryAfterSeconds: Int?
 
-    public init(_ kind: Kind, code: String, message: String, fields: [FieldProblem] = [], cause: (any Error)? = nil) {
+    public init(
+        _ kind: Kind, code: String, message: String, fields: [FieldProblem] = [], cause: (any Error)? = nil, retryAfterSeconds: Int? = nil
+    ) {
         self.kind = kind
         self.code = code
         self.message = message
         self.fields = fields
         self.cause = cause
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { message }
@@ -69,6 +74,16 @@ public struct StrongroomError: Error, CustomStringConvertible, Equatable, Sendab
         .unauthenticated, code: "bad_credentials", message: "the sign-in details are not correct")
     public static let throttled = StrongroomError(
         .tooManyRequests, code: "too_many_attempts", message: "too many sign-in attempts; wait a few minutes and try again")
+    /// 429 with the wait: the same code as ``throttled`` (equal to it), a message that says how long, and
+    /// ``retryAfterSeconds`` for the `Retry-After` header. The words depend only on the wait, never on whether the
+    /// login exists.
+    public static func throttled(retryAfter seconds: Double) -> StrongroomError {
+        let whole = max(1, Int(seconds.rounded(.up)))
+        let wait = whole < 60 ? "\(whole) second\(whole == 1 ? "" : "s")" : "\((whole + 59) / 60) minute\((whole + 59) / 60 == 1 ? "" : "s")"
+        return StrongroomError(
+            .tooManyRequests, code: "too_many_attempts", message: "too many sign-in attempts; wait \(wait) and try again",
+            retryAfterSeconds: whole)
+    }
     public static func notFound(_ what: String) -> StrongroomError {
         StrongroomError(.notFound, code: "not_found", message: "\(what) not found")
     }

@@ -66,6 +66,7 @@ struct ErrorMiddleware: RouterMiddleware {
             ErrorBody(error: error.code, message: message, fields: error.fields.isEmpty ? nil : error.fields, request_id: requestID),
             status: status, requestID: requestID)
         if error.kind == .unauthenticated { response.headers[.wwwAuthenticate] = "Bearer" }
+        if error.kind == .tooManyRequests, let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
         return response
     }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// `strongroom-bench crash load|check|self-test`: the two halves of the crash test that `scripts/crash-test.sh` runs
+/// `strongroom-bench crash load|check|self-test|code`: the two halves of the crash test that `scripts/crash-test.sh` runs
 /// around each SIGKILL of a running `strongroom serve`, and the checker's own test (forged faults it must find).
 /// Works in debug builds (it measures nothing).
 struct CrashCommand: ParsableCommand {
@@ -9,7 +9,7 @@ struct CrashCommand: ParsableCommand {
         commandName: "crash",
         abstract: "Crash test driver: concurrent writes until the server is killed, then checks after restart.",
         discussion: "Run by scripts/crash-test.sh; see docs/benchmarks.md.",
-        subcommands: [Load.self, Check.self, SelfTest.self])
+        subcommands: [Load.self, Check.self, SelfTest.self, Code.self])
 
     struct Load: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -112,6 +112,25 @@ struct CrashCommand: ParsableCommand {
             if !outcomes.failures.isEmpty {
                 for line in outcomes.failures { print("FAIL: \(line)") }
                 throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Code: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the current one-time code of an enrolment that `strongroom staff add` or `staff bootstrap` printed.",
+            discussion: "What an authenticator app shows; the crash test signs its administrator in to `strongroom staff add` with it.")
+
+        @Argument(help: "The saved output of `strongroom staff add` or `strongroom staff bootstrap`.") var enrolment: String
+        @Option(help: "Print the field instead: password or login.") var field: String?
+
+        func run() throws {
+            let text = try String(contentsOfFile: enrolment, encoding: .utf8)
+            switch field {
+            case "password": print(try CrashStaff.enrolmentValue("initial password: ", upTo: "\n", in: text, file: enrolment))
+            case "login": print(try CrashStaff.enrolmentValue("Created staff account ", upTo: " ", in: text, file: enrolment))
+            case nil: print(try CrashStaff.oneTimeCode(base32Secret: try CrashStaff.enrolmentValue("secret=", upTo: "&", in: text, file: enrolment), at: Date()))
+            case let other?: throw ValidationError("--field is password or login, not \(other)")
             }
         }
     }

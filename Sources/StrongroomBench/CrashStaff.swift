@@ -56,6 +56,14 @@ struct CrashStaff: Codable, Sendable {
         return TOTP.code(secret: secret, at: Int64(date.timeIntervalSince1970))
     }
 
+    /// A value from an enrolment text, or an error naming the file.
+    static func enrolmentValue(_ marker: String, upTo end: Character, in text: String, file: String) throws -> String {
+        guard let found = value(after: marker, in: text, upTo: end), !found.isEmpty else {
+            throw BenchError("\(file) is not the output of `strongroom staff add` or `staff bootstrap` (no \(marker.trimmingCharacters(in: .whitespaces)))")
+        }
+        return found
+    }
+
     private static func value(after marker: String, in text: String, upTo end: Character) -> String? {
         guard let start = text.range(of: marker)?.upperBound else { return nil }
         let rest = text[start...]

@@ -191,7 +191,7 @@ struct AuditCommand: AsyncParsableCommand {
                     keyring: keyring, keyName: StrongroomConfiguration.defaultAuditKeyName, origin: StrongroomConfiguration.defaultAuditOrigin,
                     store: store, logger: Logger(label: "strongroom.audit"))
                 try signer.verifyCommittedLog(reader: database.pool)
-                let user = operatorCaller(KeyOperations.role)
+                let user = keyDirectoryOperator(KeyOperations.role)
                 let signed = try await database.write { db -> SignedCheckpoint? in
                     _ = try store.append(
                         AuditEntryDraft(

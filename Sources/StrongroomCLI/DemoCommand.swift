@@ -22,7 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
             do {
                 let installation = try options.open()
                 let staff = try await installation.accounts.listStaff(
-                    by: operatorCaller("demo"), context: AccessContext(purpose: "administration", requestID: "cli-demo-code"))
+                    by: .system("demo"), context: AccessContext(purpose: "administration", requestID: "cli-demo-code"))
                 guard DemoData.staffLogins.contains(login.lowercased()),
                     let account = staff.first(where: { $0.login == login.lowercased() })
                 else {

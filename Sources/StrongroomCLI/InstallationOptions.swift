@@ -40,8 +40,11 @@ struct InstallationOptions: ParsableArguments {
     }
 }
 
-/// The caller recorded in the audit log for operations run from the command line by an operator.
-func operatorCaller(_ role: String) -> AuthenticatedCaller {
+/// The caller recorded for key operations run from the command line (`keys rotate|rewrap|retire`, `audit anchor
+/// --reset`): the operating-system user. These need the key directory itself (and its passphrase), open no personal
+/// field for anyone to read, and are not gated; commands on personal data sign an operator in instead
+/// (``OperatorSignIn``).
+func keyDirectoryOperator(_ role: String) -> AuthenticatedCaller {
     let user = getenvString("SUDO_USER") ?? getenvString("USER") ?? "operator"
     return AuthenticatedCaller(accountID: "cli:\(user)", kind: .staff, roles: [role], office: nil, subjectID: nil, authStrength: "local")
 }

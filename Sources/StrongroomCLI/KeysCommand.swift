@@ -88,7 +88,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let directory = KeyDirectory(path: keys)
-            let caller = operatorCaller(KeyOperations.role)
+            let caller = keyDirectoryOperator(KeyOperations.role)
             let requestID = "cli-keys-rotate-\(UInt32.random(in: 0...UInt32.max))"
             do {
                 let keyring = try passphraseOptions.openKeyring(directory)
@@ -165,7 +165,7 @@ struct KeysCommand: AsyncParsableCommand {
                 }
                 let bar = ProgressBar(output: .standardError, unit: "fields")
                 let report = try await rewrap.run(
-                    batchSize: batch, caller: operatorCaller(KeyOperations.role),
+                    batchSize: batch, caller: keyDirectoryOperator(KeyOperations.role),
                     requestID: "cli-keys-rewrap-\(UInt32.random(in: 0...UInt32.max))", progress: { bar.update($0, $1) })
                 bar.finish()
                 let rate = report.seconds > 0 ? Double(report.rewrapped) / report.seconds : 0
@@ -212,7 +212,7 @@ struct KeysCommand: AsyncParsableCommand {
                 let operations = KeyOperations(keyring: keyring, database: try StrongroomDatabase(dataDirectory: location.data))
                 let id = KeyID(rawValue: key)
                 let result = try operations.retire(
-                    id, below: below, force: force, caller: operatorCaller(KeyOperations.role),
+                    id, below: below, force: force, caller: keyDirectoryOperator(KeyOperations.role),
                     requestID: "cli-keys-retire-\(UInt32.random(in: 0...UInt32.max))")
                 var text = "\(id) versions below \(result.minimum) are retired (the minimum was \(result.previousMinimum)).\n"
                 if !result.fieldsLeft.isEmpty {

@@ -10,12 +10,15 @@ struct SubjectsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Destroy every key of a data subject now: their sealed fields become unreadable everywhere, backups included.",
             discussion: """
+                Runs as its operator (--operator), whom the policies must allow to erase (the sample policies: a supervisor, \
+                purpose legal-obligation); the log names their account. \
                 Non-personal metadata (service, dates, status) and the audit log remain. An erasure receipt is added to the log, \
                 and the output says which signed checkpoint covers it. A running server stops using the destroyed keys within \
                 a second. If this stops part way, run it again (or `strongroom retention run`) to complete it.
                 """)
 
         @OptionGroup var options: InstallationOptions
+        @OptionGroup var operatorOptions: OperatorOptions
         @Argument(help: "The data subject id (sub_…), as shown in the audit log.") var subject: String
         @Option(name: .long, help: "The legal basis, recorded in the receipt (no personal data).") var basis: String
 
@@ -26,11 +29,14 @@ struct SubjectsCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 let installation = try options.open()
-                let receipt = try await installation.records.erase(
-                    subjectID: subject, basis: basis, by: operatorCaller("supervisor"),
-                    access: AccessContext(purpose: "legal-obligation", requestID: "cli-subjects-erase"),
-                    signReceipt: true)
+                let receipt = try await OperatorSignIn.run(
+                    installation, operatorOptions, command: "subjects erase", defaultPurpose: "legal-obligation", requestID: "cli-subjects-erase"
+                ) { caller, access in
+                    try await installation.records.erase(subjectID: subject, basis: basis, by: caller, access: access, signReceipt: true)
+                }
                 FileDescriptorOutput.standardOutput.write(Self.report(subject: subject, receipt) + "\n")
+            } catch let error as ExitCode {
+                throw error
             } catch {
                 throw fail("\(error)")
             }
@@ -62,19 +68,30 @@ struct RetentionCommand: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Destroy the keys of request fields whose retention ended, and carry out erasure requests whose grace period passed.")
+            abstract: "Destroy the keys of request fields whose retention ended, and carry out erasure requests whose grace period passed.",
+            discussion: """
+                The server runs the same sweep hourly on its own. Run by hand, it runs as its operator (--operator), whom \
+                the policies must allow to order erasures (the sample policies: a supervisor, purpose legal-obligation); \
+                every entry of the sweep names their account.
+                """)
         @OptionGroup var options: InstallationOptions
+        @OptionGroup var operatorOptions: OperatorOptions
 
         func run() async throws {
             do {
                 let installation = try options.open()
-                let receipts = try await installation.records.runRetention(
-                    signReceipt: true)
+                let receipts = try await OperatorSignIn.run(
+                    installation, operatorOptions, command: "retention run", defaultPurpose: "legal-obligation", requestID: "cli-retention-run"
+                ) { caller, access in
+                    try await installation.records.runRetention(signReceipt: true, by: caller, access: access)
+                }
                 for receipt in receipts {
                     let who = receipt.subjectID.map { "erasure of \($0)" } ?? "retention sweep"
                     FileDescriptorOutput.standardOutput.write(
                         "\(who): \(receipt.keysDestroyed) key(s) destroyed, \(receipt.fieldsRemoved + receipt.openFieldsRemoved) field(s) removed; \(receiptCoverageLine(receipt))\n")
                 }
+            } catch let error as ExitCode {
+                throw error
             } catch {
                 throw fail("\(error)")
             }

@@ -104,6 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var services: [any Service] = [
             CheckpointService(installation: installation, logger: logger),
+            // After the checkpoint service: services stop in reverse order, so the refusal counts of the windows still
+            // open are written before the final checkpoint signs the log.
+            RefusalLogService(installation: installation, logger: logger),
             PolicyReloadService(installation: installation, logger: logger),
             RetentionService(installation: installation, logger: logger),
             KeyAgeService(installation: installation, logger: logger),

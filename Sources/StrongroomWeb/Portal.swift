@@ -226,6 +226,7 @@ public struct Portal: Sendable {
         case .page(let page):
             status = page.status
             headers[.contentType] = "text/html; charset=utf-8"
+            if let seconds = page.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
             body = ByteBuffer(string: renderer.render(page, visit: visit))
         case .redirect(let location):
             // 303: the browser follows with a GET, so a reload never re-submits the form (POST-redirect-GET).
@@ -283,6 +284,8 @@ struct Page {
     var notice: String? = nil
     /// The main navigation item to mark as current.
     var section: String? = nil
+    /// For a 429 page: the `Retry-After` header, in seconds.
+    var retryAfterSeconds: Int? = nil
 }
 
 /// Failures of the portal's own checks.

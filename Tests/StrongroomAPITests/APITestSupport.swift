@@ -21,15 +21,16 @@ struct APIFixture {
         return url.path
     }()
 
-    init() throws {
+    init(clock: (any ServiceClock)? = nil, _ configure: (inout StrongroomConfiguration) -> Void = { _ in }) throws {
         keys = try TestKeys()
         data = TemporaryDirectory(prefix: "strongroom-api")
         var configuration = StrongroomConfiguration(
             keys: keys.directory, dataDirectory: data.path,
             catalogDirectory: Self.repositoryRoot + "/Catalog", policyDirectory: Self.repositoryRoot + "/Policies")
         configuration.passwordLimits = .minimumForTesting
+        configure(&configuration)
         provider = try OfflinePaymentProvider()
-        installation = try Installation(configuration: configuration, paymentProvider: provider)
+        installation = try Installation(configuration: configuration, clock: clock ?? SystemServiceClock(), paymentProvider: provider)
     }
 
     func application() -> some ApplicationProtocol {

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Strongroom
 import Testing
 
 /// `DELETE /v1/sessions` signs out everywhere: both of a citizen's sessions answer 401 afterwards.
@@ -51,6 +52,33 @@ import Testing
             #expect(try await hash() == before)
             #expect(try await client.json(.get, "/v1/me/profile", token: token).status == .ok)
             _ = try await client.citizenToken("badchange@example.ie")
+        }
+    }
+
+    /// A login that has failed too often answers 429 with `Retry-After`, the same for a login that has no account.
+    @Test func aWaitingLoginAnswers429WithRetryAfter() async throws {
+        // A clock that stands still: the wait left is exactly the wait, however slowly the machine runs.
+        let fixture = try APIFixture(clock: ManualServiceClock()) {
+            $0.loginFailureLimit = 2
+            $0.loginDelayBaseSeconds = 90
+            $0.loginDelayCapSeconds = 600
+        }
+        try await fixture.application().test(.router) { client in
+            _ = try await client.citizenToken("waits@example.ie")
+            var answers: [[String]] = []
+            for login in ["waits@example.ie", "nobody-here@example.ie"] {
+                for attempt in 0..<3 {
+                    let answer = try await client.json(
+                        .post, "/v1/sessions", body: #"{"login":"\#(login)","password":"wrong guess \#(attempt)"}"#)
+                    answers.append([
+                        String(answer.status.code), answer.json["error"] as? String ?? "", answer.json["message"] as? String ?? "",
+                        answer.headers[.retryAfter] ?? "-",
+                    ])
+                }
+            }
+            #expect(answers[0] == ["401", "bad_credentials", "the sign-in details are not correct", "-"])
+            #expect(answers[2] == ["429", "too_many_attempts", "too many sign-in attempts; wait 2 minutes and try again", "90"])
+            #expect(Array(answers[0..<3]) == Array(answers[3..<6]), "known and unknown logins answer alike: \(answers)")
         }
     }
 }

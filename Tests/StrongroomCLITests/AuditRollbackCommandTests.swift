@@ -21,8 +21,8 @@ struct AuditRollbackCommandTests {
     var backup: String { temp.appending("backup") }
     var signerState: String { keys + "/audit-signer.state" }
 
-    func addStaff(_ login: String) async {
-        #expect(await run([
+    func addStaff(_ login: String, by administrator: TestOperator) async {
+        #expect(await administrator.run([
             "staff", "add", "--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog",
             "--policies", repositoryRoot + "/Policies", "--login", login, "--role", "auditor",
         ]) == 0, "staff add \(login)")
@@ -61,14 +61,16 @@ struct AuditRollbackCommandTests {
     }
 
     /// An installation with a signed log, backed up; then more entries, a new signed checkpoint that the auditor
-    /// saves (after it verifies). Returns the saved checkpoint's tree size.
-    func setUp() async throws -> Int {
+    /// saves (after it verifies). Returns the saved checkpoint's tree size and the administrator who adds staff (in the
+    /// backup too).
+    func setUp() async throws -> (size: Int, administrator: TestOperator) {
         #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
-        await addStaff("officer0@agency.example")
+        let administrator = try await TestOperator.add(keys: keys, data: data, login: "admin@agency.example", roles: ["administrator"])
+        await addStaff("officer0@agency.example", by: administrator)
         await signCheckpoint()
         try takeBackup()
-        await addStaff("officer1@agency.example")
-        await addStaff("officer2@agency.example")
+        await addStaff("officer1@agency.example", by: administrator)
+        await addStaff("officer2@agency.example", by: administrator)
         await signCheckpoint()
         #expect(await run(["audit", "checkpoint", "--data", data, "--public-key", pub, "--save", saved]) == 0)
         let size = try await entryCount()
@@ -81,7 +83,7 @@ struct AuditRollbackCommandTests {
         #expect(await run(["audit", "export", "--data", data, "--public-key", pub, "--out", bundle]) == 0)
         let bundled = try await StrongroomProcess.run(["audit", "verify", "--bundle", bundle, "--public-key", pub, "--since", saved])
         #expect(bundled.status == 0, "\(bundled.output)")
-        return size
+        return (size, administrator)
     }
 
     /// Verifies the live database and a bundle exported from it: both valid without `--since`, both failing with
@@ -103,7 +105,7 @@ struct AuditRollbackCommandTests {
 
     @Test("a database put back to an older copy fails --since with 'rolled back', live and as a bundle")
     func rollbackIsDetected() async throws {
-        let savedSize = try await setUp()
+        let savedSize = try await setUp().size
         try restoreBackup(signerState: false)
         #expect(try await entryCount() < savedSize, "the restored copy is older than the saved checkpoint")
         try await expectDetected("log rolled back", bundleName: "rolled-back.jsonl")
@@ -111,10 +113,10 @@ struct AuditRollbackCommandTests {
 
     @Test("an older copy that went on differently, signed by the restored server, fails --since with 'forked'")
     func forkIsDetected() async throws {
-        let savedSize = try await setUp()
+        let (savedSize, administrator) = try await setUp()
         // A full restore (database and signer state), after which the server carries on with other writes and signs.
         try restoreBackup(signerState: true)
-        for index in 0..<4 { await addStaff("other\(index)@agency.example") }
+        for index in 0..<4 { await addStaff("other\(index)@agency.example", by: administrator) }
         await signCheckpoint()
         #expect(try await entryCount() >= savedSize, "the fork is at least as long as the saved checkpoint, so it is no mere rollback")
         try await expectDetected("log forked", bundleName: "forked.jsonl")
@@ -137,7 +139,8 @@ enum StrongroomProcess {
         return URL(fileURLWithPath: testBundle).deletingLastPathComponent().appendingPathComponent("strongroom").path
     }
 
-    static func run(_ arguments: [String]) async throws -> Outcome {
+    /// - Parameter environment: variables added to this process's environment for the child.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
         let path = executable
         try #require(FileManager.default.isExecutableFile(atPath: path), "build the strongroom executable first (swift build --build-tests): \(path)")
         let scratch = TemporaryDirectory(prefix: "strongroom-cli-output")
@@ -147,6 +150,7 @@ enum StrongroomProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))

@@ -16,8 +16,9 @@ import TestSupport
 
     func setUp() async throws {
         #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
+        let administrator = try await TestOperator.add(keys: keys, data: data, login: "admin@agency.example", roles: ["administrator"])
         for index in 0..<3 {
-            #expect(await run([
+            #expect(await administrator.run([
                 "staff", "add", "--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog",
                 "--policies", repositoryRoot + "/Policies", "--login", "officer\(index)@agency.example", "--role", "auditor",
             ]) == 0)

@@ -137,11 +137,12 @@ struct CLITests {
         let keys = temp.appending("Keys"), data = temp.appending("data")
         #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
         let common = ["--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog", "--policies", repositoryRoot + "/Policies"]
-        #expect(await run(["staff", "add", "--login", "carol@agency.example", "--role", "caseworker", "--office", "central"] + common) == 0)
-        #expect(await run(["staff", "add", "--login", "carol@agency.example", "--role", "caseworker", "--office", "central"] + common) == 1)
-        #expect(await run(["staff", "add", "--login", "x@agency.example", "--role", "caseworker"] + common) == 1)
-        #expect(await run(["staff", "list"] + common) == 0)
-        #expect(await run(["staff", "disable", "--login", "carol@agency.example"] + common) == 0)
+        let admin = try await TestOperator.add(keys: keys, data: data, login: "root@agency.example", roles: ["administrator"])
+        #expect(await admin.run(["staff", "add", "--login", "carol@agency.example", "--role", "caseworker", "--office", "central"] + common) == 0)
+        #expect(await admin.run(["staff", "add", "--login", "carol@agency.example", "--role", "caseworker", "--office", "central"] + common) == 1)
+        #expect(await admin.run(["staff", "add", "--login", "x@agency.example", "--role", "caseworker"] + common) == 1)
+        #expect(await admin.run(["staff", "list"] + common) == 0)
+        #expect(await admin.run(["staff", "disable", "--login", "carol@agency.example"] + common) == 0)
         #expect(await run(["demo", "code", "carol@agency.example"] + common) == 1)
     }
 }
@@ -182,7 +183,8 @@ struct CLITests {
         let installation = try await initializedInstallation(keys: keys, data: data)
         _ = try await DemoData.seed(installation)
         let common = ["--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog", "--policies", repositoryRoot + "/Policies"]
-        #expect(await run(["staff", "add", "--login", "real.person@agency.example", "--role", "caseworker", "--office", "central"] + common) == 0)
+        let admin = try await TestOperator.add(to: installation, login: "real.admin@agency.example", roles: ["administrator"])
+        #expect(await admin.run(["staff", "add", "--login", "real.person@agency.example", "--role", "caseworker", "--office", "central"] + common) == 0)
         #expect(await run(["demo", "code", "carol@agency.example"] + common) == 0)
         #expect(await run(["demo", "code", "real.person@agency.example"] + common) == 1)
     }

@@ -22,9 +22,13 @@ struct CaseworkCommandTests {
         }
         var subjectID = ""
         var breakGlassSeq: UInt64 = 0
+        /// The auditor who reviews break-glass accesses, and the supervisor who answers a written access request: the
+        /// operators of the commands.
+        let auditor: TestOperator
+        let officer: TestOperator
 
         init() async throws {
-            let installation = try await initializedInstallation(keys: keys, data: data)
+            let installation = try await initializedInstallation(keys: temp.appending("Keys"), data: temp.appending("data"))
             let access = AccessContext(requestID: "cli-test")
             try await installation.accounts.signUp(login: "aoife@example.ie", password: "correct horse battery staple", context: access)
             let citizen = try await installation.accounts.logIn(
@@ -40,6 +44,8 @@ struct CaseworkCommandTests {
                 login: "nina@agency.example", password: enrolment.password, oneTimeCode: code, address: "198.51.100.8", context: access).caller
             _ = try await installation.records.request(
                 request.id, caller: nina, access: AccessContext(justification: "urgent safeguarding referral", requestID: "glass"))
+            auditor = try await TestOperator.add(to: installation, login: "ada@agency.example", roles: ["auditor"])
+            officer = try await TestOperator.add(to: installation, login: "olu@agency.example", roles: ["supervisor"], office: "central")
             subjectID = try #require(citizen.subjectID)
             breakGlassSeq = try #require(try await installation.records.breakGlassItems(includeReviewed: false).first?.auditSeq)
         }
@@ -56,15 +62,16 @@ struct CaseworkCommandTests {
     @Test("the review report lists the access until it is marked, once; a bad finding is a validation error")
     func review() async throws {
         let world = try await World()
-        #expect(await run(["audit", "review"] + world.common) == 0)
-        #expect(await run(["audit", "review", "--json", "--all"] + world.common) == 0)
-        #expect(await run(["audit", "review", "--mark", String(world.breakGlassSeq)] + world.common) == 64)
-        #expect(await run(["audit", "review", "--mark", String(world.breakGlassSeq), "--finding", "fine"] + world.common) == 64)
-        #expect(await run(["audit", "review", "--mark", "1", "--finding", "justified"] + world.common) == 1, "entry 1 is not a break-glass access")
+        let auditor = world.auditor
+        #expect(await auditor.run(["audit", "review"] + world.common) == 0)
+        #expect(await auditor.run(["audit", "review", "--json", "--all"] + world.common) == 0)
+        #expect(await auditor.run(["audit", "review", "--mark", String(world.breakGlassSeq)] + world.common) == 64)
+        #expect(await auditor.run(["audit", "review", "--mark", String(world.breakGlassSeq), "--finding", "fine"] + world.common) == 64)
+        #expect(await auditor.run(["audit", "review", "--mark", "1", "--finding", "justified"] + world.common) == 1, "entry 1 is not a break-glass access")
         #expect(try await world.entries("break-glass.review") == 0)
-        #expect(await run(["audit", "review", "--mark", String(world.breakGlassSeq), "--finding", "justified"] + world.common) == 0)
+        #expect(await auditor.run(["audit", "review", "--mark", String(world.breakGlassSeq), "--finding", "justified"] + world.common) == 0)
         #expect(try await world.entries("break-glass.review") == 1)
-        #expect(await run(["audit", "review", "--mark", String(world.breakGlassSeq), "--finding", "unjustified"] + world.common) == 1)
+        #expect(await auditor.run(["audit", "review", "--mark", String(world.breakGlassSeq), "--finding", "unjustified"] + world.common) == 1)
         #expect(try await world.entries("break-glass.review") == 1)
         #expect(await run(["audit", "verify", "--data", world.data, "--public-key", world.keys + "/audit-signing.pub"]) == 0)
     }
@@ -72,9 +79,9 @@ struct CaseworkCommandTests {
     @Test("the access report for an officer is produced and audited; an unknown subject fails")
     func accessReport() async throws {
         let world = try await World()
-        #expect(await run(["subjects", "access-report", world.subjectID] + world.common) == 0)
-        #expect(await run(["subjects", "access-report", world.subjectID, "--json"] + world.common) == 0)
+        #expect(await world.officer.run(["subjects", "access-report", world.subjectID] + world.common) == 0)
+        #expect(await world.officer.run(["subjects", "access-report", world.subjectID, "--json"] + world.common) == 0)
         #expect(try await world.entries("subject.access-report") == 2)
-        #expect(await run(["subjects", "access-report", "sub_unknown"] + world.common) == 1)
+        #expect(await world.officer.run(["subjects", "access-report", "sub_unknown"] + world.common) == 1)
     }
 }

@@ -14,7 +14,8 @@ struct KeysRetireSubjectsTests {
         let keys = temp.appending("Keys"), data = temp.appending("data")
         #expect(await run(["init", "--keys", keys, "--data", data]) == 0)
         let common = ["--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog", "--policies", repositoryRoot + "/Policies"]
-        #expect(await run(["staff", "add", "--login", "kim@agency.example", "--role", "caseworker", "--office", "central"] + common) == 0)
+        let admin = try await TestOperator.add(keys: keys, data: data, login: "admin@agency.example", roles: ["administrator"])
+        #expect(await admin.run(["staff", "add", "--login", "kim@agency.example", "--role", "caseworker", "--office", "central"] + common) == 0)
         let directory = KeyDirectory(path: keys)
         // A shredding key to rewrap, whatever `staff add` made.
         do {

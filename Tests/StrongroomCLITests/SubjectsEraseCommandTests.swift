@@ -34,13 +34,14 @@ struct SubjectsEraseCommandTests {
             login: "aoife@example.ie", password: "correct horse battery staple", address: "198.51.100.7", context: access).caller
         let subject = try #require(citizen.subjectID)
         let common = ["--keys", keys, "--data", data, "--catalog", repositoryRoot + "/Catalog", "--policies", repositoryRoot + "/Policies"]
-        #expect(await run(["subjects", "erase", subject, "--basis", "GDPR art. 17 request 2026-114"] + common) == 0)
+        let officer = try await TestOperator.add(to: server, login: "olu@agency.example", roles: ["supervisor"], office: "central")
+        #expect(await officer.run(["subjects", "erase", subject, "--basis", "GDPR art. 17 request 2026-114"] + common) == 0)
         #expect(try server.subjectKeys.erasedAt(subject: subject) != nil)
         // The server (another process's view) follows the store's generation within the check interval.
         try await Task.sleep(for: SubjectKeyStore.generationCheckInterval + .milliseconds(100))
         #expect(throws: StrongroomError.subjectErased) { try server.subjectKeys.keyID(subject: subject, scope: "subject") }
         // Again: harmless, and completes nothing more.
-        #expect(await run(["subjects", "erase", subject, "--basis", "GDPR art. 17 request 2026-114"] + common) == 0)
-        #expect(await run(["subjects", "erase", "sub_unknown", "--basis", "x"] + common) == 1)
+        #expect(await officer.run(["subjects", "erase", subject, "--basis", "GDPR art. 17 request 2026-114"] + common) == 0)
+        #expect(await officer.run(["subjects", "erase", "sub_unknown", "--basis", "x"] + common) == 1)
     }
 }

@@ -238,20 +238,71 @@ import Testing
             }
             #expect(error?.code == "mfa_required")
         }
-        // Each attempt is audited as a refused sign-in with reason mfa-missing…
+        // Each attempt is audited as a refused sign-in with reason mfa-missing (the first of the window at once, the
+        // others counted in one entry when the window closes)…
+        try await fixture.installation.refusals.flush(all: true)
         let missing = try fixture.auditEntries().filter {
             $0.action == "session.create" && $0.details["reason"] == "mfa-missing" && $0.target.recordID == enrolment.accountID
         }
-        #expect(missing.count == limit)
-        // …and counts towards the lockout: now even the right password with the right code is refused for a while.
-        let code = try fixture.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID)
-        let locked = await strongroomError {
+        #expect(missing.map { Int($0.details["count"] ?? "") ?? 0 }.reduce(0, +) == limit)
+        // …and counts towards the delay: now the right password without a code must wait, and answers no differently
+        // from a wrong one.
+        let waiting = await strongroomError {
             try await fixture.accounts.logIn(
-                login: "guessed@agency.example", password: enrolment.password, oneTimeCode: code, address: "198.51.100.11",
+                login: "guessed@agency.example", password: enrolment.password, address: "198.51.100.11", context: fixture.access())
+        }
+        let wrongWaiting = await strongroomError {
+            try await fixture.accounts.logIn(
+                login: "guessed@agency.example", password: "not the password at all", address: "198.51.100.11", context: fixture.access())
+        }
+        #expect(waiting == .throttled && wrongWaiting == .throttled)
+        #expect(waiting?.message == wrongWaiting?.message && waiting?.retryAfterSeconds == wrongWaiting?.retryAfterSeconds)
+        #expect(try fixture.count("sessions") == 0)
+    }
+
+    /// Someone who knows a caseworker's login fails their password over and over: the login waits, but the owner, with
+    /// the right password and the code from their authenticator, signs in at once. A guessed password with a wrong
+    /// code gets nothing but the same wait.
+    @Test func theStaffOwnerWithACodePassesTheAttackersDelay() async throws {
+        let fixture = try InstallationFixture { $0.addressFailureLimit = 1000 }
+        let enrolment = try await fixture.accounts.addStaff(
+            login: "targeted@agency.example", roles: ["caseworker"], office: "central", by: .system("op"), context: fixture.access())
+        for n in 0..<40 {
+            let error = await strongroomError {
+                try await fixture.accounts.logIn(
+                    login: "targeted@agency.example", password: "attacker guess \(n)", oneTimeCode: "000000", address: "203.0.113.66",
+                    context: fixture.access())
+            }
+            #expect(error == .badCredentials || error == .throttled)
+            fixture.clock.advance(by: 1)
+        }
+        // The login is held back now: without a code, even the right password waits.
+        let held = await strongroomError {
+            try await fixture.accounts.logIn(
+                login: "targeted@agency.example", password: enrolment.password, address: "198.51.100.20", context: fixture.access())
+        }
+        #expect(held == .throttled && (held?.retryAfterSeconds ?? 0) > 1)
+        // The attacker who guessed the password but has no valid code: the same wait, and no session.
+        let code = try fixture.accounts.unsafeCurrentOneTimeCode(accountID: enrolment.accountID)
+        let wrongCode = String(code.map { Character(String((Int(String($0))! + 5) % 10)) })
+        let guessed = await strongroomError {
+            try await fixture.accounts.logIn(
+                login: "targeted@agency.example", password: enrolment.password, oneTimeCode: wrongCode, address: "203.0.113.66",
                 context: fixture.access())
         }
-        #expect(locked == .throttled)
+        #expect(guessed == .throttled)
         #expect(try fixture.count("sessions") == 0)
+        // The owner: password and current code sign in at once, with a second factor, and the count starts again.
+        let session = try await fixture.accounts.logIn(
+            login: "targeted@agency.example", password: enrolment.password, oneTimeCode: code, address: "198.51.100.20",
+            context: fixture.access())
+        #expect(session.caller.authStrength == "mfa" && session.caller.accountID == enrolment.accountID)
+        _ = try await fixture.accounts.authenticate(token: session.token)
+        let signedIn = try #require(try fixture.auditEntries().last { $0.action == "session.create" && $0.decision.effect == .allow })
+        #expect(signedIn.details["passed_delay"] == "true" && signedIn.actor.id == enrolment.accountID)
+        #expect(try fixture.installation.database.readBlocking { db in
+            try Int.fetchOne(db, sql: "SELECT failed_logins FROM accounts WHERE id = ?", arguments: [enrolment.accountID])
+        } == 0)
     }
 
     @Test func disablingStaffRevokesTheirSessions() async throws {

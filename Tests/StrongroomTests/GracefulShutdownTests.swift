@@ -11,6 +11,7 @@ import Testing
         let group = ServiceGroup(
             services: [
                 CheckpointService(installation: fixture.installation, logger: logger),
+                RefusalLogService(installation: fixture.installation, logger: logger),
                 RetentionService(installation: fixture.installation, logger: logger),
                 KeyAgeService(installation: fixture.installation, logger: logger),
                 PolicyReloadService(installation: fixture.installation, logger: logger),

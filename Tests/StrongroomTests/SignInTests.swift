@@ -1,10 +1,11 @@
 import AuditLog
 import Foundation
+import GRDB
 import Sodium
 import Strongroom
 import Testing
 
-/// Sign-up, sign-in, lockout, sessions: uniform answers that never say whether an account exists.
+/// Sign-up, sign-in, progressive delays, sessions: uniform answers that never say whether an account exists.
 @Suite struct SignInTests {
     static let password = "correct horse battery staple"
 
@@ -32,7 +33,7 @@ import Testing
         #expect(denials.count >= 2)
     }
 
-    @Test func accountLocksAfterTheFailureLimitEvenForTheRightPassword() async throws {
+    @Test func aLoginWaitsAfterTheFailureLimitEvenForTheRightPassword() async throws {
         let fixture = try InstallationFixture { $0.loginFailureLimit = 3 }
         try await fixture.accounts.signUp(login: "target@example.org", password: Self.password, context: fixture.access())
         for attempt in 1...3 {
@@ -42,23 +43,24 @@ import Testing
             }
             #expect(error == .badCredentials)
         }
-        let locked = await strongroomError {
+        let waiting = await strongroomError {
             try await fixture.accounts.logIn(login: "target@example.org", password: Self.password, address: "203.0.113.9", context: fixture.access())
         }
-        #expect(locked == .throttled)
-        #expect(locked?.code == "too_many_attempts" && locked?.kind == .tooManyRequests)
+        #expect(waiting == .throttled)
+        #expect(waiting?.code == "too_many_attempts" && waiting?.kind == .tooManyRequests)
+        #expect(waiting?.retryAfterSeconds == 1 && waiting?.message == "too many sign-in attempts; wait 1 second and try again")
         #expect(try fixture.count("sessions") == 0)
-
-        // Still locked just before the lockout ends; open after it.
-        fixture.clock.advance(by: fixture.configuration.lockoutSeconds - 1)
-        let stillLocked = await strongroomError {
-            try await fixture.accounts.logIn(login: "target@example.org", password: Self.password, address: "203.0.113.9", context: fixture.access())
-        }
-        #expect(stillLocked == .throttled)
-        fixture.clock.advance(by: 2)
+        // The wait is a second, not a lockout: then the right password signs in, and the count starts again.
+        fixture.clock.advance(by: 1)
         let session = try await fixture.accounts.logIn(
             login: "target@example.org", password: Self.password, address: "203.0.113.9", context: fixture.access())
         _ = try await fixture.accounts.authenticate(token: session.token)
+        for attempt in 1...2 {
+            _ = await strongroomError {
+                try await fixture.accounts.logIn(login: "target@example.org", password: "again \(attempt)", address: "203.0.113.8", context: fixture.access())
+            }
+        }
+        _ = try await fixture.accounts.logIn(login: "target@example.org", password: Self.password, address: "203.0.113.9", context: fixture.access())
     }
 
     @Test func successfulSignInResetsTheFailureCount() async throws {
@@ -77,30 +79,112 @@ import Testing
         }
     }
 
-    /// Lockout must not become an oracle: after the limit, an unknown login must answer exactly as a known one.
-    @Test func lockoutDoesNotRevealWhichAccountsExist() async throws {
-        let fixture = try InstallationFixture { $0.loginFailureLimit = 3 }
+    /// Each further failure doubles the wait, up to the cap; the answer says how long, and the wait is over when it says.
+    @Test func delaysGrowAndCap() async throws {
+        let fixture = try InstallationFixture {
+            $0.loginFailureLimit = 3
+            $0.loginDelayBaseSeconds = 1
+            $0.loginDelayCapSeconds = 8
+            $0.addressFailureLimit = 1000
+        }
+        try await fixture.accounts.signUp(login: "patient@example.org", password: Self.password, context: fixture.access())
+        func attempt(_ password: String) async -> StrongroomError? {
+            await strongroomError {
+                try await fixture.accounts.logIn(login: "patient@example.org", password: password, address: "203.0.113.5", context: fixture.access())
+            }
+        }
+        for n in 1...2 { #expect(await attempt("guess \(n)") == .badCredentials) }
+        var waits: [Int?] = []
+        for n in 3...9 {
+            #expect(await attempt("guess \(n)") == .badCredentials, "failure \(n) is answered as a wrong password")
+            let waiting = await attempt(Self.password)
+            #expect(waiting == .throttled)
+            waits.append(waiting?.retryAfterSeconds)
+            // Not a moment before the wait is over…
+            fixture.clock.advance(by: Double(waiting?.retryAfterSeconds ?? 0) - 0.5)
+            #expect(await attempt(Self.password) == .throttled)
+            fixture.clock.advance(by: 0.5)
+        }
+        #expect(waits == [1, 2, 4, 8, 8, 8, 8])
+        // The fourteen attempts made while waiting were not failures (no password was tried): nine failures counted.
+        #expect(try fixture.installation.database.readBlocking { db in
+            try Int.fetchOne(db, sql: "SELECT failed_logins FROM accounts")
+        } == 9)
+        // Once the wait is over, the right password signs in.
+        _ = try await fixture.accounts.logIn(login: "patient@example.org", password: Self.password, address: "203.0.113.5", context: fixture.access())
+    }
+
+    @Test func failuresAreForgottenAfterTheMemoryPeriod() async throws {
+        let fixture = try InstallationFixture { $0.loginFailureLimit = 3; $0.loginFailureMemorySeconds = 3600 }
+        try await fixture.accounts.signUp(login: "rare@example.org", password: Self.password, context: fixture.access())
+        for n in 1...3 {
+            _ = await strongroomError {
+                try await fixture.accounts.logIn(login: "rare@example.org", password: "guess \(n)", address: "203.0.113.6", context: fixture.access())
+            }
+            fixture.clock.advance(by: 300)
+        }
+        // An hour after the last failure, one more failure is the first of a new count: no wait follows it.
+        fixture.clock.advance(by: 3600)
+        #expect(await strongroomError {
+            try await fixture.accounts.logIn(login: "rare@example.org", password: "guess 4", address: "203.0.113.6", context: fixture.access())
+        } == .badCredentials)
+        _ = try await fixture.accounts.logIn(login: "rare@example.org", password: Self.password, address: "203.0.113.6", context: fixture.access())
+    }
+
+    /// The wait must not become an oracle: an unknown login answers exactly as a known one, words and wait alike,
+    /// attempt by attempt, with and without a code, and after the failures are forgotten.
+    @Test func knownAndUnknownLoginsWaitAlike() async throws {
+        let fixture = try InstallationFixture {
+            $0.loginFailureLimit = 3
+            $0.loginDelayCapSeconds = 16
+            $0.addressFailureLimit = 1000
+        }
         try await fixture.accounts.signUp(login: "exists@example.org", password: Self.password, context: fixture.access())
-        func answers(for login: String) async -> [String?] {
-            var codes: [String?] = []
-            for attempt in 1...4 {
+        func answers(for login: String) async -> [String] {
+            var seen: [String] = []
+            for step in 0..<14 {
+                let code: String? = step % 3 == 2 ? "123456" : nil
                 let error = await strongroomError {
                     try await fixture.accounts.logIn(
-                        login: login, password: "guess number \(attempt)", address: "192.0.2.\(attempt)", context: fixture.access())
+                        login: login, password: "guess number \(step)", oneTimeCode: code, address: "192.0.2.\(step)", context: fixture.access())
                 }
-                codes.append(error?.code)
+                seen.append([error?.code ?? "signed in", error?.message ?? "", error?.retryAfterSeconds.map(String.init) ?? "-"].joined(separator: "|"))
+                fixture.clock.advance(by: step % 4 == 3 ? 3 : 0.25)
             }
-            return codes
+            return seen
         }
         let known = await answers(for: "exists@example.org")
+        // The same attempts at the same intervals for an unknown login.
+        fixture.clock.advance(by: 2 * 3600)
         let unknown = await answers(for: "does-not-exist@example.org")
-        #expect(known == unknown, "known account: \(known), unknown account: \(unknown)")
-        #expect(known.last == "too_many_attempts")
-        // And still the same once the lockout has run out and the guessing resumes.
-        fixture.clock.advance(by: fixture.configuration.lockoutSeconds + 1)
+        #expect(known == unknown, "known: \(known)\nunknown: \(unknown)")
+        #expect(known.contains { $0.hasPrefix("too_many_attempts|") })
+        #expect(known.contains { $0.hasPrefix("bad_credentials|") })
+        // And still the same after both are forgotten and the guessing resumes.
+        fixture.clock.advance(by: fixture.configuration.loginFailureMemorySeconds + 1)
         let knownLater = await answers(for: "exists@example.org")
+        fixture.clock.advance(by: 2 * 3600)
         let unknownLater = await answers(for: "does-not-exist@example.org")
-        #expect(knownLater == unknownLater, "after the lockout, known account: \(knownLater), unknown account: \(unknownLater)")
+        #expect(knownLater == unknownLater)
+        #expect(knownLater == known)
+    }
+
+    /// Refusals are counted, not each written to the log; but a failure on a real account always commits its counter.
+    /// One on a login without an account must commit too, or the commit's cost would tell the two apart.
+    @Test func everyFailedSignInCommitsAWriteKnownOrUnknown() async throws {
+        let fixture = try InstallationFixture { $0.addressFailureLimit = 1000 }
+        try await fixture.accounts.signUp(login: "real@example.org", password: Self.password, context: fixture.access())
+        let observer = try DatabaseQueue(path: fixture.installation.database.path)
+        func version() throws -> Int { try observer.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? -1 } }
+        for login in ["real@example.org", "imaginary@example.org"] {
+            for n in 0..<4 {
+                let before = try version()
+                #expect(await strongroomError {
+                    try await fixture.accounts.logIn(login: login, password: "guess \(n)", address: "203.0.113.\(n)", context: fixture.access())
+                } == .badCredentials)
+                #expect(try version() != before, "\(login), failure \(n + 1): no commit")
+            }
+        }
     }
 
     @Test func addressIsThrottledAfterTooManyFailures() async throws {

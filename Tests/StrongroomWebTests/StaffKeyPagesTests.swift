@@ -316,7 +316,9 @@ import Testing
     }
 
     @Test func aResetOfOneselfOrOfNobodyChangesNothing() async throws {
-        let fixture = try await WebFixture()
+        // A clock that stands still: "the same secret" is checked by comparing codes, which on the wall clock change
+        // every 30 seconds (a slow or busy machine crossed that boundary and failed the test).
+        let fixture = try await WebFixture(clock: ManualServiceClock())
         try await fixture.application().test(.router) { client in
             let (adaBrowser, admin) = try await Self.enrolled(fixture, client, login: "ada@agency.example", role: "administrator", purpose: "administration")
             var ada = adaBrowser
@@ -349,7 +351,9 @@ import Testing
     }
 
     @Test func onlyAnAdministratorResetsASecondFactor() async throws {
-        let fixture = try await WebFixture()
+        // A clock that stands still: "the same secret" is checked by comparing codes, which on the wall clock change
+        // every 30 seconds (a slow or busy machine crossed that boundary and failed the test).
+        let fixture = try await WebFixture(clock: ManualServiceClock())
         try await fixture.application().test(.router) { client in
             let (_, carol) = try await Self.enrolled(fixture, client, login: "carol@agency.example", role: "caseworker", office: "central", purpose: "case-handling")
             let code = try fixture.installation.accounts.unsafeCurrentOneTimeCode(accountID: carol.accountID)

@@ -24,13 +24,14 @@ struct WebFixture {
 
     static var webSources: String { repositoryRoot + "/Sources/StrongroomWeb" }
 
-    init(clock: (any ServiceClock)? = nil) async throws {
+    init(clock: (any ServiceClock)? = nil, _ configure: (inout StrongroomConfiguration) -> Void = { _ in }) async throws {
         keys = try TestKeys()
         data = TemporaryDirectory(prefix: "strongroom-web")
         var configuration = StrongroomConfiguration(
             keys: keys.directory, dataDirectory: data.path,
             catalogDirectory: Self.repositoryRoot + "/Catalog", policyDirectory: Self.repositoryRoot + "/Policies")
         configuration.passwordLimits = .minimumForTesting
+        configure(&configuration)
         if let clock {
             installation = try Installation(configuration: configuration, clock: clock, paymentProvider: try OfflinePaymentProvider())
         } else {

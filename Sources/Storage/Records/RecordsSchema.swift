@@ -260,5 +260,17 @@ public enum RecordsSchema {
                 CREATE INDEX messages_by_request ON messages(request_id, created_at);
                 """)
         }
+        // Progressive sign-in delays instead of a lockout: the time of the last failure in a row (failed_logins counts
+        // them; locked_until now holds when the next attempt is considered). Not covered by the row MAC, like the
+        // other sign-in counters.
+        // sign_in_pace counts failed sign-ins on logins that have no account (one row, nothing about the login): written
+        // at each, so that they cost a commit as a real account's counter does.
+        migrator.registerMigration("2026-12-05-sign-in-delays-v1") { db in
+            try db.execute(sql: """
+                ALTER TABLE accounts ADD COLUMN last_failed_login_at INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE sign_in_pace (id INTEGER PRIMARY KEY CHECK (id = 1), failures INTEGER NOT NULL DEFAULT 0);
+                INSERT INTO sign_in_pace (id, failures) VALUES (1, 0);
+                """)
+        }
     }
 }

@@ -241,9 +241,17 @@ extension RecordService {
                 details: ["event": Self.nameableKey(event.eventID, otherwise: "(malformed)"), "kind": event.kind.rawValue, "reason": reason])
         }
         guard provider.isAuthentic(event) else {
-            throw await recordRefusal(
-                refusal("invalid-signature", subject: nil),
-                then: StrongroomError(.unauthenticated, code: "invalid_signature", message: "the payment event's signature does not verify; it was ignored"))
+            // Anyone can send these: they are counted per window (``RefusalLog``), and the event's ids — the sender's
+            // words, unverified — stay out of the log, so that forgeries cannot make every entry different.
+            let forged = AuditEntryDraft(
+                actor: actor, action: "payment.event", target: AuditTarget(collection: Self.paymentCollection), decision: .deny(),
+                purpose: "fee-collection", requestID: requestID, details: ["kind": event.kind.rawValue, "reason": "invalid-signature"])
+            do {
+                try await refusals.record(forged)
+            } catch {
+                throw StrongroomError.internalFailure(error)
+            }
+            throw StrongroomError(.unauthenticated, code: "invalid_signature", message: "the payment event's signature does not verify; it was ignored")
         }
         let now = clock.now.millis
         enum Result: Sendable { case applied(PaymentRow), duplicate(PaymentRow), refused(StrongroomError) }

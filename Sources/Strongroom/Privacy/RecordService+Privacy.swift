@@ -27,13 +27,15 @@ extension RecordService {
     }
 
     /// The access report of any data subject, for an officer answering a written request (`strongroom subjects
-    /// access-report`). The report's own generation is audited.
+    /// access-report`): the gate decides `export` on the subject for the officer's roles and purpose (a refusal is
+    /// audited). The report's own generation is audited.
     public func accessReport(subjectID: String, officer: AuthenticatedCaller, access: AccessContext) async throws -> AccessReport {
+        let decision = try await authorizeOfficer(.export, subjectID: subjectID, caller: officer, action: "subject.access-report", access: access)
         let known = try await database.read { db in
             try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE subject_id = ?", arguments: [subjectID]) != nil
         }
         guard known else { throw StrongroomError.notFound("data subject") }
-        return try await accessReport(subjectID: subjectID, requestedBy: officer, decision: nil, access: access)
+        return try await accessReport(subjectID: subjectID, requestedBy: officer, decision: decision, access: access)
     }
 
     /// - Parameter audited: record the report's generation (the export records its own entry instead).

@@ -111,7 +111,22 @@ extension Portal {
         } catch let error as StrongroomError where error.kind == .unauthenticated {
             // The same words whether the login exists or the password is wrong.
             return .page(signInPage(visit, login: login, errors: [["href": "#login", "text": t.text("sign_in.bad_credentials")]], expired: false))
+        } catch let error as StrongroomError where error.kind == .tooManyRequests {
+            // How long to wait, in words (the same for every login: the wait never tells whether one exists).
+            var page = signInPage(
+                visit, login: login, errors: [["href": "#login", "text": waitText(error.retryAfterSeconds, t, prefix: "sign_in")]], expired: false)
+            page.status = .tooManyRequests
+            page.retryAfterSeconds = error.retryAfterSeconds
+            return .page(page)
         }
+    }
+
+    /// "Wait 40 seconds" / "Wait 2 minutes", from the `wait_seconds` / `wait_minutes` messages under `prefix`; the
+    /// general words when no wait is known.
+    func waitText(_ seconds: Int?, _ t: MessageBundle, prefix: String) -> String {
+        guard let seconds else { return t.text("errors.throttled_body") }
+        if seconds < 60 { return t.plural(prefix + ".wait_seconds", count: max(1, seconds)) }
+        return t.plural(prefix + ".wait_minutes", count: (seconds + 59) / 60)
     }
 
     /// Saves the answers a sign-in form carried from a form page whose session had ended, as the person now signed

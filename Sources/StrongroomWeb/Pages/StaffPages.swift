@@ -352,6 +352,13 @@ extension Portal {
             return .redirect("/staff/purpose?return=" + FormBody.encode(back))
         } catch let error as StrongroomError where error.kind == .unauthenticated {
             return .page(staffSignInPage(visit, login: login, errors: refused, expired: false))
+        } catch let error as StrongroomError where error.kind == .tooManyRequests {
+            var page = staffSignInPage(
+                visit, login: login, errors: [["href": "#login", "text": waitText(error.retryAfterSeconds, t, prefix: "staff.sign_in")]],
+                expired: false)
+            page.status = .tooManyRequests
+            page.retryAfterSeconds = error.retryAfterSeconds
+            return .page(page)
         }
     }
 
