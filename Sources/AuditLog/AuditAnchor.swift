@@ -127,10 +127,11 @@ public struct AuditAnchor: Sendable, Equatable {
             return String(lines[index].dropFirst(prefix.count))
         }
         func digest(_ index: Int, _ name: String) throws -> [UInt8] {
-            guard let bytes = Base64.decode(try value(index, name)), bytes.count == 32 else {
-                throw bad("line \(index + 1) is not base64 of 32 bytes")
+            do {
+                return try Base64.decodeCanonical(try value(index, name), byteCount: 32...32)
+            } catch let problem as Base64.Problem {
+                throw bad("line \(index + 1) is not canonical base64 of 32 bytes: \(problem)")
             }
-            return bytes
         }
         let origin = try value(1, "origin")
         guard let size = UInt64(try value(2, "size")) else { throw bad("line 3 is not a size") }

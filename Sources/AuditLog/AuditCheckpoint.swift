@@ -45,8 +45,11 @@ public struct AuditCheckpoint: Sendable, Hashable {
         else {
             throw AuditError.malformedCheckpoint("the checkpoint size line \"\(sizeLine.prefix(40))\" is not a decimal number without leading zeros that fits 64 bits")
         }
-        guard let root = Base64.decode(lines[2]), root.count == 32 else {
-            throw AuditError.malformedCheckpoint("the checkpoint root line is not base64 of a 32-byte hash")
+        let root: [UInt8]
+        do {
+            root = try Base64.decodeCanonical(lines[2], byteCount: 32...32)
+        } catch {
+            throw AuditError.malformedCheckpoint("the checkpoint root line is not canonical base64 of a 32-byte hash: \(error)")
         }
         let extensions = Array(lines[3...])
         guard extensions.allSatisfy({ !$0.isEmpty }) else {
@@ -80,8 +83,11 @@ public struct NoteSignature: Sendable, Hashable {
         guard fields.count == 2, AuditVerifierKey.isValidName(String(fields[0])) else {
             throw AuditError.malformedCheckpoint("signature line \(number) is not \"— <key name> <base64 signature>\"")
         }
-        guard let decoded = Base64.decode(fields[1]), decoded.count >= 5 else {
-            throw AuditError.malformedCheckpoint("signature line \(number) does not hold base64 of a key hash and a signature")
+        let decoded: [UInt8]
+        do {
+            decoded = try Base64.decodeCanonical(fields[1], byteCount: 5...Int.max)
+        } catch {
+            throw AuditError.malformedCheckpoint("signature line \(number) does not hold canonical base64 of a key hash and a signature: \(error)")
         }
         self.init(keyName: String(fields[0]), keyHash: Array(decoded[..<4]), signature: Array(decoded[4...]))
     }

@@ -47,7 +47,7 @@ public enum AuditKeyHandover {
         guard current.contains(oldKey) else {
             return reject("the handover is from key \(oldKey.name)+\(oldKey.keyHash.hexString), which is not the key in force")
         }
-        guard let signature = Base64.decode(signatureText),
+        guard let signature = try? Base64.decodeCanonical(signatureText, byteCount: 64...64),
             oldKey.isValidSignature(signature, for: message(oldKey: oldKey, newKey: newKey))
         else { return reject("the handover is not signed by the key in force (\(oldKey.name)+\(oldKey.keyHash.hexString))") }
         return .success(newKey)

@@ -72,17 +72,23 @@ public struct AuditVerifierKey: Sendable, Hashable, CustomStringConvertible {
 /// `<name>+<hex key hash>+<base64(type || public key)>`, the key hash being SHA-256(name || "\n" || type || key)[:4].
 enum VerifierKeyText {
     static func parse(_ text: String, type: UInt8, typeName: String) throws -> (name: String, keyHash: [UInt8], publicKey: [UInt8]) {
-        let trimmed = text.trimmingWhitespace
+        // One spelling per key: whitespace around it is refused here (files trim their lines before this).
+        guard text == text.trimmingWhitespace else {
+            throw AuditError.malformedKey("a verifier key has no whitespace before or after it")
+        }
         // The name has no "+", the hash is hex: split at the first two; base64 may itself contain "+".
-        let parts = trimmed.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else {
             throw AuditError.malformedKey("a verifier key has the form <name>+<hex key hash>+<base64 key>; this one has \(parts.count) '+'-separated parts")
         }
         guard let hash = [UInt8](hexString: parts[1]), hash.count == 4 else {
             throw AuditError.malformedKey("the key hash of a verifier key is 8 hex digits, got \"\(parts[1].prefix(40))\"")
         }
-        guard let encoded = Base64.decode(parts[2]), encoded.count == 1 + Ed25519.publicKeyByteCount else {
-            throw AuditError.malformedKey("the key of this verifier key must be base64 of one type byte and a 32-byte public key (\(typeName))")
+        let encoded: [UInt8]
+        do {
+            encoded = try Base64.decodeCanonical(parts[2], byteCount: (1 + Ed25519.publicKeyByteCount)...(1 + Ed25519.publicKeyByteCount))
+        } catch {
+            throw AuditError.malformedKey("the key of this verifier key must be canonical base64 of one type byte and a 32-byte public key (\(typeName)): \(error)")
         }
         guard encoded[0] == type else {
             throw AuditError.malformedKey("this verifier key has type 0x\([encoded[0]].hexString), expected \(typeName)")

@@ -17,6 +17,8 @@ public struct CatalogDiagnostic: Sendable, Hashable, CustomStringConvertible {
         case duplicateServiceID = "duplicate_service_id"
         case duplicateFieldID = "duplicate_field_id"
         case invalidPattern = "invalid_pattern"
+        /// A pattern that could backtrack catastrophically (ReDoS), or that the check cannot analyse.
+        case unsafePattern = "unsafe_pattern"
         case searchableNotAllowed = "searchable_not_allowed"
         case unknownRuleField = "unknown_rule_field"
         case ruleTypeMismatch = "rule_type_mismatch"

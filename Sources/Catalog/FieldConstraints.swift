@@ -66,30 +66,61 @@ public struct FieldPattern: Sendable, Hashable {
     let descriptionText: LocalizedText?
     private let compiled: CompiledRegex
 
-    /// Compiles `source`; throws when it is not a valid regular expression.
-    public init(source: String, description: String?) throws {
+    /// The longest value (in characters) a pattern is matched against; a longer one does not match. With the load-time
+    /// check (``FieldPatternError/Code/catastrophicBacktracking``) this bounds the time one match can take: what the
+    /// check lets through backtracks at most polynomially in the value's length.
+    public static let maximumSubjectLength = 1_000
+
+    /// Compiles `source`.
+    ///
+    /// - Throws: ``FieldPatternError`` when it is not a valid regular expression, or when it could backtrack
+    ///   catastrophically (nested or overlapping repetitions; see the catalog documentation).
+    public init(source: String, description: String?) throws(FieldPatternError) {
         try self.init(source: source, translatedDescription: description.map { LocalizedText($0) })
     }
 
-    /// Compiles `source` with a translated description; throws when it is not a valid regular expression.
-    public init(source: String, translatedDescription description: LocalizedText?) throws {
+    /// Compiles `source` with a translated description.
+    ///
+    /// - Throws: ``FieldPatternError`` when it is not a valid regular expression or could backtrack catastrophically.
+    public init(source: String, translatedDescription description: LocalizedText?) throws(FieldPatternError) {
         self.source = source
         self.description = description?.defaultText
         descriptionText = description
-        self.compiled = CompiledRegex(try Regex(source))
+        let regex: Regex<AnyRegexOutput>
+        do {
+            regex = try Regex(source)
+        } catch {
+            throw FieldPatternError(
+                .invalidSyntax, "is not a valid regular expression",
+                hint: "check brackets and escapes; in YAML, single-quote patterns so backslashes stay as written")
+        }
+        do {
+            try PatternSafety.check(source)
+        } catch {
+            throw FieldPatternError(.catastrophicBacktracking, error.message, hint: error.hint)
+        }
+        self.compiled = CompiledRegex(regex)
     }
 
     /// What the pattern means in `language` (BCP 47); `nil` when the catalog gives no description.
     public func description(in language: String) -> String? { descriptionText.text(in: language) }
 
-    /// Whether the whole of `value` matches.
+    /// Whether the whole of `value` matches. A value longer than ``maximumSubjectLength`` does not.
     public func matchesWhole(_ value: String) -> Bool {
-        (try? compiled.regex.wholeMatch(in: value)) != nil
+        guard Self.isShortEnough(value) else { return false }
+        return (try? compiled.regex.wholeMatch(in: value)) != nil
     }
 
-    /// Whether some part of `value` matches (used by rule conditions).
+    /// Whether some part of `value` matches (used by rule conditions). A value longer than ``maximumSubjectLength``
+    /// does not.
     public func matchesPart(_ value: String) -> Bool {
-        (try? compiled.regex.firstMatch(in: value)) != nil
+        guard Self.isShortEnough(value) else { return false }
+        return (try? compiled.regex.firstMatch(in: value)) != nil
+    }
+
+    private static func isShortEnough(_ value: String) -> Bool {
+        // The byte count first: counting characters walks the whole string.
+        value.utf8.count <= maximumSubjectLength || value.count <= maximumSubjectLength
     }
 
     public static func == (lhs: FieldPattern, rhs: FieldPattern) -> Bool {
@@ -100,6 +131,33 @@ public struct FieldPattern: Sendable, Hashable {
         hasher.combine(source)
         hasher.combine(descriptionText)
     }
+}
+
+/// Why a catalog pattern does not load.
+public struct FieldPatternError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong.
+    public enum Code: Sendable, Equatable {
+        /// The standard library does not compile it.
+        case invalidSyntax
+        /// It could make one validation take exponential time (ReDoS), or the check cannot tell.
+        case catastrophicBacktracking
+    }
+
+    public let code: Code
+    /// What is wrong with the pattern, to follow "the pattern of FIELD" (it quotes the pattern, never a value).
+    public let message: String
+    /// How to fix it.
+    public let hint: String
+
+    init(_ code: Code, _ message: String, hint: String) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String { "the pattern \(message) (\(hint))" }
+
+    public static func == (lhs: FieldPatternError, rhs: FieldPatternError) -> Bool { lhs.code == rhs.code }
 }
 
 /// Holds a compiled regex so patterns compile once, at load.

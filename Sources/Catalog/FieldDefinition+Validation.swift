@@ -5,6 +5,8 @@ extension FieldDefinition {
     /// Default length caps when the catalog sets none.
     var effectiveMaxLength: Int {
         if let maxLength = constraints.maxLength { return maxLength }
+        // A pattern is never matched against more (the loader refuses a larger `max_length` with a pattern).
+        if constraints.pattern != nil, type == .text { return FieldPattern.maximumSubjectLength }
         switch type {
         case .text: return 2_000
         case .email: return 254

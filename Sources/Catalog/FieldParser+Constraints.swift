@@ -40,8 +40,8 @@ extension FieldParser {
                 do {
                     constraints.pattern = try FieldPattern(source: source, translatedDescription: validation.text("pattern_description", languages: languages))
                 } catch {
-                    sink.error(.invalidPattern, at: validation.value("pattern"), "the pattern of \(reader.what) is not a valid regular expression",
-                               hint: "check brackets and escapes; in YAML, single-quote patterns so backslashes stay as written")
+                    sink.error(error.code == .invalidSyntax ? .invalidPattern : .unsafePattern, at: validation.value("pattern"),
+                               "the pattern of \(reader.what) \(error.message)", hint: error.hint)
                 }
             }
         } else if validation.has("pattern_description") {
@@ -81,6 +81,11 @@ extension FieldParser {
             default:
                 notFor(key, "number, date and money")
             }
+        }
+        if constraints.pattern != nil, let maxLength = constraints.maxLength, maxLength > FieldPattern.maximumSubjectLength {
+            sink.error(.invalidValue, at: validation.value("max_length"),
+                       "`max_length` of \(reader.what) is \(maxLength), but a field with a pattern takes at most \(FieldPattern.maximumSubjectLength) characters",
+                       hint: "lower `max_length` to \(FieldPattern.maximumSubjectLength) or less: longer values are never matched against a pattern, which bounds the time a check can take")
         }
         if let lo = constraints.minLength, let hi = constraints.maxLength, lo > hi {
             sink.error(.invalidValue, at: validation.value("min_length"), "`min_length` of \(reader.what) is larger than `max_length`")

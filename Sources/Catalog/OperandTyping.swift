@@ -63,12 +63,19 @@ struct OperandTyping {
             }
             return .present(flag)
         case "matches":
-            guard let source = scalar(node), let pattern = try? FieldPattern(source: source, description: nil) else {
+            guard let source = scalar(node) else {
                 sink.error(.invalidPattern, at: node, "the `matches` pattern is not a valid regular expression",
                            hint: "single-quote patterns in YAML so backslashes stay as written")
                 return nil
             }
-            return .matches(pattern)
+            do {
+                return .matches(try FieldPattern(source: source, description: nil))
+            } catch {
+                sink.error(error.code == .invalidSyntax ? .invalidPattern : .unsafePattern, at: node,
+                           "the `matches` pattern \(error.message)",
+                           hint: error.code == .invalidSyntax ? "single-quote patterns in YAML so backslashes stay as written" : error.hint)
+                return nil
+            }
         case "in":
             guard case let .sequence(items) = node, !items.isEmpty else {
                 sink.error(.ruleTypeMismatch, at: node, "`in` takes a list of values, like [a, b]"); return nil

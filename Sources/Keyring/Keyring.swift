@@ -196,8 +196,21 @@ public final class Keyring: Sendable {
             // A guarded copy: the caller's array stays the caller's (wiping it here would also wipe any copy of it).
             retained = try given.withUnsafeBytes { try SecretBytes(copying: $0) }
         }
-        return try Keyring(
+        let keyring = try Keyring(
             directory: directory, root: root, document: document, stamp: stamp, refreshInterval: refreshInterval, passphrase: retained)
+        if document.needsUpgrade { try keyring.upgradeDocument() }
+        return keyring
+    }
+
+    /// Rewrites a key ring verified in an older format (format 1: MAC over Foundation's JSON) in the current one:
+    /// under the directory lock, re-read and verified again, then written atomically (temporary file, fsync, rename)
+    /// with mode 0600 like every save.
+    func upgradeDocument() throws {
+        try DirectoryLock.withExclusive(directory) {
+            try refresh(strict: true, directoryLocked: true)
+            guard state.withLock({ $0.document.needsUpgrade }) else { return }
+            try persist()
+        }
     }
 
     /// Reads `keyring.json` and checks that it belongs to `root` and that its MAC is valid.
@@ -208,10 +221,8 @@ public final class Keyring: Sendable {
         let stamp = FileStamp(path: path)
         let document = try KeyRingDocument.decode(try SecureFile.readChecked(path), path: path)
         guard document.body.rootKeyID == (try rootKeyID(root)) else { throw KeyringError.rootKeyMismatch }
-        let expected = try BLAKE2b.hash(try KeyRingDocument.encodeBody(document.body), key: macKey, outputByteCount: 32)
-        guard let stored = [UInt8](hexString: document.mac), constantTimeEquals(stored, expected) else {
-            throw KeyringError.tampered(path)
-        }
+        // In the document's own format: a format 1 file (MAC over Foundation's JSON) verifies the old way.
+        guard try document.hasValidMAC(macKey) else { throw KeyringError.tampered(path) }
         return (document, stamp)
     }
 
@@ -338,8 +349,9 @@ public final class Keyring: Sendable {
     func persist() throws {
         let bytes = try state.withLock { state -> [UInt8] in
             let macKey = state.rootMaterial.macKey
+            // Always written in the current format, so saving is also what upgrades a format 1 key ring.
             try state.update { document in
-                document.mac = try BLAKE2b.hash(try KeyRingDocument.encodeBody(document.body), key: macKey, outputByteCount: 32).hexString
+                document = try KeyRingDocument.sealed(document.body, macKey: macKey)
             }
             return try state.document.encoded()
         }

@@ -197,8 +197,7 @@ extension Keyring {
                 ).hexString
                 return rewrapped
             }
-            let mac = try BLAKE2b.hash(try KeyRingDocument.encodeBody(body), key: newMacKey, outputByteCount: 32)
-            let document = KeyRingDocument(body: body, mac: mac.hexString)
+            let document = try KeyRingDocument.sealed(body, macKey: newMacKey)
 
             try beforeStep(.stageRootKey)
             try SecureFile.writeAtomically(try RootKeyFile.encode(newRoot, protection: protection), to: RootRotation.next(directory.rootKeyPath))

@@ -29,6 +29,16 @@ public struct FieldSealer: Sendable {
         self.openObserver = openObserver
     }
 
+    /// Seals a secret (a staff member's one-time-code secret) so that it opens only at `place`: encrypted from its
+    /// guarded memory, never copied to an ordinary array. The envelope is the same as ``seal(_:for:subjectKeyID:revision:)``'s.
+    public func sealSecret(
+        _ secret: SecretBytes, for place: FieldPlace, subjectKeyID: [UInt8]? = nil, revision: FieldRevision? = .random()
+    ) throws -> [UInt8] {
+        try seal(for: place, subjectKeyID: subjectKeyID, revision: revision) { key, nonce, associatedData in
+            try XChaCha20Poly1305.wrap(secret, key: key, nonce: nonce, associatedData: associatedData)
+        }
+    }
+
     /// Seals `plaintext` so that it opens only at `place`.
     ///
     /// - Parameter subjectKeyID: when given, the value is also bound to that citizen's key (crypto-shredding):
@@ -40,6 +50,15 @@ public struct FieldSealer: Sendable {
     public func seal(
         _ plaintext: [UInt8], for place: FieldPlace, subjectKeyID: [UInt8]? = nil, revision: FieldRevision? = .random()
     ) throws -> [UInt8] {
+        try seal(for: place, subjectKeyID: subjectKeyID, revision: revision) { key, nonce, associatedData in
+            try XChaCha20Poly1305.seal(plaintext, key: key, nonce: nonce, associatedData: associatedData)
+        }
+    }
+
+    private func seal(
+        for place: FieldPlace, subjectKeyID: [UInt8]?, revision: FieldRevision?,
+        encrypt: (SecretBytes, [UInt8], [UInt8]) throws -> [UInt8]
+    ) throws -> [UInt8] {
         try place.validate()
         let dataKey: VersionedKey
         do { dataKey = try keyring.currentKey(keyID) } catch { throw SealingError.keyUnavailable(error) }
@@ -50,8 +69,7 @@ public struct FieldSealer: Sendable {
         let unsealed = SealedEnvelope(
             keyID: dataKey.id.rawValue, keyVersion: dataKey.version, subjectKeyID: subjectKeyID, revision: revision,
             nonce: XChaCha20Poly1305.randomNonce(), ciphertext: [])
-        let ciphertext = try XChaCha20Poly1305.seal(
-            plaintext, key: key, nonce: unsealed.nonce, associatedData: try unsealed.associatedData(for: place))
+        let ciphertext = try encrypt(key, unsealed.nonce, try unsealed.associatedData(for: place))
         return SealedEnvelope(
             keyID: unsealed.keyID, keyVersion: unsealed.keyVersion, subjectKeyID: subjectKeyID, revision: revision,
             nonce: unsealed.nonce, ciphertext: ciphertext
@@ -64,6 +82,25 @@ public struct FieldSealer: Sendable {
     ///   ``SealingError/malformed`` for bytes that are not an envelope; `keyUnavailable` when the named key is
     ///   retired, unknown or shredded.
     public func open(_ envelope: [UInt8], at place: FieldPlace) throws -> [UInt8] {
+        try open(envelope, at: place) { ciphertext, key, nonce, associatedData in
+            try XChaCha20Poly1305.open(ciphertext: ciphertext, key: key, nonce: nonce, associatedData: associatedData)
+        }
+    }
+
+    /// Opens an envelope made by ``sealSecret(_:for:subjectKeyID:revision:)`` (or ``seal(_:for:subjectKeyID:revision:)``)
+    /// straight into guarded memory: the plaintext never lies in an ordinary array.
+    ///
+    /// - Throws: as ``open(_:at:)``; an empty plaintext is ``SealingError/authenticationFailed``.
+    public func openSecret(_ envelope: [UInt8], at place: FieldPlace) throws -> SecretBytes {
+        try open(envelope, at: place) { ciphertext, key, nonce, associatedData in
+            try XChaCha20Poly1305.openSecret(ciphertext: ciphertext, key: key, nonce: nonce, associatedData: associatedData)
+        }
+    }
+
+    private func open<Plaintext>(
+        _ envelope: [UInt8], at place: FieldPlace,
+        decrypt: (UnsafeRawBufferPointer, SecretBytes, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Plaintext
+    ) throws -> Plaintext {
         openObserver?(place)
         // Read in place: the parts are checked and used where they lie, nothing is copied but the subject key id.
         return try envelope.withUnsafeBytes { bytes in
@@ -81,10 +118,12 @@ public struct FieldSealer: Sendable {
             let associatedData = try SealedEnvelope.associatedData(header: UnsafeRawBufferPointer(rebasing: bytes[layout.header]), place: place)
             do {
                 return try associatedData.withUnsafeBytes { associatedData in
-                    try XChaCha20Poly1305.open(
-                        ciphertext: UnsafeRawBufferPointer(rebasing: bytes[layout.ciphertext]), key: key,
-                        nonce: UnsafeRawBufferPointer(rebasing: bytes[layout.nonce]), associatedData: associatedData)
+                    try decrypt(
+                        UnsafeRawBufferPointer(rebasing: bytes[layout.ciphertext]), key,
+                        UnsafeRawBufferPointer(rebasing: bytes[layout.nonce]), associatedData)
                 }
+            } catch let error as SodiumError where error == .outOfMemory {
+                throw error  // no guarded memory for the plaintext: a failure of this process, not of the envelope
             } catch {
                 throw SealingError.authenticationFailed
             }

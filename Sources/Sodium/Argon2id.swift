@@ -33,28 +33,52 @@ public enum Argon2id {
 
     /// An encoded Argon2id hash string (`$argon2id$v=19$m=…`) that embeds salt and limits.
     public static func hashPassword(_ password: [UInt8], limits: Limits = .interactive) throws -> String {
+        try password.withUnsafeBytes { try hashPassword(bytes: $0, limits: limits) }
+    }
+
+    /// An encoded Argon2id hash of a password held in guarded memory: libsodium reads it where it lies.
+    public static func hashPassword(_ password: SecretBytes, limits: Limits = .interactive) throws -> String {
+        try password.withUnsafeBytes { try hashPassword(bytes: $0, limits: limits) }
+    }
+
+    /// Whether `password` matches the encoded `hash`. A malformed hash is a mismatch.
+    public static func verifyPassword(_ password: [UInt8], against hash: String) -> Bool {
+        password.withUnsafeBytes { verifyPassword(bytes: $0, against: hash) }
+    }
+
+    /// Whether a password held in guarded memory matches the encoded `hash`. A malformed hash is a mismatch.
+    public static func verifyPassword(_ password: SecretBytes, against hash: String) -> Bool {
+        password.withUnsafeBytes { verifyPassword(bytes: $0, against: hash) }
+    }
+
+    private static func hashPassword(bytes password: UnsafeRawBufferPointer, limits: Limits) throws -> String {
         SodiumLibrary.ensureInitialized()
         var output = [CChar](repeating: 0, count: Int(crypto_pwhash_STRBYTES))
-        let status = withBytePointer(password) { p, pCount in
-            p.withMemoryRebound(to: CChar.self, capacity: max(pCount, 1)) { chars in
-                crypto_pwhash_str_alg(&output, chars, UInt64(pCount), limits.operations, limits.memory,
-                                      crypto_pwhash_ALG_ARGON2ID13)
-            }
+        let status = withCharPointer(password) { chars, count in
+            crypto_pwhash_str_alg(&output, chars, UInt64(count), limits.operations, limits.memory, crypto_pwhash_ALG_ARGON2ID13)
         }
         guard status == 0 else { throw SodiumError.passwordHashing("password hashing ran out of memory; lower the memory limit") }
         return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Whether `password` matches the encoded `hash`. A malformed hash is a mismatch.
-    public static func verifyPassword(_ password: [UInt8], against hash: String) -> Bool {
+    private static func verifyPassword(bytes password: UnsafeRawBufferPointer, against hash: String) -> Bool {
         SodiumLibrary.ensureInitialized()
         var encoded = Array(hash.utf8CString)
         guard encoded.count <= Int(crypto_pwhash_STRBYTES) else { return false }
-        return withBytePointer(password) { p, pCount in
-            p.withMemoryRebound(to: CChar.self, capacity: max(pCount, 1)) { chars in
-                crypto_pwhash_str_verify(&encoded, chars, UInt64(pCount)) == 0
-            }
+        return withCharPointer(password) { chars, count in
+            crypto_pwhash_str_verify(&encoded, chars, UInt64(count)) == 0
         }
+    }
+
+    /// A `char *` to the bytes (a valid one-byte buffer for an empty password, which libsodium reads 0 bytes of).
+    private static func withCharPointer<Result>(
+        _ bytes: UnsafeRawBufferPointer, _ body: (UnsafePointer<CChar>, Int) -> Result
+    ) -> Result {
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            var empty: CChar = 0
+            return body(&empty, 0)
+        }
+        return body(base.assumingMemoryBound(to: CChar.self), bytes.count)
     }
 
     /// Whether `hash` was made with other limits or algorithm than `limits` and should be recomputed at next login.

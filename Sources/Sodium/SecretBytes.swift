@@ -70,6 +70,26 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
         }
     }
 
+    /// The UTF-8 bytes of `text` in guarded memory, copied straight from the string's own storage (no array in
+    /// between), for a password or passphrase that arrived as text. The string itself is the caller's: Swift cannot
+    /// wipe it, so keep it no longer than the request that brought it.
+    ///
+    /// - Throws: ``SodiumError/invalidInput(_:)`` for an empty text (a secret has at least one byte),
+    ///   ``SodiumError/outOfMemory``.
+    public static func copyingUTF8(of text: String) throws -> SecretBytes {
+        let count = text.utf8.count
+        guard count > 0 else { throw SodiumError.invalidInput("an empty text holds no secret") }
+        return try SecretBytes(count: count) { buffer in
+            let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(utf8))
+                return true
+            }
+            if copied == nil {
+                for (offset, byte) in text.utf8.enumerated() { buffer[offset] = byte }
+            }
+        }
+    }
+
     /// Takes bytes from an array and wipes the array, so the only copy left is the guarded one.
     public convenience init(consuming bytes: inout [UInt8]) throws {
         defer { Self.wipe(&bytes) }

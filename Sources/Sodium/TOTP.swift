@@ -10,9 +10,8 @@ public enum TOTP {
 
     /// The HOTP value for `counter` (RFC 4226 section 5.3, dynamic truncation).
     public static func hotp(secret: SecretBytes, counter: UInt64) -> String {
-        let key = secret.withUnsafeBytes { SymmetricKey(data: $0) }
         let message = (0..<8).map { UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64($0))) }
-        let mac = Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))
+        let mac = hmacSHA1(key: secret, message: message)
         let offset = Int(mac[mac.count - 1] & 0x0f)
         let binary = (UInt32(mac[offset] & 0x7f) << 24) | (UInt32(mac[offset + 1]) << 16)
             | (UInt32(mac[offset + 2]) << 8) | UInt32(mac[offset + 3])
@@ -44,6 +43,42 @@ public enum TOTP {
             if constantTimeEquals(Array(expected.utf8), Array(code.utf8)) { matched = step + delta }
         }
         return matched
+    }
+
+    /// HMAC-SHA-1 (RFC 2104) with the key's padded blocks in guarded memory.
+    ///
+    /// swift-crypto's `HMAC` copies the key into ordinary arrays (the zero-padded key, and the key XORed with each
+    /// pad) that are freed without being wiped; libsodium has no SHA-1. Here the two padded blocks are built in
+    /// ``SecretBytes`` and hashed from there; the SHA-1 states are swift-crypto's, which it zeroes when they are
+    /// released. A key longer than the 64-byte block (never a TOTP secret: 20 bytes) is hashed first, as RFC 2104
+    /// says, through swift-crypto's `HMAC`.
+    static func hmacSHA1(key: SecretBytes, message: [UInt8]) -> [UInt8] {
+        let block = 64
+        guard key.count <= block,
+            let pads = try? SecretBytes(count: 2 * block, initializer: { buffer in
+                buffer.initializeMemory(as: UInt8.self, repeating: 0)
+                key.withUnsafeBytes { key in
+                    for index in 0..<key.count {
+                        buffer[index] = key[index]
+                        buffer[block + index] = key[index]
+                    }
+                }
+                for index in 0..<block {
+                    buffer[index] ^= 0x36
+                    buffer[block + index] ^= 0x5c
+                }
+            })
+        else {
+            return Array(key.withUnsafeBytes { HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: $0)) })
+        }
+        var inner = Insecure.SHA1()
+        pads.withUnsafeBytes { inner.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<block])) }
+        inner.update(data: message)
+        let innerDigest = Array(inner.finalize())
+        var outer = Insecure.SHA1()
+        pads.withUnsafeBytes { outer.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[block..<(2 * block)])) }
+        outer.update(data: innerDigest)
+        return Array(outer.finalize())
     }
 
     /// RFC 4648 base32 (no padding) of a secret, for the `otpauth://` provisioning URI shown once at enrolment.

@@ -84,6 +84,28 @@ public enum XChaCha20Poly1305 {
         return output
     }
 
+    /// Decrypts a ciphertext that lies in a larger buffer straight into guarded memory (a secret sealed as a field:
+    /// it never passes through an ordinary array).
+    ///
+    /// - Throws: ``SodiumError/authenticationFailed`` for any mismatch or an empty plaintext.
+    public static func openSecret(
+        ciphertext: UnsafeRawBufferPointer, key: SecretBytes, nonce: UnsafeRawBufferPointer, associatedData: UnsafeRawBufferPointer
+    ) throws -> SecretBytes {
+        guard key.count == keyByteCount, nonce.count == nonceByteCount, ciphertext.count > tagByteCount,
+            let c = ciphertext.baseAddress, let n = nonce.baseAddress
+        else { throw SodiumError.authenticationFailed }
+        SodiumLibrary.ensureInitialized()
+        return try SecretBytes(count: ciphertext.count - tagByteCount) { out in
+            let status = key.withKeyPointer { k in
+                crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    out.bytePointer, nil, nil, c.assumingMemoryBound(to: UInt8.self), UInt64(ciphertext.count),
+                    associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(associatedData.count),
+                    n.assumingMemoryBound(to: UInt8.self), k)
+            }
+            guard status == 0 else { throw SodiumError.authenticationFailed }
+        }
+    }
+
     /// Decrypts wrapped key material straight into guarded memory.
     ///
     /// - Throws: ``SodiumError/authenticationFailed`` for any mismatch.

@@ -57,16 +57,17 @@ extension AccountService {
         if roles.contains("caseworker") || roles.contains("supervisor"), office == nil {
             throw StrongroomError.invalid("office_required", "caseworkers and supervisors need an --office")
         }
+        // The initial password is text by nature: it is shown once to the administrator (the enrolment's `password`).
         let initialPassword = password ?? Self.generatePassword()
         try Self.validatePassword(initialPassword)
-        let hash = try await hasher.hash(initialPassword)
+        guard let secret = try Self.guardedPassword(initialPassword) else { throw StrongroomError.invalid("weak_password", "the password must have at least 12 characters") }
+        let hash = try await hasher.hash(secret)
         let index = try loginIndex(normalised)
         let accountID = Self.newID("stf")
         let now = clock.now.millis
+        // Generated, sealed and (for the enrolment URI) encoded from guarded memory; see ``FieldSealer/sealSecret(_:for:subjectKeyID:revision:)``.
         let totpSecret = try SecretBytes(randomCount: 20)
-        let sealedSecret = try totpSecret.withUnsafeBytes { bytes in
-            try sealer.seal(Array(bytes), for: FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret"))
-        }
+        let sealedSecret = try sealer.sealSecret(totpSecret, for: FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret"))
         let sealedLogin = try sealer.seal(Array(normalised.utf8), for: FieldPlace(collection: Self.collection, recordID: accountID, field: "login"))
         let version = try FieldSealer.keyVersion(of: sealedLogin).version
         var row = AccountRow(
@@ -196,7 +197,7 @@ extension AccountService {
         let accountID = found.id
         let place = FieldPlace(collection: Self.collection, recordID: accountID, field: "totp_secret")
         let totpSecret = try SecretBytes(randomCount: 20)
-        let sealedSecret = try totpSecret.withUnsafeBytes { bytes in try sealer.seal(Array(bytes), for: place) }
+        let sealedSecret = try sealer.sealSecret(totpSecret, for: place)
         let version = try FieldSealer.keyVersion(of: sealedSecret).version
         let revision = try SealedEnvelope.revision(of: sealedSecret)
         let now = clock.now.millis
@@ -234,8 +235,7 @@ extension AccountService {
             try FieldRows.sealed(collection: Self.collection, recordID: accountID, fields: ["totp_secret"], in: db)
         }
         guard let envelope = envelopes.first else { throw StrongroomError.notFound("staff account") }
-        var bytes = try sealer.open(envelope.bytes, at: place)
-        let secret = try SecretBytes(consuming: &bytes)
+        let secret = try sealer.openSecret(envelope.bytes, at: place)
         return TOTP.code(secret: secret, at: Int64(clock.now.timeIntervalSince1970))
     }
 

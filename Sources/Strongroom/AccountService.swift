@@ -89,12 +89,16 @@ public final class AccountService: Sendable {
         }
         let normalised = try Self.validateLogin(login)
         try Self.validatePassword(password)
+        // The password's one copy beyond the caller's String (see ``guardedPassword(_:)``).
+        guard let secret = try Self.guardedPassword(password) else {
+            throw StrongroomError.invalid("weak_password", "the password must have at least 12 characters")
+        }
         let index = try loginIndex(normalised)
         // A taken login costs the same Argon2id work and creates nothing: no subject key, no row.
         let taken = try await database.read { db in
             try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE login_index = ?", arguments: [Data(index)]) != nil
         }
-        let hash = try await hasher.hash(password)
+        let hash = try await hasher.hash(secret)
         if taken { return }
         let now = clock.now.millis
         let accountID = Self.newID("acc")
@@ -153,9 +157,11 @@ public final class AccountService: Sendable {
         }
         guard let normalised = try? Self.validateLogin(login), password.utf8.count <= 1024 else {
             addressThrottle.recordFailure(address, now: now)
-            _ = await hasher.verify(password, against: decoyHash)
+            _ = await hasher.verify(nil, against: decoyHash)
             throw StrongroomError.badCredentials
         }
+        // Copied once into guarded memory, used for every Argon2id call below (and the rehash), wiped on release.
+        let secret = try Self.guardedPassword(password)
         let index = try loginIndex(normalised)
         let found = try await database.read { db in
             try AccountRow.fetchOne(db, sql: "SELECT * FROM accounts WHERE login_index = ?", arguments: [Data(index)])
@@ -164,24 +170,24 @@ public final class AccountService: Sendable {
             // An account row that fails its MAC signs nobody in; it answers as a wrong password does, after the same work.
             await integrity.raiseAlarm(IntegrityViolation(table: AccountRow.macTable, key: found.id), requestID: context.requestID)
             addressThrottle.recordFailure(address, now: now)
-            _ = await hasher.verify(password, against: decoyHash)
+            _ = await hasher.verify(secret, against: decoyHash)
             throw StrongroomError.badCredentials
         }
         let unknownKey = index.hexString
         let waitingUntil: Date? = if let found { delay.waitingUntil(row: found, now: now) } else { unknownLogins.waitingUntil(unknownKey, now: now) }
         if let waitingUntil {
             return try await signInWhileWaiting(
-                found, unknownKey: unknownKey, until: waitingUntil, password: password, oneTimeCode: oneTimeCode, address: address, now: now,
+                found, unknownKey: unknownKey, until: waitingUntil, password: secret, oneTimeCode: oneTimeCode, address: address, now: now,
                 context: context)
         }
         guard let row = found else {
             unknownLogins.recordFailure(unknownKey, now: now)
             addressThrottle.recordFailure(address, now: now)
-            _ = await hasher.verify(password, against: decoyHash)
+            _ = await hasher.verify(secret, against: decoyHash)
             try await recordUnknownLoginFailure(reason: "bad-credentials", context: context)
             throw StrongroomError.badCredentials
         }
-        let passwordOK = await hasher.verify(password, against: row.passwordHash)
+        let passwordOK = await hasher.verify(secret, against: row.passwordHash)
         guard passwordOK, row.status == "active" else {
             addressThrottle.recordFailure(address, now: now)
             try await recordFailedPassword(row, now: now, context: context)
@@ -203,7 +209,7 @@ public final class AccountService: Sendable {
             }
             strength = "mfa"
         }
-        if hasher.needsRehash(row.passwordHash) { await rehash(row, password: password) }
+        if hasher.needsRehash(row.passwordHash), let secret { await rehash(row, password: secret) }
         return try await createSession(for: row, strength: strength, now: now, context: context)
     }
 
@@ -212,7 +218,7 @@ public final class AccountService: Sendable {
     /// against the account's hash or the decoy, the same work — and only a staff account's right password with a valid
     /// code signs in; anything else answers the same 429 and counts as a failure.
     private func signInWhileWaiting(
-        _ row: AccountRow?, unknownKey: String, until: Date, password: String, oneTimeCode: String?, address: String, now: Date,
+        _ row: AccountRow?, unknownKey: String, until: Date, password: SecretBytes?, oneTimeCode: String?, address: String, now: Date,
         context: AccessContext
     ) async throws -> Session {
         guard let oneTimeCode, !oneTimeCode.isEmpty else {
@@ -221,7 +227,7 @@ public final class AccountService: Sendable {
         }
         let passwordOK = await hasher.verify(password, against: row?.passwordHash ?? decoyHash)
         if let row, passwordOK, row.status == "active", row.kind == "staff", try await verifyOneTimeCode(oneTimeCode, account: row, now: now) {
-            if hasher.needsRehash(row.passwordHash) { await rehash(row, password: password) }
+            if hasher.needsRehash(row.passwordHash), let password { await rehash(row, password: password) }
             return try await createSession(for: row, strength: "mfa", now: now, context: context, details: ["passed_delay": "true"])
         }
         addressThrottle.recordFailure(address, now: now)
@@ -268,7 +274,7 @@ public final class AccountService: Sendable {
 
     /// Re-hashes a right password whose stored hash was made with weaker Argon2id limits than those configured now
     /// (best effort: the sign-in goes on if it fails; the next sign-in tries again).
-    private func rehash(_ row: AccountRow, password: String) async {
+    private func rehash(_ row: AccountRow, password: SecretBytes) async {
         guard let fresh = try? await hasher.hash(password) else { return }
         let integrity = self.integrity, old = row.passwordHash, id = row.id
         _ = try? await writer.write { db in
@@ -295,11 +301,12 @@ public final class AccountService: Sendable {
         }), (try? integrity.check(row)) != nil else { throw StrongroomError.unauthenticated }
         let now = clock.now
         if let until = delay.waitingUntil(row: row, now: now) { throw StrongroomError.throttled(retryAfter: until.timeIntervalSince(now)) }
-        guard current.utf8.count <= 1024, await hasher.verify(current, against: row.passwordHash) else {
+        guard current.utf8.count <= 1024, await hasher.verify(try Self.guardedPassword(current), against: row.passwordHash) else {
             try await recordFailedPassword(row, now: now, context: context)
             throw StrongroomError.badCredentials
         }
-        let fresh = try await hasher.hash(new)
+        guard let newSecret = try Self.guardedPassword(new) else { throw StrongroomError.invalid("weak_password", "the password must have at least 12 characters") }
+        let fresh = try await hasher.hash(newSecret)
         guard var raw = Self.tokenBytes(token) else { throw StrongroomError.unauthenticated }
         defer { SecretBytes.wipe(&raw) }
         let keep = try integrity.authenticator.tokenHash(raw)
@@ -519,8 +526,8 @@ public final class AccountService: Sendable {
             await integrity.raiseAlarm(IntegrityViolation(table: "sealed_fields", key: place.description), requestID: "sign-in")
             return false
         }
-        var bytes = try sealer.open(envelope.bytes, at: place)
-        let secret = try SecretBytes(consuming: &bytes)
+        // Opened straight into guarded memory: the secret never lies in an ordinary array.
+        let secret = try sealer.openSecret(envelope.bytes, at: place)
         guard let step = TOTP.matchingStep(code, secret: secret, at: Int64(now.timeIntervalSince1970)) else { return false }
         return try await writer.write { db in
             try db.execute(
@@ -548,6 +555,14 @@ public final class AccountService: Sendable {
             return nil
         }
         return raw
+    }
+
+    /// A password that arrived as text (JSON or a form field), copied once into guarded memory for Argon2id; `nil`
+    /// for the empty password. The `String` cannot be wiped (Swift strings are immutable values that the runtime
+    /// may have copied already, like the HTTP body they were decoded from): callers keep it no longer than the
+    /// request and make no other copy of it — no `Array(password.utf8)`, no `Data`, no log.
+    static func guardedPassword(_ password: String) throws -> SecretBytes? {
+        password.isEmpty ? nil : try SecretBytes.copyingUTF8(of: password)
     }
 
     static func validateLogin(_ login: String) throws -> String {

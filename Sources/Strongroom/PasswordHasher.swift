@@ -14,15 +14,18 @@ public struct PasswordHasher: Sendable {
         self.lanes = (0..<max(1, lanes)).map { DispatchQueue(label: "strongroom.password-hasher.\($0)") }
     }
 
-    /// An encoded Argon2id hash of `password`.
-    public func hash(_ password: String) async throws -> String {
+    /// An encoded Argon2id hash of `password`, which libsodium reads from its guarded memory.
+    public func hash(_ password: SecretBytes) async throws -> String {
         let limits = self.limits
-        return try await run { try Argon2id.hashPassword(Array(password.utf8), limits: limits) }
+        return try await run { try Argon2id.hashPassword(password, limits: limits) }
     }
 
-    /// Whether `password` matches `hash`.
-    public func verify(_ password: String, against hash: String) async -> Bool {
-        (try? await run { Argon2id.verifyPassword(Array(password.utf8), against: hash) }) ?? false
+    /// Whether `password` matches `hash`; `nil` stands for the empty password (no bytes to guard), which costs the
+    /// same Argon2id work and matches nothing a sign-up could have made.
+    public func verify(_ password: SecretBytes?, against hash: String) async -> Bool {
+        (try? await run {
+            if let password { Argon2id.verifyPassword(password, against: hash) } else { Argon2id.verifyPassword([UInt8](), against: hash) }
+        }) ?? false
     }
 
     /// Whether `hash` should be recomputed with the current limits.

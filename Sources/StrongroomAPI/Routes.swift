@@ -69,6 +69,8 @@ struct Routes: Sendable {
 
     @Sendable func signUp(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
         let body = try await JSONCoding.object(request, context: context, allowed: ["login", "password"])
+        // The password is text (a JSON string); this String is its only copy here: no Array(...utf8), no log. The
+        // account service copies it once into guarded memory for Argon2id (SECURITY.md, "Passwords ... in memory").
         guard let login = body["login"]?.string, let password = body["password"]?.string else {
             throw StrongroomError.invalid("missing_credentials", "send `login` (an email address) and `password` as strings")
         }
@@ -83,6 +85,8 @@ struct Routes: Sendable {
 
     @Sendable func signIn(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
         let body = try await JSONCoding.object(request, context: context, allowed: ["login", "password", "code"])
+        // The password is text (a JSON string); this String is its only copy here: no Array(...utf8), no log. The
+        // account service copies it once into guarded memory for Argon2id (SECURITY.md, "Passwords ... in memory").
         guard let login = body["login"]?.string, let password = body["password"]?.string else {
             throw StrongroomError.invalid("missing_credentials", "send `login` and `password` as strings (and `code` for staff)")
         }
@@ -113,6 +117,8 @@ struct Routes: Sendable {
     @Sendable func changePassword(_ request: Request, context: StrongroomRequestContext) async throws -> Response {
         guard let token = bearerToken(request) else { throw StrongroomError.unauthenticated }
         let body = try await JSONCoding.object(request, context: context, allowed: ["current_password", "new_password"])
+        // The password is text (a JSON string); this String is its only copy here: no Array(...utf8), no log. The
+        // account service copies it once into guarded memory for Argon2id (SECURITY.md, "Passwords ... in memory").
         guard let current = body["current_password"]?.string, let new = body["new_password"]?.string else {
             throw StrongroomError.invalid("missing_passwords", "send `current_password` and `new_password` as strings")
         }

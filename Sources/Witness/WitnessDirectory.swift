@@ -69,8 +69,17 @@ public struct WitnessDirectory: Sendable {
             lines[1].starts(with: Array("name ".utf8)), lines[2].starts(with: Array("seed ".utf8))
         else { throw WitnessError.corrupt(keyPath, "it is not a strongroom.witness-key.v1 file") }
         let name = String(decoding: lines[1].dropFirst(5), as: UTF8.self)
-        guard var seed = Self.decodeBase64(Array(lines[2].dropFirst(5))), seed.count == Ed25519.seedByteCount else {
-            throw WitnessError.corrupt(keyPath, "its seed is not base64 of 32 bytes")
+        var encodedSeed = Array(lines[2].dropFirst(5))
+        defer { SecretBytes.wipe(&encodedSeed) }
+        var seed: [UInt8]
+        do {
+            seed = try Base64.decodeCanonical(encodedSeed)
+        } catch {
+            throw WitnessError.corrupt(keyPath, "its seed is not canonical base64 of 32 bytes: \(error)")
+        }
+        guard seed.count == Ed25519.seedByteCount else {
+            SecretBytes.wipe(&seed)
+            throw WitnessError.corrupt(keyPath, "its seed is not canonical base64 of 32 bytes: it decodes to \(seed.count) bytes")
         }
         let keyPair = try Ed25519.KeyPair(seed: SecretBytes(consuming: &seed))
         do {
@@ -108,13 +117,8 @@ public struct WitnessDirectory: Sendable {
         }
     }
 
-    static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
-
-    static func decodeBase64(_ bytes: [UInt8]) -> [UInt8]? {
-        guard var data = Data(base64Encoded: Data(bytes)) else { return nil }
-        defer { data.resetBytes(in: 0..<data.count) }
-        return [UInt8](data)
-    }
+    /// Standard, canonical base64 (the audit log's own codec: the same spelling everywhere a hash or key is read).
+    static func base64(_ bytes: [UInt8]) -> String { Base64.encode(bytes) }
 }
 
 /// `witness.state`: the logs witnessed, each with its trusted keys and the latest checkpoint cosigned.
@@ -167,8 +171,11 @@ public struct WitnessStateFile: Sendable, Equatable {
         }
         var logs: [WitnessedLog] = []
         for log in form.logs {
-            guard let root = WitnessDirectory.decodeBase64(Array(log.root.utf8)), root.count == 32 else {
-                throw WitnessError.corrupt(path, "the root of log \"\(log.origin.prefix(80))\" is not base64 of 32 bytes")
+            let root: [UInt8]
+            do {
+                root = try Base64.decodeCanonical(log.root, byteCount: 32...32)
+            } catch {
+                throw WitnessError.corrupt(path, "the root of log \"\(log.origin.prefix(80))\" is not canonical base64 of 32 bytes: \(error)")
             }
             do {
                 let keys = try log.keys.map(AuditVerifierKey.init(text:))

@@ -70,10 +70,11 @@ public struct WitnessAddCheckpoint: Sendable, Equatable {
             guard proof.count < Self.maximumProofLines else {
                 throw AuditError.malformedProof("more than \(Self.maximumProofLines) consistency proof lines")
             }
-            guard let hash = Base64.decode(line), hash.count == 32 else {
-                throw AuditError.malformedProof("consistency proof line \(proof.count + 1) is not base64 of a 32-byte hash")
+            do {
+                proof.append(try Base64.decodeCanonical(line, byteCount: 32...32))
+            } catch {
+                throw AuditError.malformedProof("consistency proof line \(proof.count + 1) is not canonical base64 of a 32-byte hash: \(error)")
             }
-            proof.append(hash)
         }
         self.init(oldSize: oldSize, proof: proof, checkpoint: try SignedCheckpoint(text: String(rest)))
     }

@@ -82,6 +82,8 @@ extension Portal {
     func signIn(_ visit: inout Visit) async throws -> Outcome {
         let t = visit.messages
         let login = (visit.form?["login"] ?? "").trimmingWhitespaceAtEnds
+        // Form text: this String is the password's only copy here (no arrays, no logs); the account service copies it
+        // once into guarded memory for Argon2id (SECURITY.md, "Passwords ... in memory").
         let password = visit.form?["password"] ?? ""
         let code = visit.form?["code"].flatMap { $0.isEmpty ? nil : $0 }
         guard !login.isEmpty, !password.isEmpty else {
@@ -170,6 +172,8 @@ extension Portal {
     func signUp(_ visit: inout Visit) async throws -> Outcome {
         let t = visit.messages
         let login = (visit.form?["login"] ?? "").trimmingWhitespaceAtEnds
+        // Form text: this String is the password's only copy here (no arrays, no logs); the account service copies it
+        // once into guarded memory for Argon2id (SECURITY.md, "Passwords ... in memory").
         let password = visit.form?["password"] ?? ""
         let confirm = visit.form?["password_confirm"] ?? ""
         var errors: [[String: String]] = []

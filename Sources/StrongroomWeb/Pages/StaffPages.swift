@@ -331,6 +331,8 @@ extension Portal {
     func staffSignIn(_ visit: inout Visit) async throws -> Outcome {
         let t = visit.messages
         let login = (visit.form?["login"] ?? "").trimmingWhitespaceAtEnds
+        // Form text: this String is the password's only copy here (no arrays, no logs); the account service copies it
+        // once into guarded memory for Argon2id (SECURITY.md, "Passwords ... in memory").
         let password = visit.form?["password"] ?? ""
         let code = (visit.form?["code"] ?? "").filter { !$0.isWhitespace }
         let refused = [["href": "#login", "text": t.text("staff.sign_in.refused")]]
